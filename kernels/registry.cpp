@@ -1,0 +1,71 @@
+#include "kernels/registry.h"
+
+#include <array>
+#include <mutex>
+#include <unordered_map>
+
+namespace tutor::kernels {
+
+namespace {
+
+struct Registry {
+  std::mutex mutex;
+  std::unordered_map<std::string, KernelId> ids;
+  std::vector<std::string> names;
+  std::vector<std::array<std::array<KernelFn, kNumDTypes>, kNumBackends>> table;
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
+std::string_view backend_name(Backend b) {
+  switch (b) {
+    case Backend::reference: return "reference";
+    case Backend::cpu: return "cpu";
+    case Backend::cuda: return "cuda";
+  }
+  return "?";
+}
+
+KernelId kernel_id(std::string_view name) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  auto it = r.ids.find(std::string(name));
+  if (it != r.ids.end()) return it->second;
+  KernelId id = KernelId(r.names.size());
+  r.ids.emplace(std::string(name), id);
+  r.names.emplace_back(name);
+  r.table.emplace_back();
+  return id;
+}
+
+std::string_view kernel_name(KernelId id) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  return r.names.at(size_t(id));
+}
+
+std::vector<std::string> kernel_names() {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  return r.names;
+}
+
+void register_kernel(std::string_view name, Backend backend, DType dtype, KernelFn fn) {
+  KernelId id = kernel_id(name);
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  r.table[size_t(id)][size_t(backend)][size_t(dtype)] = fn;
+}
+
+KernelFn find_kernel(KernelId id, Backend backend, DType dtype) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  return r.table.at(size_t(id))[size_t(backend)][size_t(dtype)];
+}
+
+}  // namespace tutor::kernels
