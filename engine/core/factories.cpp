@@ -67,6 +67,7 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions options) 
   double step = steps > 1 ? (end - start) / double(steps - 1) : 0.0;
   int64_t half = steps / 2;
   return generate({steps}, options, [&](int64_t i) {
+    if (steps == 1) return start;
     return i < half ? start + step * double(i) : end - step * double(steps - 1 - i);
   });
 }
