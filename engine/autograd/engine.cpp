@@ -16,6 +16,49 @@ static std::atomic<uint64_t> next_sequence_nr{0};
 
 Node::Node(std::string name) : name_(std::move(name)), sequence_nr_(next_sequence_nr++) {}
 
+// Freeing a graph frees nodes that own the next nodes (through edges and saved tensors), so a
+// naive destructor recurses once per op and a long chain overflows the stack. Instead, a dying
+// node hands what it owns to a per-thread queue that the outermost destructor drains in a loop.
+namespace {
+struct Graveyard {
+  std::vector<std::shared_ptr<Node>> nodes;
+  std::vector<BackwardFn> closures;
+  bool draining = false;
+
+  void drain() {
+    if (draining) return;
+    draining = true;
+    while (!nodes.empty() || !closures.empty()) {
+      if (!closures.empty()) {
+        BackwardFn dying = std::move(closures.back());
+        closures.pop_back();
+      } else {
+        std::shared_ptr<Node> dying = std::move(nodes.back());
+        nodes.pop_back();
+      }
+    }
+    draining = false;
+  }
+};
+thread_local Graveyard graveyard;
+}  // namespace
+
+Node::~Node() {
+  for (Edge& e : next_)
+    if (e.node) graveyard.nodes.push_back(std::move(e.node));
+  graveyard.drain();
+}
+
+FunctionNode::~FunctionNode() {
+  if (fn_) graveyard.closures.push_back(std::move(fn_));
+}
+
+void FunctionNode::release() {
+  if (fn_) graveyard.closures.push_back(std::move(fn_));
+  fn_ = nullptr;
+  graveyard.drain();
+}
+
 SavedTensor save(const Tensor& t) {
   if (!t.defined()) return {};
   return {t, t.version(), -1};

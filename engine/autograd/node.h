@@ -44,7 +44,7 @@ class Node : public std::enable_shared_from_this<Node> {
   };
 
   explicit Node(std::string name);
-  virtual ~Node() = default;
+  virtual ~Node();
 
   const std::string& name() const { return name_; }
   uint64_t sequence_nr() const { return sequence_nr_; }
@@ -75,8 +75,9 @@ using BackwardFn = std::function<TensorList(const FunctionNode& node, const Tens
 class FunctionNode final : public Node {
  public:
   FunctionNode(std::string name, BackwardFn fn) : Node(std::move(name)), fn_(std::move(fn)) {}
+  ~FunctionNode() override;
   TensorList apply(const TensorList& grad_outputs) override;
-  void release() override { fn_ = nullptr; }
+  void release() override;
 
  private:
   BackwardFn fn_;
