@@ -170,9 +170,11 @@ double correction(bool unbiased) { return unbiased ? 1.0 : 0.0; }
 
 }  // namespace
 
-// sum(x) over dims; d/dx = g broadcast back over the reduced dims
+// sum(x) over dims; d/dx = g broadcast back over the reduced dims. Bool inputs count as i64, as
+// in PyTorch (mask.sum() counts the true elements).
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   static const Kernel k("sum");
+  if (x.dtype() == DType::b8) return sum(x.to(DType::i64), dims, keepdim);
   Plan pl = plan("sum", x, dims, keepdim);
   Tensor y = reduce(k, x, pl);
   if (needs_grad({x}))

@@ -48,6 +48,8 @@ OP_TEST("sum", "values") {
   check_close(sum(grid(), {1}, true), f64({{6}, {15}}));
   check_close(sum(grid(), {0, 1}, true), f64({{21}}));
   check_close(sum(grid().t(), {0}), f64({6, 15}));  // non-contiguous
+  check_close(sum(grid().slice(1, 1), {1}), f64({5, 11}));  // offset and strided
+  check_close(sum(cube().slice(2, 0, {}, 2), {0, 2}), f64({28, 44, 60}));  // k in {0, 2}: 16 j + 28
   // sum over j, k of 12 i + 4 j + k, per j: 32 j + 60
   check_close(sum(cube(), {0, 2}), f64({60, 92, 124}));
   check_close(sum(cube(), {2, 0}, true), f64({60, 92, 124}).view({1, 3, 1}));
@@ -67,6 +69,9 @@ OP_TEST("sum", "values i64") {
   // exact beyond double's 2^53
   Tensor big = from_vector<int64_t>({3000000000000001, 2}, {2}, DType::i64);
   CHECK(sum(big).item<int64_t>() == 3000000000000003);
+  Tensor count = sum(f64({{1, 0}, {2, 3}}).to(DType::b8), {1});  // bool counts as i64
+  CHECK(count.dtype() == DType::i64);
+  check_close(count, i64({1, 2}));
 }
 
 OP_TEST("sum", "gradient") {
@@ -131,6 +136,8 @@ OP_TEST("prod", "gradient") {
   Tensor z = f64({{0.5, -2, 1.5}, {2, 0, 3}, {0, 3, 0}});
   check_gradient(along({1}), {z.clone().requires_grad_()});
   check_gradient(along({}), {z.narrow(0, 1, 1).clone().requires_grad_()});
+  check_gradient([](const TensorList& x) { return TensorList{prod(x[0].narrow(0, 1, 2), {1})}; },
+                 {z.clone().requires_grad_()});  // a view with an offset
   check_close(grad_of([](const Tensor& x) { return prod(x, {1}); }, z),
               f64({{-3, 0.75, -1}, {0, 6, 0}, {0, 0, 0}}));
 }
@@ -158,6 +165,7 @@ OP_TEST("max", "values") {
   check_close(max(i64({4, -2, 9})), i64(9));
   CHECK(max(zeros({3, 0}), 0).values.sizes() == Shape{0});  // nonempty slices, empty output
   CHECK(std::isnan(max(f64({1, kNan, 3})).item()));  // NaN propagates
+  CHECK(max(f64(2.5), 0).indices.item<int64_t>() == 0);  // a 0-dim input
 }
 
 OP_TEST("max", "gradient") {
@@ -425,4 +433,34 @@ OP_TEST("any", "values") {
 
 OP_TEST("any", "errors") {
   check_dim_errors([](const Tensor& x, std::vector<int64_t> d) { any(x, d); }, "any");
+}
+
+// ---- second derivatives: the backward rules are built from differentiable ops ----
+
+namespace {
+
+// gradcheck of x -> d/dx sum(w * f(x)) for a fixed random w: checks the backward of the backward.
+void check_double_gradient(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
+  check_gradient(
+      [f](const TensorList& in) {
+        EnableGradGuard grad_on;  // gradcheck's finite differences run under NoGradGuard
+        Tensor y = f(in[0]);
+        Tensor w = testing::rand_leaf(y.sizes(), 99).detach();
+        return autograd::grad({sum(y * w)}, {in[0]}, {}, true, true);
+      },
+      {x});
+}
+
+}  // namespace
+
+TEST_CASE("reductions: double backward") {
+  check_double_gradient([](const Tensor& x) { return prod(x, {1}); }, rand_leaf({2, 3}));
+  check_double_gradient([](const Tensor& x) { return var(x, {1}); }, rand_leaf({2, 3}));
+  check_double_gradient([](const Tensor& x) { return tutor::std(x, {0}); }, rand_leaf({3, 2}));
+  check_double_gradient([](const Tensor& x) { return logsumexp(x, {1}); }, rand_leaf({2, 3}));
+  check_double_gradient([](const Tensor& x) { return norm(x, 2, {1}); }, rand_leaf({2, 3}));
+  check_double_gradient([](const Tensor& x) { return cumsum(x * x, 1); }, rand_leaf({2, 3}));
+  check_double_gradient([](const Tensor& x) { return max(x * x, 1).values; }, rand_leaf({2, 3}));
+  check_double_gradient([](const Tensor& x) { return amax(x * x, {0}); }, rand_leaf({2, 3}));
+  check_double_gradient([](const Tensor& x) { return mean(x * x, {0}); }, rand_leaf({2, 3}));
 }
