@@ -21,14 +21,16 @@ Tensor prod(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim
 
 // torch.max(x, dim, keepdim) and torch.max(x): the first extreme element along `dim` (NaN counts
 // as the extreme, as in PyTorch); the full reduction returns a 0-dim tensor. Reducing an empty
-// slice is an error (there is no identity).
+// slice is an error (there is no identity). Gradients: max(x, dim) sends g to the returned index;
+// max(x), amax and amin share g evenly among tied extremes (PyTorch's amax/amin rule).
 ValuesIndices max(const Tensor& x, int64_t dim, bool keepdim = false);
 ValuesIndices min(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor max(const Tensor& x);
 Tensor min(const Tensor& x);
 Tensor amax(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
 Tensor amin(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
-// i64 indices of the first extreme element; with no dim, into the flattened input.
+// i64 indices of the first extreme element; with no dim, into the flattened input (keepdim then
+// keeps every dim as size 1).
 Tensor argmax(const Tensor& x, std::optional<int64_t> dim = {}, bool keepdim = false);
 Tensor argmin(const Tensor& x, std::optional<int64_t> dim = {}, bool keepdim = false);
 
