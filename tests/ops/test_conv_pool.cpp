@@ -155,6 +155,19 @@ autograd::GradcheckFn double_backward(std::function<Tensor(const TensorList&)> f
   };
 }
 
+// The f32 backward kernels agree with the f64 ones: gradients of <f(inputs), r> in both dtypes.
+void check_f32_backward(const std::function<Tensor(const TensorList&)>& f, const TensorList& inputs) {
+  TensorList in32, in64;
+  for (const Tensor& t : inputs) {
+    in32.push_back(t.detach().to(DType::f32).requires_grad_());
+    in64.push_back(t.detach().requires_grad_());
+  }
+  Tensor y64 = f(in64);
+  Tensor r = rnd(y64.sizes(), 99);
+  TensorList g64 = autograd::grad({y64}, in64, {r}), g32 = autograd::grad({f(in32)}, in32, {r.to(DType::f32)});
+  for (size_t i = 0; i < inputs.size(); ++i) check_close(g32[i], g64[i], 1e-5, 1e-5);
+}
+
 }  // namespace
 
 // ---- conv2d ----
@@ -180,7 +193,7 @@ OP_TEST("conv2d", "values") {
                 expected, 1e-5, 1e-5);
   }
   // non-contiguous input and weight
-  Tensor xt = rnd({1, 2, 6, 5}, 1).transpose(2, 3), wt = rnd({3, 2, 3, 2}, 2).slice(3, 0, 2, 1).permute({0, 1, 3, 2});
+  Tensor xt = rnd({1, 2, 6, 5}, 1).transpose(2, 3), wt = rnd({3, 2, 4, 2}, 2).slice(2, 0, 4, 2).permute({0, 1, 3, 2});
   check_close(conv2d(xt, wt, Tensor(), 1, 1), naive_conv2d(xt, wt, Tensor(), 1, 1, 1, 1), 1e-12);
   // empty batch
   CHECK(conv2d(zeros({0, 2, 5, 5}), zeros({3, 2, 3, 3})).sizes() == Shape{0, 3, 3, 3});
@@ -200,6 +213,11 @@ OP_TEST("conv2d", "gradient") {
   check_gradient(
       double_backward([](const TensorList& t) { return conv2d(t[0], t[1], Tensor(), 2, 1, 1, 2); }, 2),
       {rand_leaf({1, 2, 4, 5}, 12), rand_leaf({2, 1, 2, 3}, 13), rand_leaf({1, 2, 3, 3}, 14)});
+  // empty batch
+  check_gradient([](const TensorList& t) { return TensorList{conv2d(t[0], t[1], t[2], 1, 1)}; },
+                 {rand_leaf({0, 2, 3, 3}, 15), rand_leaf({2, 2, 2, 2}, 16), rand_leaf({2}, 17)});
+  check_f32_backward([](const TensorList& t) { return conv2d(t[0], t[1], t[2], 2, 1, 1, 2); },
+                     {rnd({2, 4, 5, 5}, 18), rnd({4, 2, 3, 3}, 19), rnd({4}, 20)});
 }
 
 OP_TEST("conv2d", "errors") {
@@ -268,6 +286,10 @@ OP_TEST("conv_transpose2d", "gradient") {
   check_gradient(
       double_backward([](const TensorList& t) { return conv_transpose2d(t[0], t[1], Tensor(), 2, 0, 1); }, 2),
       {rand_leaf({1, 2, 2, 2}, 9), rand_leaf({2, 1, 2, 2}, 10), rand_leaf({1, 1, 5, 5}, 11)});
+  check_gradient([](const TensorList& t) { return TensorList{conv_transpose2d(t[0], t[1], t[2])}; },
+                 {rand_leaf({0, 2, 2, 2}, 12), rand_leaf({2, 1, 2, 2}, 13), rand_leaf({1}, 14)});
+  check_f32_backward([](const TensorList& t) { return conv_transpose2d(t[0], t[1], t[2], 2, 1, 1); },
+                     {rnd({2, 3, 4, 4}, 15), rnd({3, 2, 3, 3}, 16), rnd({2}, 17)});
 }
 
 OP_TEST("conv_transpose2d", "errors") {
@@ -317,6 +339,7 @@ OP_TEST("max_pool2d", "values") {
       check_close(max_pool2d(x, c.k, c.s, c.p, c.d, c.ceil_mode), naive_pool(x, c, true), 0);
       check_close(max_pool2d(x.to(DType::f32), c.k, c.s, c.p, c.d, c.ceil_mode), naive_pool(x, c, true), 1e-6);
     }
+  CHECK(max_pool2d(zeros({0, 3, 4, 4}), 2).sizes() == Shape{0, 3, 2, 2});
   // the indices point at the maxima
   Tensor xr = rnd({2, 2, 5, 5}, 3);
   auto [yr, ir] = max_pool2d_with_indices(xr, 3, 2, 1);
@@ -337,6 +360,8 @@ OP_TEST("max_pool2d", "gradient") {
   check_gradient(
       double_backward([](const TensorList& t) { return max_pool2d(t[0], 2, 1); }, 1),
       {rand_leaf({1, 2, 3, 3}, 5), rand_leaf({1, 2, 2, 2}, 6)});
+  check_gradient([](const TensorList& t) { return TensorList{max_pool2d(t[0], 2)}; }, {rand_leaf({0, 2, 4, 4}, 7)});
+  check_f32_backward([](const TensorList& t) { return max_pool2d(t[0], 3, 2, 1); }, {rnd({2, 3, 7, 6}, 8)});
 }
 
 OP_TEST("max_pool2d", "errors") {
@@ -387,6 +412,8 @@ OP_TEST("avg_pool2d", "gradient") {
   check_gradient(
       double_backward([](const TensorList& t) { return avg_pool2d(t[0], 2, 1, 1); }, 1),
       {rand_leaf({1, 1, 3, 3}, 5), rand_leaf({1, 1, 4, 4}, 6)});
+  check_gradient([](const TensorList& t) { return TensorList{avg_pool2d(t[0], 2)}; }, {rand_leaf({1, 0, 4, 4}, 7)});
+  check_f32_backward([](const TensorList& t) { return avg_pool2d(t[0], 3, 2, 1, true, false); }, {rnd({2, 3, 7, 6}, 8)});
 }
 
 OP_TEST("avg_pool2d", "errors") {
@@ -404,6 +431,7 @@ OP_TEST("adaptive_avg_pool2d", "values") {
   check_close(adaptive_avg_pool2d(x, 2), tensor({{{{2, 3}, {5, 6}}}}));
   check_close(adaptive_avg_pool2d(x, 1), tensor({{{{4}}}}));
   check_close(adaptive_avg_pool2d(x, 3), x);
+  CHECK(adaptive_avg_pool2d(zeros({0, 2, 3, 3}), 2).sizes() == Shape{0, 2, 2, 2});
   uint64_t seed = 1;
   for (Size2 out : {Size2(2, 3), Size2(4), Size2(1, 5), Size2(7, 9)})
     for (Tensor xi : {rnd({2, 2, 7, 5}, seed), rnd({1, 3, 6, 4}, seed + 1).transpose(2, 3)}) {
@@ -421,6 +449,7 @@ OP_TEST("adaptive_avg_pool2d", "gradient") {
   check_gradient(
       double_backward([](const TensorList& t) { return adaptive_avg_pool2d(t[0], 2); }, 1),
       {rand_leaf({1, 1, 3, 3}, 3), rand_leaf({1, 1, 2, 2}, 4)});
+  check_f32_backward([](const TensorList& t) { return adaptive_avg_pool2d(t[0], {3, 2}); }, {rnd({2, 3, 7, 6}, 5)});
 }
 
 OP_TEST("adaptive_avg_pool2d", "errors") {
@@ -451,6 +480,7 @@ OP_TEST("adaptive_max_pool2d", "gradient") {
   check_gradient(
       double_backward([](const TensorList& t) { return adaptive_max_pool2d(t[0], 2); }, 1),
       {rand_leaf({1, 1, 3, 3}, 3), rand_leaf({1, 1, 2, 2}, 4)});
+  check_f32_backward([](const TensorList& t) { return adaptive_max_pool2d(t[0], {3, 2}); }, {rnd({2, 3, 7, 6}, 5)});
 }
 
 OP_TEST("adaptive_max_pool2d", "errors") {
