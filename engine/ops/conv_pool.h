@@ -30,7 +30,8 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
                         Size2 stride = 1, Size2 padding = 0, Size2 output_padding = 0,
                         int64_t groups = 1, Size2 dilation = 1);
 
-// stride defaults to kernel_size. Indices are flat positions in each input H*W plane (i64).
+// stride defaults to kernel_size. Indices are flat positions in each input H*W plane (i64); a
+// window that dilation makes miss the input entirely gives -inf and index -1.
 Tensor max_pool2d(const Tensor& input, Size2 kernel_size, std::optional<Size2> stride = {},
                   Size2 padding = 0, Size2 dilation = 1, bool ceil_mode = false);
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, Size2 kernel_size,

@@ -340,6 +340,13 @@ OP_TEST("max_pool2d", "values") {
       check_close(max_pool2d(x.to(DType::f32), c.k, c.s, c.p, c.d, c.ceil_mode), naive_pool(x, c, true), 1e-6);
     }
   CHECK(max_pool2d(zeros({0, 3, 4, 4}), 2).sizes() == Shape{0, 3, 2, 2});
+  // dilation can step over a whole 1x1 input: windows with no tap give -inf, index -1, no gradient
+  Tensor lone = ones({1, 1, 1, 1}, DType::f64).requires_grad_();
+  auto [ye, ie] = max_pool2d_with_indices(lone, 2, 1, 2, 3);
+  check_close(ye, full({1, 1, 2, 2}, -INFINITY));
+  check_close(ie, full({1, 1, 2, 2}, -1));
+  ye.backward(ones({1, 1, 2, 2}, DType::f64));
+  check_close(lone.grad(), zeros({1, 1, 1, 1}));
   // the indices point at the maxima
   Tensor xr = rnd({2, 2, 5, 5}, 3);
   auto [yr, ir] = max_pool2d_with_indices(xr, 3, 2, 1);
