@@ -134,10 +134,10 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
   const size_t k = normalized_shape.size(), nd = input.sizes().size();
   bool matches = k >= 1 && k <= nd &&
                  Shape(input.sizes().end() - int64_t(k), input.sizes().end()) == normalized_shape;
-  TUTOR_CHECK(matches, "layer_norm: normalized_shape {} expects input of shape [*, {}], got shape {}",
-              shape_str(normalized_shape),
-              shape_str(normalized_shape).substr(1, shape_str(normalized_shape).size() - 2),
-              shape_str(input.sizes()));
+  TUTOR_CHECK(matches,
+              "layer_norm: normalized_shape {} should be the (non-empty) trailing dims of input of "
+              "shape {}",
+              shape_str(normalized_shape), shape_str(input.sizes()));
   check_param_shape("layer_norm", "weight", weight, normalized_shape, input);
   check_param_shape("layer_norm", "bias", bias, normalized_shape, input);
   NormParams p{.outer = product(input.sizes(), 0, nd - k), .channels = shape_numel(normalized_shape),
