@@ -6,7 +6,8 @@
 //   xhat = (x - mean) * rstd,  y = xhat * weight[c] + bias[c]
 // Backward, with gxhat = g * weight[c] (the standard derivation, e.g. Ioffe & Szegedy 2015, sec. 3):
 //   statistics of the input (training):  dx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat))
-//     since d mean/dx_i = 1/M and d rstd/dx_i = -rstd^3 (x_i - mean) / M
+//     since d mean/dx_i = 1/M and d rstd/dx_i = -rstd^3 (x_i - mean) / M, so that
+//     d xhat_j/dx_i = rstd (delta_ij - 1/M - xhat_i xhat_j / M), and dx_i = sum_j gxhat_j d xhat_j/dx_i
 //   fixed statistics (batch_norm eval):  dx = gxhat * rstd
 //   dweight[c] = sum over the elements of channel c of g * xhat,  dbias[c] = sum of g
 // Outputs: y, mean, rstd (one per statistic) forward; dx, dweight, dbias backward.

@@ -6,7 +6,8 @@
 // Taps follow PyTorch's aten/src/ATen/native/UpSample.h, in the kernel's precision T:
 //   scale      = align_corners ? (in - 1) / (out - 1) (0 if out == 1)
 //                               : (user scale factor ? 1 / factor : in / out)
-//   nearest    src = min(floor(dst * scale), in - 1), scale in f32, one tap of weight 1
+//   nearest    src = min(floor(dst * scale), in - 1), scale in f32, one tap of weight 1; but
+//              src = dst when out == in and dst / 2 when out == 2 in, whatever the factor (nearest_idx)
 //   bilinear   src = align_corners ? dst * scale : max((dst + 0.5) * scale - 0.5, 0);
 //              i0 = floor(src), i1 = min(i0 + 1, in - 1), taps (i0, 1 - t), (i1, t), t = src - i0
 //   bicubic    src as bilinear but unclamped; i = floor(src), t = src - i; taps i-1 .. i+2 clamped
@@ -43,8 +44,12 @@ std::vector<std::vector<Tap>> axis_taps(const InterpolateParams& p, int64_t in, 
   std::vector<std::vector<Tap>> taps(static_cast<size_t>(out));
   if (p.mode == InterpolateMode::nearest) {
     float scale = factor > 0 ? float(1.0 / factor) : float(in) / float(out);
-    for (int64_t o = 0; o < out; ++o)
-      taps[size_t(o)] = {{std::min(int64_t(std::floor(float(o) * scale)), in - 1), 1.0}};
+    for (int64_t o = 0; o < out; ++o) {
+      int64_t i = out == in       ? o
+                  : out == 2 * in ? o / 2
+                                  : std::min(int64_t(std::floor(float(o) * scale)), in - 1);
+      taps[size_t(o)] = {{i, 1.0}};
+    }
     return taps;
   }
   T scale = p.align_corners ? (out > 1 ? T(in - 1) / T(out - 1) : T(0))
