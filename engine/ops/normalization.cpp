@@ -34,8 +34,9 @@ void check_tensors(const char* op, std::initializer_list<Tensor> tensors) {
 void check_param_shape(const char* op, const char* what, const Tensor& t, const Shape& expected,
                        const Tensor& input) {
   if (!t.defined()) return;
-  TUTOR_CHECK(t.sizes() == expected, "{}: {} of shape {} should have shape {} for input of shape {}",
-              op, what, shape_str(t.sizes()), shape_str(expected), shape_str(input.sizes()));
+  TUTOR_CHECK(t.sizes() == expected,
+              "{}: {} of shape {} should have shape {} for input of shape {}", op, what,
+              shape_str(t.sizes()), shape_str(expected), shape_str(input.sizes()));
 }
 
 struct NormOutputs {
@@ -43,12 +44,12 @@ struct NormOutputs {
 };
 
 // Runs a norm's forward kernel, which writes y, mean and rstd (and any further `extra_out`), and
-// records the backward through its dedicated kernel `backward`, which returns dx and the per-channel
-// dweight, dbias (reshaped to the weight's shape). The backward is not itself differentiable.
-NormOutputs run_norm(const char* op, const Kernel& forward, const Kernel& backward,
-                     const Tensor& x, const Tensor& weight, const Tensor& bias,
-                     const NormParams& p, std::vector<Tensor> extra_in = {},
-                     std::vector<Tensor> extra_out = {}) {
+// records the backward through its dedicated kernel `backward`, which returns dx and the
+// per-channel dweight, dbias (reshaped to the weight's shape). The backward is not itself
+// differentiable.
+NormOutputs run_norm(const char* op, const Kernel& forward, const Kernel& backward, const Tensor& x,
+                     const Tensor& weight, const Tensor& bias, const NormParams& p,
+                     std::vector<Tensor> extra_in = {}, std::vector<Tensor> extra_out = {}) {
   NormOutputs r{empty(x.sizes(), x.options()), empty({p.num_stats()}, x.options()),
                 empty({p.num_stats()}, x.options())};
   std::vector<Tensor> in = {x, weight, bias}, out = {r.y, r.mean, r.rstd};
@@ -60,8 +61,8 @@ NormOutputs run_norm(const char* op, const Kernel& forward, const Kernel& backwa
   autograd::record(
       op, {x, weight, bias}, {r.y},
       [op, &backward, p, affine_shape, sx = autograd::save(x), sw = autograd::save(weight),
-       smean = autograd::save(r.mean), srstd = autograd::save(r.rstd)](const FunctionNode& n,
-                                                                        const TensorList& g) {
+       smean = autograd::save(r.mean),
+       srstd = autograd::save(r.rstd)](const FunctionNode& n, const TensorList& g) {
         Tensor x_ = n.unpack(sx), w_ = n.unpack(sw);
         TUTOR_CHECK(!autograd::needs_grad({g[0], x_, w_}),
                     "{}: double backward (create_graph through {} of input shape {}) is not "
@@ -103,9 +104,13 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
               "batch_norm: evaluation (training=false) needs running_mean and running_var (input "
               "shape {})",
               shape_str(input.sizes()));
-  NormParams p{.outer = input.size(0), .channels = channels,
-               .inner = product(input.sizes(), 2, input.sizes().size()), .groups = channels,
-               .shared_over_outer = true, .eps = eps, .use_input_stats = training,
+  NormParams p{.outer = input.size(0),
+               .channels = channels,
+               .inner = product(input.sizes(), 2, input.sizes().size()),
+               .groups = channels,
+               .shared_over_outer = true,
+               .eps = eps,
+               .use_input_stats = training,
                .momentum = momentum};
   TUTOR_CHECK(!training || p.outer * p.inner != 1,
               "batch_norm: expected more than 1 value per channel when training, got input of "
@@ -114,9 +119,11 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
 
   const bool update = training && running_mean.defined() && input.numel() > 0;
   std::vector<Tensor> new_running;
-  if (update) new_running = {empty({channels}, input.options()), empty({channels}, input.options())};
+  if (update)
+    new_running = {empty({channels}, input.options()), empty({channels}, input.options())};
   Tensor y = run_norm("batch_norm", forward, backward, input, weight, bias, p,
-                      {running_mean, running_var}, new_running).y;
+                      {running_mean, running_var}, new_running)
+                 .y;
   if (update) {
     NoGradGuard no_grad;
     running_mean.copy_(new_running[0]);
@@ -126,7 +133,8 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
 }
 
 // y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias, statistics (biased variance) over the last
-// normalized_shape.size() dims (torch.nn.LayerNorm docs). Gradients: kernels/reference/normalization.cpp.
+// normalized_shape.size() dims (torch.nn.LayerNorm docs). Gradients:
+// kernels/reference/normalization.cpp.
 Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tensor& weight,
                   const Tensor& bias, double eps) {
   static const Kernel forward("layer_norm"), backward("layer_norm_backward");
@@ -140,8 +148,11 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
               shape_str(normalized_shape), shape_str(input.sizes()));
   check_param_shape("layer_norm", "weight", weight, normalized_shape, input);
   check_param_shape("layer_norm", "bias", bias, normalized_shape, input);
-  NormParams p{.outer = product(input.sizes(), 0, nd - k), .channels = shape_numel(normalized_shape),
-               .inner = 1, .groups = 1, .eps = eps};
+  NormParams p{.outer = product(input.sizes(), 0, nd - k),
+               .channels = shape_numel(normalized_shape),
+               .inner = 1,
+               .groups = 1,
+               .eps = eps};
   return run_norm("layer_norm", forward, backward, input, weight, bias, p).y;
 }
 
@@ -160,8 +171,10 @@ Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight,
               num_groups, channels, shape_str(input.sizes()));
   check_param_shape("group_norm", "weight", weight, {channels}, input);
   check_param_shape("group_norm", "bias", bias, {channels}, input);
-  NormParams p{.outer = input.size(0), .channels = channels,
-               .inner = product(input.sizes(), 2, input.sizes().size()), .groups = num_groups,
+  NormParams p{.outer = input.size(0),
+               .channels = channels,
+               .inner = product(input.sizes(), 2, input.sizes().size()),
+               .groups = num_groups,
                .eps = eps};
   return run_norm("group_norm", forward, backward, input, weight, bias, p).y;
 }
@@ -169,8 +182,8 @@ Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight,
 // y = x * m / (1 - p) with m_i ~ Bernoulli(1 - p) in training (Srivastava et al. 2014, PyTorch's
 // inverted dropout), y = x otherwise; dy/dx = m / (1 - p), the same mask (through mul).
 Tensor dropout(const Tensor& input, double p, bool training, Generator* gen) {
-  TUTOR_CHECK(p >= 0 && p <= 1, "dropout: probability p = {} is outside [0, 1] (input shape {})",
-              p, shape_str(input.sizes()));
+  TUTOR_CHECK(p >= 0 && p <= 1, "dropout: probability p = {} is outside [0, 1] (input shape {})", p,
+              shape_str(input.sizes()));
   ops::check_floating("dropout", input);
   if (!training || p == 0) return input;
   Tensor mask = bernoulli(input.sizes(), 1 - p, input.options(), gen);

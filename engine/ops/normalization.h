@@ -1,6 +1,7 @@
 // Normalization layers' functional forms and dropout, with PyTorch's semantics and defaults
 // (torch.nn.functional.batch_norm, layer_norm, group_norm, dropout). Formulas are in
-// normalization.cpp beside each op; the kernels' derivations in kernels/reference/normalization.cpp.
+// normalization.cpp beside each op; the kernels' derivations in
+// kernels/reference/normalization.cpp.
 #pragma once
 
 #include "engine/core/rng.h"

@@ -35,8 +35,10 @@ InterpolateMode parse_mode(const std::string& mode, const Tensor& input) {
   if (mode == "nearest") return InterpolateMode::nearest;
   if (mode == "bilinear") return InterpolateMode::bilinear;
   if (mode == "bicubic") return InterpolateMode::bicubic;
-  fail("interpolate: unknown mode '{}' for input of shape {} (expected nearest, bilinear or bicubic)",
-       mode, shape_str(input.sizes()));
+  fail(
+      "interpolate: unknown mode '{}' for input of shape {} (expected nearest, bilinear or "
+      "bicubic)",
+      mode, shape_str(input.sizes()));
 }
 
 // One value per spatial dim: a single value serves both.
@@ -56,7 +58,8 @@ Tensor interpolate(const Tensor& input, const std::vector<int64_t>& size,
   ops::check_floating("interpolate", input);
   TUTOR_CHECK(input.dim() == 4, "interpolate: expected input of shape [N, C, H, W], got shape {}",
               shape_str(input.sizes()));
-  InterpolateParams p{.mode = parse_mode(mode, input), .align_corners = align_corners.value_or(false)};
+  InterpolateParams p{.mode = parse_mode(mode, input),
+                      .align_corners = align_corners.value_or(false)};
   TUTOR_CHECK(!(align_corners && p.mode == InterpolateMode::nearest),
               "interpolate: align_corners can only be set with bilinear or bicubic, not {} (input "
               "shape {})",
@@ -67,7 +70,8 @@ Tensor interpolate(const Tensor& input, const std::vector<int64_t>& size,
   Shape out_shape = input.sizes();
   if (!size.empty()) {
     std::vector<int64_t> s = per_spatial_dim(size);
-    TUTOR_CHECK(s.size() == 2, "interpolate: size {} should have 1 or 2 values for input of shape {}",
+    TUTOR_CHECK(s.size() == 2,
+                "interpolate: size {} should have 1 or 2 values for input of shape {}",
                 shape_str(size), shape_str(input.sizes()));
     out_shape[2] = s[0], out_shape[3] = s[1];
   } else {

@@ -19,9 +19,9 @@ Tensor interpolate(const Tensor& input, const std::vector<int64_t>& size,
                    const std::string& mode = "nearest",
                    std::optional<bool> align_corners = std::nullopt);
 
-// Pads (or, with negative amounts, crops) the last pads.size() / 2 dims: pads lists (left, right) of
-// the last dim first, then (top, bottom) of the one before, as F.pad. Only mode "constant".
-Tensor pad(const Tensor& input, const std::vector<int64_t>& pads, const std::string& mode = "constant",
-           double value = 0);
+// Pads (or, with negative amounts, crops) the last pads.size() / 2 dims: pads lists (left, right)
+// of the last dim first, then (top, bottom) of the one before, as F.pad. Only mode "constant".
+Tensor pad(const Tensor& input, const std::vector<int64_t>& pads,
+           const std::string& mode = "constant", double value = 0);
 
 }  // namespace tutor

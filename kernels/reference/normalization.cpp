@@ -4,10 +4,13 @@
 // Forward, for each statistic group of M elements (biased variance, as PyTorch normalizes with):
 //   mean = sum(x) / M,  var = sum((x - mean)^2) / M,  rstd = 1 / sqrt(var + eps)
 //   xhat = (x - mean) * rstd,  y = xhat * weight[c] + bias[c]
-// Backward, with gxhat = g * weight[c] (the standard derivation, e.g. Ioffe & Szegedy 2015, sec. 3):
-//   statistics of the input (training):  dx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat))
+// Backward, with gxhat = g * weight[c] (the standard derivation, e.g. Ioffe & Szegedy 2015, sec.
+// 3):
+//   statistics of the input (training):  dx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat *
+//   xhat))
 //     since d mean/dx_i = 1/M and d rstd/dx_i = -rstd^3 (x_i - mean) / M, so that
-//     d xhat_j/dx_i = rstd (delta_ij - 1/M - xhat_i xhat_j / M), and dx_i = sum_j gxhat_j d xhat_j/dx_i
+//     d xhat_j/dx_i = rstd (delta_ij - 1/M - xhat_i xhat_j / M), and dx_i = sum_j gxhat_j d
+//     xhat_j/dx_i
 //   fixed statistics (batch_norm eval):  dx = gxhat * rstd
 //   dweight[c] = sum over the elements of channel c of g * xhat,  dbias[c] = sum of g
 // Outputs: y, mean, rstd (one per statistic) forward; dx, dweight, dbias backward.
@@ -128,7 +131,9 @@ void norm_backward(const KernelArgs& a) {
   const T* x = xt.data<T>();
   std::vector<double> w = per_channel(a.in[2], p.channels, 1.0);
   std::vector<double> mean = a.in[3].to_vector<double>(), rstd = a.in[4].to_vector<double>();
-  auto xhat = [&](int64_t s, int64_t i) { return (double(x[i]) - mean[size_t(s)]) * rstd[size_t(s)]; };
+  auto xhat = [&](int64_t s, int64_t i) {
+    return (double(x[i]) - mean[size_t(s)]) * rstd[size_t(s)];
+  };
 
   const size_t k = mean.size();
   std::vector<double> sum_gxhat(k, 0.0), sum_gxhat_xhat(k, 0.0), count(k, 0.0);

@@ -7,7 +7,8 @@
 //   scale      = align_corners ? (in - 1) / (out - 1) (0 if out == 1)
 //                               : (user scale factor ? 1 / factor : in / out)
 //   nearest    src = min(floor(dst * scale), in - 1), scale in f32, one tap of weight 1; but
-//              src = dst when out == in and dst / 2 when out == 2 in, whatever the factor (nearest_idx)
+//              src = dst when out == in and dst / 2 when out == 2 in, whatever the factor
+//              (nearest_idx)
 //   bilinear   src = align_corners ? dst * scale : max((dst + 0.5) * scale - 0.5, 0);
 //              i0 = floor(src), i1 = min(i0 + 1, in - 1), taps (i0, 1 - t), (i1, t), t = src - i0
 //   bicubic    src as bilinear but unclamped; i = floor(src), t = src - i; taps i-1 .. i+2 clamped
@@ -33,9 +34,13 @@ struct Tap {
 };
 
 template <class T>
-T cubic_near(T x, T A) { return ((A + 2) * x - (A + 3)) * x * x + 1; }
+T cubic_near(T x, T A) {
+  return ((A + 2) * x - (A + 3)) * x * x + 1;
+}
 template <class T>
-T cubic_far(T x, T A) { return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A; }
+T cubic_far(T x, T A) {
+  return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+}
 
 // The taps of every output position along one axis of input size `in` and output size `out`.
 template <class T>
@@ -80,7 +85,7 @@ void resample(const KernelArgs& a) {
   const auto& p = a.p<InterpolateParams>();
   Tensor src = a.in[0].contiguous_raw();
   const Tensor& dst = a.out[0];
-  const Tensor& image = adjoint ? dst : src;   // the forward's input
+  const Tensor& image = adjoint ? dst : src;      // the forward's input
   const Tensor& resampled = adjoint ? src : dst;  // the forward's output
   const int64_t planes = image.size(0) * image.size(1);
   const int64_t h = image.size(2), w = image.size(3);
@@ -106,8 +111,14 @@ void resample(const KernelArgs& a) {
   for (size_t i = 0; i < acc.size(); ++i) d[i] = T(acc[i]);
 }
 
-template <class T> void interpolate_kernel(const KernelArgs& a) { resample<T, false>(a); }
-template <class T> void interpolate_backward_kernel(const KernelArgs& a) { resample<T, true>(a); }
+template <class T>
+void interpolate_kernel(const KernelArgs& a) {
+  resample<T, false>(a);
+}
+template <class T>
+void interpolate_backward_kernel(const KernelArgs& a) {
+  resample<T, true>(a);
+}
 
 // out[0] = value everywhere, then the overlap of input and output copied at its shifted place.
 template <class T>
@@ -119,7 +130,8 @@ void pad_kernel(const KernelArgs& a) {
   Shape overlap(x.sizes().size());
   int64_t x_offset = x.offset(), y_offset = y.offset();
   for (size_t d = 0; d < overlap.size(); ++d) {
-    int64_t x_start = std::max<int64_t>(-p.before[d], 0), y_start = std::max<int64_t>(p.before[d], 0);
+    int64_t x_start = std::max<int64_t>(-p.before[d], 0),
+            y_start = std::max<int64_t>(p.before[d], 0);
     overlap[d] = std::max<int64_t>(0, std::min(x.sizes()[d] - x_start, y.sizes()[d] - y_start));
     x_offset += x_start * x.strides()[d];
     y_offset += y_start * y.strides()[d];

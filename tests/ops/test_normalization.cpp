@@ -31,7 +31,9 @@ Tensor standardize_rows(const Tensor& x2d, double eps = 1e-5) {
 // Batch-norm training output of x [N, C, L] by the oracle: rows = channels over (N, L).
 Tensor batch_standardize(const Tensor& x) {
   Tensor per_channel = x.permute({1, 0, 2}).contiguous().reshape({x.size(1), -1});
-  return standardize_rows(per_channel).reshape({x.size(1), x.size(0), x.size(2)}).permute({1, 0, 2});
+  return standardize_rows(per_channel)
+      .reshape({x.size(1), x.size(0), x.size(2)})
+      .permute({1, 0, 2});
 }
 
 // Mean and biased variance of a host vector.
@@ -73,10 +75,11 @@ OP_TEST("batch_norm", "values") {
   auto e = [](double v, double m, double var, double wi, double bi) {
     return (v - m) / std::sqrt(var + 1e-5) * wi + bi;
   };
-  check_close(ye, tensor({{e(1, 1, 4, 2, .5), e(2, -1, .25, -1, 1)},
-                          {e(2, 1, 4, 2, .5), e(4, -1, .25, -1, 1)},
-                          {e(3, 1, 4, 2, .5), e(6, -1, .25, -1, 1)}},
-                         DType::f64),
+  check_close(ye,
+              tensor({{e(1, 1, 4, 2, .5), e(2, -1, .25, -1, 1)},
+                      {e(2, 1, 4, 2, .5), e(4, -1, .25, -1, 1)},
+                      {e(3, 1, 4, 2, .5), e(6, -1, .25, -1, 1)}},
+                     DType::f64),
               1e-12);
   check_close(rm3, tensor({1, -1}, DType::f64));
   check_close(rv3, tensor({4, 0.25}, DType::f64));
@@ -88,27 +91,32 @@ OP_TEST("batch_norm", "values") {
               add(mul(batch_standardize(x3), channel_shaped(w3)), channel_shaped(b3)), 1e-10);
   // 4-D input [N, C, H, W] equals the 3-D one with H * W flattened
   Tensor x4 = rand_leaf({2, 3, 2, 2}, 6).detach();
-  check_close(batch_norm(x4, Tensor(), Tensor(), w3, b3, true),
-              batch_norm(x4.reshape({2, 3, 4}), Tensor(), Tensor(), w3, b3, true).reshape({2, 3, 2, 2}),
-              1e-12);
+  check_close(
+      batch_norm(x4, Tensor(), Tensor(), w3, b3, true),
+      batch_norm(x4.reshape({2, 3, 4}), Tensor(), Tensor(), w3, b3, true).reshape({2, 3, 2, 2}),
+      1e-12);
   // non-contiguous input and running stats
   Tensor xt = rand_leaf({3, 4, 2}, 7).detach().permute({1, 0, 2});  // [4, 3, 2]
   Tensor rmt = zeros({3, 2}, DType::f64).t().select(0, 1), rvt = ones({3}, DType::f64);
-  check_close(batch_norm(xt, rmt, rvt, Tensor(), Tensor(), true), batch_standardize(xt.contiguous()),
-              1e-10);
+  check_close(batch_norm(xt, rmt, rvt, Tensor(), Tensor(), true),
+              batch_standardize(xt.contiguous()), 1e-10);
   std::vector<double> channel0;
   for (int64_t n = 0; n < 4; ++n)
-    for (int64_t l = 0; l < 2; ++l) channel0.push_back(xt.select(0, n).select(0, 0).select(0, l).item());
+    for (int64_t l = 0; l < 2; ++l)
+      channel0.push_back(xt.select(0, n).select(0, 0).select(0, l).item());
   CHECK(rmt.to_vector<double>()[0] == doctest::Approx(0.1 * moments(channel0).first));
   // f32
   check_close(batch_norm(x.to(DType::f32), Tensor(), Tensor(), Tensor(), Tensor(), true),
               batch_standardize(x.reshape({3, 2, 1})).reshape({3, 2}), 1e-6);
   // size-1 batch with spatial dims; empty batch in eval and training (running stats unchanged)
   Tensor x1 = rand_leaf({1, 2, 3}, 8).detach();
-  check_close(batch_norm(x1, Tensor(), Tensor(), Tensor(), Tensor(), true), batch_standardize(x1), 1e-10);
+  check_close(batch_norm(x1, Tensor(), Tensor(), Tensor(), Tensor(), true), batch_standardize(x1),
+              1e-10);
   Tensor rme = tensor({0.5, 0.5}, DType::f64), rve = ones({2}, DType::f64);
-  CHECK(batch_norm(zeros({0, 2}, DType::f64), rme, rve, Tensor(), Tensor(), false).sizes() == Shape{0, 2});
-  CHECK(batch_norm(zeros({0, 2}, DType::f64), rme, rve, Tensor(), Tensor(), true).sizes() == Shape{0, 2});
+  CHECK(batch_norm(zeros({0, 2}, DType::f64), rme, rve, Tensor(), Tensor(), false).sizes() ==
+        Shape{0, 2});
+  CHECK(batch_norm(zeros({0, 2}, DType::f64), rme, rve, Tensor(), Tensor(), true).sizes() ==
+        Shape{0, 2});
   check_close(rme, tensor({0.5, 0.5}, DType::f64));
 }
 
@@ -141,7 +149,8 @@ OP_TEST("batch_norm", "gradient") {
   // non-contiguous input, no affine, no running stats
   check_gradient(
       [](const TensorList& t) {
-        return TensorList{batch_norm(t[0].permute({1, 2, 0}), Tensor(), Tensor(), Tensor(), Tensor(), true)};
+        return TensorList{
+            batch_norm(t[0].permute({1, 2, 0}), Tensor(), Tensor(), Tensor(), Tensor(), true)};
       },
       {rand_leaf({3, 2, 3}, 10)});
   // eval: fixed running statistics
@@ -163,20 +172,30 @@ OP_TEST("batch_norm", "errors") {
   Tensor x = zeros({2, 3, 4});
   check_error([&] { batch_norm(x, Tensor(), Tensor(), zeros({4}), Tensor(), true); },
               {"batch_norm", "weight", "[4]", "[3]", "[2, 3, 4]"});
-  check_error([&] { batch_norm(x, Tensor(), Tensor(), Tensor(), zeros({2, 3}), true); },
-              {"batch_norm", "bias", "[2, 3]", "[2, 3, 4]"});
+  check_error(
+      [&] {
+        batch_norm(x, Tensor(), Tensor(), Tensor(), zeros({2, 3}), true);
+      },
+      {"batch_norm", "bias", "[2, 3]", "[2, 3, 4]"});
   check_error([&] { batch_norm(x, zeros({2}), ones({3}), Tensor(), Tensor(), true); },
               {"batch_norm", "running_mean", "[2]", "[2, 3, 4]"});
   check_error([&] { batch_norm(x, zeros({3}), ones({5}), Tensor(), Tensor(), false); },
               {"batch_norm", "running_var", "[5]", "[2, 3, 4]"});
   check_error([&] { batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), false); },
               {"batch_norm", "running_mean", "[2, 3, 4]"});
-  check_error([&] { batch_norm(zeros({1, 3}), Tensor(), Tensor(), Tensor(), Tensor(), true); },
-              {"batch_norm", "more than 1 value", "[1, 3]"});
+  check_error(
+      [&] {
+        batch_norm(zeros({1, 3}), Tensor(), Tensor(), Tensor(), Tensor(), true);
+      },
+      {"batch_norm", "more than 1 value", "[1, 3]"});
   check_error([&] { batch_norm(zeros({3}), zeros({3}), ones({3})); }, {"batch_norm", "[3]"});
   check_error([&] { batch_norm(x, zeros({3}, DType::f64), ones({3}), Tensor(), Tensor(), false); },
               {"batch_norm", "f32", "f64"});
-  check_error([&] { batch_norm(zeros({2, 3}, DType::i64), zeros({3}), ones({3})); }, {"batch_norm"});
+  check_error(
+      [&] {
+        batch_norm(zeros({2, 3}, DType::i64), zeros({3}), ones({3}));
+      },
+      {"batch_norm"});
   // the backward kernel is not differentiable: a second-order pass says so
   Tensor xl = rand_leaf({3, 2}, 1);
   Tensor y = batch_norm(xl, Tensor(), Tensor(), Tensor(), Tensor(), true);
@@ -195,13 +214,15 @@ OP_TEST("layer_norm", "values") {
   }
   check_close(y, standardize_rows(x), 1e-12);
   // two normalized dims, with affine of shape normalized_shape
-  Tensor x3 = rand_leaf({3, 2, 4}, 2).detach(), w = rand_leaf({2, 4}, 3).detach(), b = rand_leaf({2, 4}, 4).detach();
+  Tensor x3 = rand_leaf({3, 2, 4}, 2).detach(), w = rand_leaf({2, 4}, 3).detach(),
+         b = rand_leaf({2, 4}, 4).detach();
   check_close(layer_norm(x3, {2, 4}, w, b),
               add(mul(standardize_rows(x3.reshape({3, 8})).reshape({3, 2, 4}), w), b), 1e-12);
   check_close(layer_norm(x3, {4}, w.select(0, 0), Tensor()),
               mul(standardize_rows(x3.reshape({6, 4})).reshape({3, 2, 4}), w.select(0, 0)), 1e-12);
   // normalized_shape covering every dim; non-contiguous input; f32; a size-1 row; eps
-  check_close(layer_norm(x3, {3, 2, 4}), standardize_rows(x3.reshape({1, 24})).reshape({3, 2, 4}), 1e-12);
+  check_close(layer_norm(x3, {3, 2, 4}), standardize_rows(x3.reshape({1, 24})).reshape({3, 2, 4}),
+              1e-12);
   Tensor xt = x.t();
   check_close(layer_norm(xt, {4}), standardize_rows(xt.contiguous()), 1e-12);
   check_close(layer_norm(x.to(DType::f32), {5}), standardize_rows(x), 1e-5);
@@ -216,21 +237,32 @@ OP_TEST("layer_norm", "gradient") {
   check_gradient(affine, {rand_leaf({3, 4}, 1), rand_leaf({4}, 2), rand_leaf({4}, 3)});
   check_gradient(affine, {rand_leaf({2, 3, 4}, 4), rand_leaf({4}, 5), rand_leaf({4}, 6)});
   check_gradient(affine, {rand_leaf({0, 4}, 4), rand_leaf({4}, 5), rand_leaf({4}, 6)});
-  check_gradient([](const TensorList& t) { return TensorList{layer_norm(t[0], {2, 3}, t[1], t[2])}; },
-                 {rand_leaf({2, 2, 3}, 7), rand_leaf({2, 3}, 8), rand_leaf({2, 3}, 9)});
+  check_gradient(
+      [](const TensorList& t) {
+        return TensorList{layer_norm(t[0], {2, 3}, t[1], t[2])};
+      },
+      {rand_leaf({2, 2, 3}, 7), rand_leaf({2, 3}, 8), rand_leaf({2, 3}, 9)});
   check_gradient([](const TensorList& t) { return TensorList{layer_norm(t[0].t(), {3})}; },
                  {rand_leaf({3, 4}, 10)});
-  check_gradient([](const TensorList& t) { return TensorList{layer_norm(t[0], {1}, t[1], Tensor())}; },
-                 {rand_leaf({3, 1}, 11), rand_leaf({1}, 12)});
+  check_gradient(
+      [](const TensorList& t) { return TensorList{layer_norm(t[0], {1}, t[1], Tensor())}; },
+      {rand_leaf({3, 1}, 11), rand_leaf({1}, 12)});
 }
 
 OP_TEST("layer_norm", "errors") {
   check_error([] { layer_norm(zeros({2, 3}), {4}); }, {"layer_norm", "[4]", "[2, 3]"});
   check_error([] { layer_norm(zeros({2, 3}), {2, 3, 1}); }, {"layer_norm", "[2, 3, 1]", "[2, 3]"});
   check_error([] { layer_norm(zeros({2, 3}), {}); }, {"layer_norm", "[]", "[2, 3]"});
-  check_error([] { layer_norm(zeros({2, 3}), {3}, zeros({2})); }, {"layer_norm", "weight", "[2]", "[3]"});
-  check_error([] { layer_norm(zeros({2, 3}), {3}, Tensor(), zeros({3, 1})); },
-              {"layer_norm", "bias", "[3, 1]", "[2, 3]"});
+  check_error(
+      [] {
+        layer_norm(zeros({2, 3}), {3}, zeros({2}));
+      },
+      {"layer_norm", "weight", "[2]", "[3]"});
+  check_error(
+      [] {
+        layer_norm(zeros({2, 3}), {3}, Tensor(), zeros({3, 1}));
+      },
+      {"layer_norm", "bias", "[3, 1]", "[2, 3]"});
 }
 
 OP_TEST("group_norm", "values") {
@@ -241,13 +273,17 @@ OP_TEST("group_norm", "values") {
   check_close(group_norm(x, 2), standardize_rows(x.reshape({4, 6})).reshape({2, 4, 3}), 1e-12);
   // affine per channel
   Tensor w = rand_leaf({4}, 2).detach(), b = rand_leaf({4}, 3).detach();
-  check_close(group_norm(x, 2, w, b), add(mul(group_norm(x, 2), channel_shaped(w)), channel_shaped(b)), 1e-12);
+  check_close(group_norm(x, 2, w, b),
+              add(mul(group_norm(x, 2), channel_shaped(w)), channel_shaped(b)), 1e-12);
   // 4-D; no spatial dims; non-contiguous; f32
   Tensor x4 = rand_leaf({2, 4, 2, 3}, 4).detach();
-  check_close(group_norm(x4, 2), standardize_rows(x4.reshape({4, 12})).reshape({2, 4, 2, 3}), 1e-12);
-  check_close(group_norm(x.select(2, 0), 2), standardize_rows(x.select(2, 0).reshape({4, 2})).reshape({2, 4}), 1e-12);
+  check_close(group_norm(x4, 2), standardize_rows(x4.reshape({4, 12})).reshape({2, 4, 2, 3}),
+              1e-12);
+  check_close(group_norm(x.select(2, 0), 2),
+              standardize_rows(x.select(2, 0).reshape({4, 2})).reshape({2, 4}), 1e-12);
   Tensor xp = rand_leaf({3, 2, 4}, 5).detach().permute({1, 2, 0});  // [2, 4, 3]
-  check_close(group_norm(xp, 2), standardize_rows(xp.contiguous().reshape({4, 6})).reshape({2, 4, 3}), 1e-12);
+  check_close(group_norm(xp, 2),
+              standardize_rows(xp.contiguous().reshape({4, 6})).reshape({2, 4, 3}), 1e-12);
   check_close(group_norm(x.to(DType::f32), 2), group_norm(x, 2), 1e-5);
   CHECK(group_norm(zeros({0, 4, 3}), 2).sizes() == Shape{0, 4, 3});
 }
@@ -257,18 +293,30 @@ OP_TEST("group_norm", "gradient") {
   check_gradient(affine, {rand_leaf({2, 4, 3}, 1), rand_leaf({4}, 2), rand_leaf({4}, 3)});
   check_gradient(affine, {rand_leaf({1, 4, 2, 2}, 4), rand_leaf({4}, 5), rand_leaf({4}, 6)});
   check_gradient(affine, {rand_leaf({3, 4}, 7), rand_leaf({4}, 8), rand_leaf({4}, 9)});
-  check_gradient([](const TensorList& t) { return TensorList{group_norm(t[0].permute({1, 2, 0}), 3)}; },
-                 {rand_leaf({3, 2, 3}, 10)});
-  check_gradient([](const TensorList& t) { return TensorList{group_norm(t[0], 1, Tensor(), t[1])}; },
-                 {rand_leaf({2, 2, 3}, 11), rand_leaf({2}, 12)});
+  check_gradient(
+      [](const TensorList& t) {
+        return TensorList{group_norm(t[0].permute({1, 2, 0}), 3)};
+      },
+      {rand_leaf({3, 2, 3}, 10)});
+  check_gradient(
+      [](const TensorList& t) { return TensorList{group_norm(t[0], 1, Tensor(), t[1])}; },
+      {rand_leaf({2, 2, 3}, 11), rand_leaf({2}, 12)});
 }
 
 OP_TEST("group_norm", "errors") {
   check_error([] { group_norm(zeros({2, 3, 4}), 2); }, {"group_norm", "2", "3", "[2, 3, 4]"});
   check_error([] { group_norm(zeros({2, 4, 4}), 0); }, {"group_norm", "0", "[2, 4, 4]"});
   check_error([] { group_norm(zeros({4}), 2); }, {"group_norm", "[4]"});
-  check_error([] { group_norm(zeros({2, 4, 3}), 2, zeros({2})); }, {"group_norm", "weight", "[2]", "[4]"});
-  check_error([] { group_norm(zeros({2, 4, 3}), 2, Tensor(), zeros({3})); }, {"group_norm", "bias", "[3]"});
+  check_error(
+      [] {
+        group_norm(zeros({2, 4, 3}), 2, zeros({2}));
+      },
+      {"group_norm", "weight", "[2]", "[4]"});
+  check_error(
+      [] {
+        group_norm(zeros({2, 4, 3}), 2, Tensor(), zeros({3}));
+      },
+      {"group_norm", "bias", "[3]"});
 }
 
 OP_TEST("dropout", "values") {
@@ -289,12 +337,15 @@ OP_TEST("dropout", "values") {
   Generator g1(7), g2(7), g3(8);
   Tensor x = rand_leaf({50}, 1).detach();
   check_close(dropout(x, 0.5, true, &g1), dropout(x, 0.5, true, &g2), 0, 0);
-  CHECK(dropout(x, 0.5, true, &g1).to_vector<double>() != dropout(x, 0.5, true, &g3).to_vector<double>());
+  CHECK(dropout(x, 0.5, true, &g1).to_vector<double>() !=
+        dropout(x, 0.5, true, &g3).to_vector<double>());
   // each element is either 0 or x / (1 - p); non-contiguous input
   Tensor xt = rand_leaf({4, 6}, 2).detach().t();
   Generator g4(3);
-  std::vector<double> dv = dropout(xt, 0.25, true, &g4).to_vector<double>(), xv = xt.to_vector<double>();
-  for (size_t i = 0; i < dv.size(); ++i) CHECK((dv[i] == 0 || dv[i] == doctest::Approx(xv[i] / 0.75)));
+  std::vector<double> dv = dropout(xt, 0.25, true, &g4).to_vector<double>(),
+                      xv = xt.to_vector<double>();
+  for (size_t i = 0; i < dv.size(); ++i)
+    CHECK((dv[i] == 0 || dv[i] == doctest::Approx(xv[i] / 0.75)));
   // eval and p = 0: the identity; p = 1: zeros
   CHECK(dropout(x, 0.5, false).is_same(x));
   CHECK(dropout(x, 0.0, true).is_same(x));
@@ -310,14 +361,18 @@ OP_TEST("dropout", "gradient") {
   sum(y).backward();
   check_close(x.grad(), y.detach(), 0, 0);
   // finite differences with the mask fixed by reseeding, in training and eval
-  check_gradient([](const TensorList& t) {
-    Generator g(5);
-    return TensorList{dropout(t[0], 0.4, true, &g)};
-  }, {rand_leaf({3, 4}, 1)});
-  check_gradient([](const TensorList& t) {
-    Generator g(5);
-    return TensorList{dropout(t[0].t(), 0.5, true, &g)};
-  }, {rand_leaf({3, 4}, 2)});
+  check_gradient(
+      [](const TensorList& t) {
+        Generator g(5);
+        return TensorList{dropout(t[0], 0.4, true, &g)};
+      },
+      {rand_leaf({3, 4}, 1)});
+  check_gradient(
+      [](const TensorList& t) {
+        Generator g(5);
+        return TensorList{dropout(t[0].t(), 0.5, true, &g)};
+      },
+      {rand_leaf({3, 4}, 2)});
   check_gradient([](const TensorList& t) { return TensorList{dropout(t[0], 0.4, false)}; },
                  {rand_leaf({3, 4}, 3)});
   check_gradient([](const TensorList& t) { return TensorList{dropout(t[0], 1.0, true)}; },

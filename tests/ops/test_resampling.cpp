@@ -11,7 +11,8 @@ using testing::rand_leaf;
 
 namespace {
 
-// PyTorch's source coordinate of output index `dst` (align_corners=false): (dst + 0.5) * in/out - 0.5.
+// PyTorch's source coordinate of output index `dst` (align_corners=false): (dst + 0.5) * in/out -
+// 0.5.
 double half_pixel_source(int64_t dst, int64_t in, int64_t out) {
   return (double(dst) + 0.5) * double(in) / double(out) - 0.5;
 }
@@ -41,7 +42,8 @@ Tensor bicubic_by_formula(const Tensor& x, int64_t oh, int64_t ow, bool align_co
         for (int64_t i = int64_t(std::floor(sy)) - 1; i <= int64_t(std::floor(sy)) + 2; ++i)
           for (int64_t j = int64_t(std::floor(sx)) - 1; j <= int64_t(std::floor(sx)) + 2; ++j)
             acc += keys(sy - double(i)) * keys(sx - double(j)) *
-                   in[size_t((p * h + std::clamp<int64_t>(i, 0, h - 1)) * w + std::clamp<int64_t>(j, 0, w - 1))];
+                   in[size_t((p * h + std::clamp<int64_t>(i, 0, h - 1)) * w +
+                             std::clamp<int64_t>(j, 0, w - 1))];
         out.push_back(acc);
       }
   return from_vector(out, {x.size(0), x.size(1), oh, ow}, DType::f64);
@@ -67,9 +69,10 @@ OP_TEST("interpolate", "values") {
   check_close(interpolate(x, {4, 4}, {}, "bilinear"), bilinear);
   check_close(bilinear.select(2, 1), tensor({{{1.5, 1.75, 2.25, 2.5}}}));  // by hand
   // align_corners: sx = dst * (2 - 1) / (4 - 1)
-  check_close(interpolate(x, {4, 4}, {}, "bilinear", true).select(2, 0), tensor({{{1, 4 / 3., 5 / 3., 2}}}));
-  // scale factors: 2 x 2 * 2 equals size 4 x 4; a non-integer factor maps with 1 / factor (PyTorch),
-  // not in / out: width 3 * 1.5 -> 4, source (dst + 0.5) / 1.5 - 0.5 of the ramp 0, 1, 2
+  check_close(interpolate(x, {4, 4}, {}, "bilinear", true).select(2, 0),
+              tensor({{{1, 4 / 3., 5 / 3., 2}}}));
+  // scale factors: 2 x 2 * 2 equals size 4 x 4; a non-integer factor maps with 1 / factor
+  // (PyTorch), not in / out: width 3 * 1.5 -> 4, source (dst + 0.5) / 1.5 - 0.5 of the ramp 0, 1, 2
   check_close(interpolate(x, {}, {2.0}, "bilinear"), bilinear);
   check_close(interpolate(x, {}, {2.0, 2.0}), interpolate(x, {4, 4}));
   check_close(interpolate(tensor({{{{0, 1, 2}}}}), {}, {1.0, 1.5}, "bilinear"),
@@ -89,45 +92,70 @@ OP_TEST("interpolate", "values") {
   Tensor r = rand_leaf({1, 2, 3, 4}, 1).detach();
   check_close(interpolate(r, {5, 7}, {}, "bicubic"), bicubic_by_formula(r, 5, 7, false), 1e-12);
   check_close(interpolate(r, {2, 3}, {}, "bicubic"), bicubic_by_formula(r, 2, 3, false), 1e-12);
-  check_close(interpolate(r, {5, 7}, {}, "bicubic", true), bicubic_by_formula(r, 5, 7, true), 1e-12);
-  check_close(interpolate(r.to(DType::f32), {6, 1}, {}, "bicubic"), bicubic_by_formula(r, 6, 1, false), 1e-5);
+  check_close(interpolate(r, {5, 7}, {}, "bicubic", true), bicubic_by_formula(r, 5, 7, true),
+              1e-12);
+  check_close(interpolate(r.to(DType::f32), {6, 1}, {}, "bicubic"),
+              bicubic_by_formula(r, 6, 1, false), 1e-5);
   // bicubic reproduces constants; same size is the identity for every mode
   check_close(interpolate(full({1, 1, 3, 3}, 2.5), {5, 4}, {}, "bicubic"), full({1, 1, 5, 4}, 2.5));
   for (const char* mode : {"nearest", "bilinear", "bicubic"})
     check_close(interpolate(r, {3, 4}, {}, mode), r, 1e-12);
   // non-contiguous input; size-1 input; empty batch
   Tensor rt = rand_leaf({1, 2, 4, 3}, 2).detach().transpose(2, 3);
-  check_close(interpolate(rt, {5, 2}, {}, "bilinear"), interpolate(rt.contiguous(), {5, 2}, {}, "bilinear"), 1e-12);
-  check_close(interpolate(full({1, 1, 1, 1}, 3.0), {2, 3}, {}, "bilinear"), full({1, 1, 2, 3}, 3.0));
+  check_close(interpolate(rt, {5, 2}, {}, "bilinear"),
+              interpolate(rt.contiguous(), {5, 2}, {}, "bilinear"), 1e-12);
+  check_close(interpolate(full({1, 1, 1, 1}, 3.0), {2, 3}, {}, "bilinear"),
+              full({1, 1, 2, 3}, 3.0));
   CHECK(interpolate(zeros({0, 2, 3, 3}), {6, 6}).sizes() == Shape{0, 2, 6, 6});
 }
 
 OP_TEST("interpolate", "gradient") {
   for (const char* mode : {"nearest", "bilinear", "bicubic"}) {
     INFO("mode ", mode);
-    check_gradient([&](const TensorList& t) { return TensorList{interpolate(t[0], {4, 5}, {}, mode)}; },
-                   {rand_leaf({1, 2, 3, 2}, 1)});
-    check_gradient([&](const TensorList& t) { return TensorList{interpolate(t[0], {2, 3}, {}, mode)}; },
-                   {rand_leaf({2, 1, 5, 4}, 2)});
-    check_gradient([&](const TensorList& t) {
-      return TensorList{interpolate(t[0].transpose(2, 3), {}, {1.5}, mode)};
-    }, {rand_leaf({1, 1, 3, 4}, 3)});
+    check_gradient(
+        [&](const TensorList& t) {
+          return TensorList{interpolate(t[0], {4, 5}, {}, mode)};
+        },
+        {rand_leaf({1, 2, 3, 2}, 1)});
+    check_gradient(
+        [&](const TensorList& t) {
+          return TensorList{interpolate(t[0], {2, 3}, {}, mode)};
+        },
+        {rand_leaf({2, 1, 5, 4}, 2)});
+    check_gradient(
+        [&](const TensorList& t) {
+          return TensorList{interpolate(t[0].transpose(2, 3), {}, {1.5}, mode)};
+        },
+        {rand_leaf({1, 1, 3, 4}, 3)});
   }
   for (const char* mode : {"bilinear", "bicubic"})
-    check_gradient([&](const TensorList& t) { return TensorList{interpolate(t[0], {5, 3}, {}, mode, true)}; },
-                   {rand_leaf({1, 1, 3, 4}, 4)});
+    check_gradient(
+        [&](const TensorList& t) {
+          return TensorList{interpolate(t[0], {5, 3}, {}, mode, true)};
+        },
+        {rand_leaf({1, 1, 3, 4}, 4)});
   // the backward is the adjoint map, itself differentiated by the forward: second order
-  check_gradient([](const TensorList& t) {
-    EnableGradGuard grad_mode;  // gradcheck's finite differences run without grad mode
-    Tensor y = interpolate(t[0], {5, 4}, {}, "bicubic");
-    return autograd::grad({sum(mul(y, y))}, {t[0]}, {}, true, /*create_graph=*/true);
-  }, {rand_leaf({1, 1, 3, 3}, 5)});
+  check_gradient(
+      [](const TensorList& t) {
+        EnableGradGuard grad_mode;  // gradcheck's finite differences run without grad mode
+        Tensor y = interpolate(t[0], {5, 4}, {}, "bicubic");
+        return autograd::grad({sum(mul(y, y))}, {t[0]}, {}, true, /*create_graph=*/true);
+      },
+      {rand_leaf({1, 1, 3, 3}, 5)});
 }
 
 OP_TEST("interpolate", "errors") {
   Tensor x = zeros({1, 2, 3, 3});
-  check_error([&] { interpolate(x, {4, 4}, {}, "trilinear"); }, {"interpolate", "trilinear", "[1, 2, 3, 3]"});
-  check_error([&] { interpolate(x, {4, 4}, {}, "nearest", false); }, {"interpolate", "align_corners", "nearest"});
+  check_error(
+      [&] {
+        interpolate(x, {4, 4}, {}, "trilinear");
+      },
+      {"interpolate", "trilinear", "[1, 2, 3, 3]"});
+  check_error(
+      [&] {
+        interpolate(x, {4, 4}, {}, "nearest", false);
+      },
+      {"interpolate", "align_corners", "nearest"});
   check_error([&] { interpolate(zeros({2, 3, 3}), {4, 4}); }, {"interpolate", "[2, 3, 3]"});
   check_error([&] { interpolate(x, {4, 4}, {2.0}); }, {"interpolate", "size", "scale_factor"});
   check_error([&] { interpolate(x, {}, {}); }, {"interpolate", "size", "scale_factor"});
@@ -155,7 +183,8 @@ OP_TEST("pad", "values") {
   check_close(pad(tensor({5}), {1, 1}), tensor({0, 5, 0}));
   check_close(pad(x.t(), {1, 0}, "constant", -1), tensor({{-1, 1, 4}, {-1, 2, 5}, {-1, 3, 6}}));
   check_close(pad(x.slice(1, 0, 3, 2), {0, 1, 1, 0}), tensor({{0, 0, 0}, {1, 3, 0}, {4, 6, 0}}));
-  CHECK(pad(arange(3), {1, 1}, "constant", 7).to_vector<int64_t>() == std::vector<int64_t>{7, 0, 1, 2, 7});
+  CHECK(pad(arange(3), {1, 1}, "constant", 7).to_vector<int64_t>() ==
+        std::vector<int64_t>{7, 0, 1, 2, 7});
   check_close(pad(x.to(DType::f64), {1, 0}), tensor({{0, 1, 2, 3}, {0, 4, 5, 6}}, DType::f64));
   check_close(pad(zeros({0, 2}), {1, 1, 1, 1}, "constant", 3), full({2, 4}, 3.0));
 }
@@ -169,14 +198,19 @@ OP_TEST("pad", "gradient") {
   check_gradient(padded({-2, -1, 0, 0, 1, 1}), {rand_leaf({2, 2, 4}, 3)});
   check_gradient(padded({-3, 0}), {rand_leaf({2, 3}, 4)});
   check_gradient(padded({1, 1}), {rand_leaf({0, 2}, 5)});
-  check_gradient([](const TensorList& t) { return TensorList{pad(t[0].t(), {1, -1, 2, 0})}; },
-                 {rand_leaf({3, 2}, 6)});
+  check_gradient(
+      [](const TensorList& t) {
+        return TensorList{pad(t[0].t(), {1, -1, 2, 0})};
+      },
+      {rand_leaf({3, 2}, 6)});
   // second order: the backward is pad itself
-  check_gradient([](const TensorList& t) {
-    EnableGradGuard grad_mode;
-    Tensor y = pad(t[0], {1, -1});
-    return autograd::grad({sum(mul(y, y))}, {t[0]}, {}, true, /*create_graph=*/true);
-  }, {rand_leaf({2, 3}, 7)});
+  check_gradient(
+      [](const TensorList& t) {
+        EnableGradGuard grad_mode;
+        Tensor y = pad(t[0], {1, -1});
+        return autograd::grad({sum(mul(y, y))}, {t[0]}, {}, true, /*create_graph=*/true);
+      },
+      {rand_leaf({2, 3}, 7)});
 }
 
 OP_TEST("pad", "errors") {
