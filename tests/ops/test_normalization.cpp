@@ -46,6 +46,21 @@ std::pair<double, double> moments(const std::vector<double>& v) {
 
 Tensor channel_shaped(const Tensor& t) { return t.reshape({1, -1, 1}); }
 
+// The f32 backward kernels against the f64 ones (gradcheck runs in f64 only): input gradients of
+// sum(fn(x) * r) for a fixed random r.
+void check_f32_backward(const autograd::GradcheckFn& fn, const TensorList& leaves64) {
+  auto grads = [&](DType dtype) {
+    TensorList leaves;
+    for (const Tensor& t : leaves64) leaves.push_back(t.detach().to(dtype).requires_grad_());
+    Tensor y = fn(leaves)[0];
+    Generator gen(3);
+    Tensor r = rand(y.sizes(), DType::f64, &gen).to(dtype);
+    return autograd::grad({sum(mul(y, r))}, leaves);
+  };
+  TensorList g32 = grads(DType::f32), g64 = grads(DType::f64);
+  for (size_t i = 0; i < g64.size(); ++i) check_close(g32[i], g64[i], 1e-5, 1e-4);
+}
+
 }  // namespace
 
 OP_TEST("batch_norm", "values") {
@@ -166,6 +181,28 @@ OP_TEST("batch_norm", "gradient") {
         return TensorList{batch_norm(t[0], Tensor(), Tensor(), t[1], Tensor(), true)};
       },
       {rand_leaf({3, 2, 2}, 17), rand_leaf({2}, 18)});
+}
+
+TEST_CASE("norms: f32 backward kernels agree with f64") {
+  check_f32_backward(
+      [](const TensorList& t) {
+        return TensorList{batch_norm(t[0], Tensor(), Tensor(), t[1], t[2], true)};
+      },
+      {rand_leaf({2, 3, 4}, 1), rand_leaf({3}, 2), rand_leaf({3}, 3)});
+  check_f32_backward(
+      [](const TensorList& t) {
+        Tensor rm = full({3}, 0.1, t[0].dtype()), rv = full({3}, 0.7, t[0].dtype());
+        return TensorList{batch_norm(t[0], rm, rv, t[1], t[2], false)};
+      },
+      {rand_leaf({2, 3, 4}, 4), rand_leaf({3}, 5), rand_leaf({3}, 6)});
+  check_f32_backward(
+      [](const TensorList& t) {
+        return TensorList{layer_norm(t[0], {2, 3}, t[1], t[2])};
+      },
+      {rand_leaf({4, 2, 3}, 7), rand_leaf({2, 3}, 8), rand_leaf({2, 3}, 9)});
+  check_f32_backward(
+      [](const TensorList& t) { return TensorList{group_norm(t[0], 2, t[1], t[2])}; },
+      {rand_leaf({2, 4, 3}, 10), rand_leaf({4}, 11), rand_leaf({4}, 12)});
 }
 
 OP_TEST("batch_norm", "errors") {
