@@ -90,6 +90,23 @@ Tensor pick_grad(const Tensor& g, const Tensor& a, const Tensor& b, const Tensor
   return sum_to(masked_fill(where(eq(a, b), mul(g, 0.5), g), lost, 0), shape);
 }
 
+// minimum (larger = false) or maximum (larger = true) through kernel k.
+Tensor extremum(const Kernel& k, const Tensor& a, const Tensor& b, bool larger) {
+  Tensor y = binary(k, a, b);
+  if (needs_grad({a, b}))
+    record(k.name, {a, b}, {y},
+           [sa = autograd::save(a), sb = autograd::save(b), larger](const FunctionNode& n,
+                                                                    const TensorList& g) {
+             Tensor a_ = n.unpack(sa), b_ = n.unpack(sb);
+             Tensor a_lost = larger ? lt(a_, b_) : gt(a_, b_);
+             Tensor b_lost = larger ? gt(a_, b_) : lt(a_, b_);
+             return TensorList{
+                 n.needs_input_grad(0) ? pick_grad(g[0], a_, b_, a_lost, a_.sizes()) : Tensor(),
+                 n.needs_input_grad(1) ? pick_grad(g[0], a_, b_, b_lost, b_.sizes()) : Tensor()};
+           });
+  return y;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- arithmetic
@@ -99,10 +116,11 @@ Tensor add(const Tensor& a, const Tensor& b) {
   static const Kernel k("add");
   Tensor y = binary(k, a, b);
   if (needs_grad({a, b}))
-    record("add", {a, b}, {y}, [sa = a.sizes(), sb = b.sizes()](const FunctionNode& n, const TensorList& g) {
-      return TensorList{n.needs_input_grad(0) ? sum_to(g[0], sa) : Tensor(),
-                        n.needs_input_grad(1) ? sum_to(g[0], sb) : Tensor()};
-    });
+    record("add", {a, b}, {y},
+           [sa = a.sizes(), sb = b.sizes()](const FunctionNode& n, const TensorList& g) {
+             return TensorList{n.needs_input_grad(0) ? sum_to(g[0], sa) : Tensor(),
+                               n.needs_input_grad(1) ? sum_to(g[0], sb) : Tensor()};
+           });
   return y;
 }
 
@@ -111,10 +129,11 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   static const Kernel k("sub");
   Tensor y = binary(k, a, b);
   if (needs_grad({a, b}))
-    record("sub", {a, b}, {y}, [sa = a.sizes(), sb = b.sizes()](const FunctionNode& n, const TensorList& g) {
-      return TensorList{n.needs_input_grad(0) ? sum_to(g[0], sa) : Tensor(),
-                        n.needs_input_grad(1) ? sum_to(neg(g[0]), sb) : Tensor()};
-    });
+    record("sub", {a, b}, {y},
+           [sa = a.sizes(), sb = b.sizes()](const FunctionNode& n, const TensorList& g) {
+             return TensorList{n.needs_input_grad(0) ? sum_to(g[0], sa) : Tensor(),
+                               n.needs_input_grad(1) ? sum_to(neg(g[0]), sb) : Tensor()};
+           });
   return y;
 }
 
@@ -123,11 +142,14 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   static const Kernel k("mul");
   Tensor y = binary(k, a, b);
   if (needs_grad({a, b}))
-    record("mul", {a, b}, {y}, [sa = autograd::save(a), sb = autograd::save(b)](const FunctionNode& n, const TensorList& g) {
-      Tensor a_ = n.unpack(sa), b_ = n.unpack(sb);
-      return TensorList{n.needs_input_grad(0) ? sum_to(mul(g[0], b_), a_.sizes()) : Tensor(),
-                        n.needs_input_grad(1) ? sum_to(mul(g[0], a_), b_.sizes()) : Tensor()};
-    });
+    record("mul", {a, b}, {y},
+           [sa = autograd::save(a), sb = autograd::save(b)](const FunctionNode& n,
+                                                            const TensorList& g) {
+             Tensor a_ = n.unpack(sa), b_ = n.unpack(sb);
+             return TensorList{
+                 n.needs_input_grad(0) ? sum_to(mul(g[0], b_), a_.sizes()) : Tensor(),
+                 n.needs_input_grad(1) ? sum_to(mul(g[0], a_), b_.sizes()) : Tensor()};
+           });
   return y;
 }
 
@@ -136,12 +158,15 @@ Tensor div(const Tensor& a, const Tensor& b) {
   static const Kernel k("div");
   Tensor y = binary(k, a, b);
   if (needs_grad({a, b}))
-    record("div", {a, b}, {y}, [sa = autograd::save(a), sb = autograd::save(b)](const FunctionNode& n, const TensorList& g) {
-      Tensor a_ = n.unpack(sa), b_ = n.unpack(sb);
-      Tensor ga = div(g[0], b_);
-      return TensorList{n.needs_input_grad(0) ? sum_to(ga, a_.sizes()) : Tensor(),
-                        n.needs_input_grad(1) ? sum_to(neg(mul(ga, div(a_, b_))), b_.sizes()) : Tensor()};
-    });
+    record("div", {a, b}, {y},
+           [sa = autograd::save(a), sb = autograd::save(b)](const FunctionNode& n,
+                                                            const TensorList& g) {
+             Tensor a_ = n.unpack(sa), b_ = n.unpack(sb);
+             Tensor ga = div(g[0], b_);
+             return TensorList{
+                 n.needs_input_grad(0) ? sum_to(ga, a_.sizes()) : Tensor(),
+                 n.needs_input_grad(1) ? sum_to(neg(mul(ga, div(a_, b_))), b_.sizes()) : Tensor()};
+           });
   return y;
 }
 
@@ -168,7 +193,7 @@ Tensor pow(const Tensor& x, const Tensor& e) {
              if (n.needs_input_grad(1)) {
                Tensor at_zero = logical_and(eq(x_, 0.0), ge(e_, 0.0));
                grad_e = sum_to(masked_fill(mul(g[0], mul(n.unpack(sy), log(x_))), at_zero, 0),
-                           e_.sizes());
+                               e_.sizes());
              }
              return TensorList{gx, grad_e};
            });
@@ -179,35 +204,24 @@ Tensor pow(const Tensor& x, const Tensor& e) {
 Tensor pow(const Tensor& x, double e) {
   static const Kernel k("pow_scalar");
   ScalarParams p{e, 0};
-  return floating_op(k, x, Saves::input, [e](const Tensor& g, const Tensor& x_) {
-    return e == 0 ? zeros_like(g) : mul(g, mul(pow(x_, e - 1), e));
-  }, &p);
+  return floating_op(
+      k, x, Saves::input,
+      [e](const Tensor& g, const Tensor& x_) {
+        return e == 0 ? zeros_like(g) : mul(g, mul(pow(x_, e - 1), e));
+      },
+      &p);
 }
 
 // min(a, b); gradient to the smaller side, split in half on ties (PyTorch)
 Tensor minimum(const Tensor& a, const Tensor& b) {
   static const Kernel k("minimum");
-  Tensor y = binary(k, a, b);
-  if (needs_grad({a, b}))
-    record("minimum", {a, b}, {y}, [sa = autograd::save(a), sb = autograd::save(b)](const FunctionNode& n, const TensorList& g) {
-      Tensor a_ = n.unpack(sa), b_ = n.unpack(sb);
-      return TensorList{n.needs_input_grad(0) ? pick_grad(g[0], a_, b_, gt(a_, b_), a_.sizes()) : Tensor(),
-                        n.needs_input_grad(1) ? pick_grad(g[0], a_, b_, lt(a_, b_), b_.sizes()) : Tensor()};
-    });
-  return y;
+  return extremum(k, a, b, /*larger=*/false);
 }
 
 // max(a, b); gradient to the larger side, split in half on ties (PyTorch)
 Tensor maximum(const Tensor& a, const Tensor& b) {
   static const Kernel k("maximum");
-  Tensor y = binary(k, a, b);
-  if (needs_grad({a, b}))
-    record("maximum", {a, b}, {y}, [sa = autograd::save(a), sb = autograd::save(b)](const FunctionNode& n, const TensorList& g) {
-      Tensor a_ = n.unpack(sa), b_ = n.unpack(sb);
-      return TensorList{n.needs_input_grad(0) ? pick_grad(g[0], a_, b_, lt(a_, b_), a_.sizes()) : Tensor(),
-                        n.needs_input_grad(1) ? pick_grad(g[0], a_, b_, gt(a_, b_), b_.sizes()) : Tensor()};
-    });
-  return y;
+  return extremum(k, a, b, /*larger=*/true);
 }
 
 // d(-x) = -g
@@ -219,7 +233,8 @@ Tensor neg(const Tensor& x) {
 // d|x| = g sign(x)
 Tensor abs(const Tensor& x) {
   static const Kernel k("abs");
-  return unary_op(k, x, Saves::input, [](const Tensor& g, const Tensor& x_) { return mul(g, sign(x_)); });
+  return unary_op(k, x, Saves::input,
+                  [](const Tensor& g, const Tensor& x_) { return mul(g, sign(x_)); });
 }
 
 // sign(x) in {-1, 0, 1}; zero gradient
@@ -231,13 +246,15 @@ Tensor sign(const Tensor& x) {
 // d x^2 = 2 x g
 Tensor square(const Tensor& x) {
   static const Kernel k("square");
-  return unary_op(k, x, Saves::input, [](const Tensor& g, const Tensor& x_) { return mul(g, mul(x_, 2.0)); });
+  return unary_op(k, x, Saves::input,
+                  [](const Tensor& g, const Tensor& x_) { return mul(g, mul(x_, 2.0)); });
 }
 
 // d(1/x) = -g y^2
 Tensor reciprocal(const Tensor& x) {
   static const Kernel k("reciprocal");
-  return floating_op(k, x, Saves::output, [](const Tensor& g, const Tensor& y) { return neg(mul(g, mul(y, y))); });
+  return floating_op(k, x, Saves::output,
+                     [](const Tensor& g, const Tensor& y) { return neg(mul(g, mul(y, y))); });
 }
 
 // zero gradient
@@ -253,12 +270,15 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
               shape_str(x.sizes()));
   constexpr double inf = std::numeric_limits<double>::infinity();
   ScalarParams p{lo.value_or(-inf), hi.value_or(inf)};
-  return unary_op(k, x, Saves::input, [lo, hi](const Tensor& g, const Tensor& x_) {
-    Tensor outside;
-    if (lo) outside = lt(x_, *lo);
-    if (hi) outside = outside.defined() ? logical_or(outside, gt(x_, *hi)) : gt(x_, *hi);
-    return masked_fill(g, outside, 0);
-  }, &p);
+  return unary_op(
+      k, x, Saves::input,
+      [lo, hi](const Tensor& g, const Tensor& x_) {
+        Tensor outside;
+        if (lo) outside = lt(x_, *lo);
+        if (hi) outside = outside.defined() ? logical_or(outside, gt(x_, *hi)) : gt(x_, *hi);
+        return masked_fill(g, outside, 0);
+      },
+      &p);
 }
 
 // ---------------------------------------------------------------- transcendental
@@ -266,31 +286,36 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
 // d exp(x) = g exp(x)
 Tensor exp(const Tensor& x) {
   static const Kernel k("exp");
-  return floating_op(k, x, Saves::output, [](const Tensor& g, const Tensor& y) { return mul(g, y); });
+  return floating_op(k, x, Saves::output,
+                     [](const Tensor& g, const Tensor& y) { return mul(g, y); });
 }
 
 // d(exp(x) - 1) = g (y + 1)
 Tensor expm1(const Tensor& x) {
   static const Kernel k("expm1");
-  return floating_op(k, x, Saves::output, [](const Tensor& g, const Tensor& y) { return mul(g, add(y, 1.0)); });
+  return floating_op(k, x, Saves::output,
+                     [](const Tensor& g, const Tensor& y) { return mul(g, add(y, 1.0)); });
 }
 
 // d log(x) = g / x
 Tensor log(const Tensor& x) {
   static const Kernel k("log");
-  return floating_op(k, x, Saves::input, [](const Tensor& g, const Tensor& x_) { return div(g, x_); });
+  return floating_op(k, x, Saves::input,
+                     [](const Tensor& g, const Tensor& x_) { return div(g, x_); });
 }
 
 // d log(1 + x) = g / (1 + x)
 Tensor log1p(const Tensor& x) {
   static const Kernel k("log1p");
-  return floating_op(k, x, Saves::input, [](const Tensor& g, const Tensor& x_) { return div(g, add(x_, 1.0)); });
+  return floating_op(k, x, Saves::input,
+                     [](const Tensor& g, const Tensor& x_) { return div(g, add(x_, 1.0)); });
 }
 
 // d sqrt(x) = g / (2 y)
 Tensor sqrt(const Tensor& x) {
   static const Kernel k("sqrt");
-  return floating_op(k, x, Saves::output, [](const Tensor& g, const Tensor& y) { return div(g, mul(y, 2.0)); });
+  return floating_op(k, x, Saves::output,
+                     [](const Tensor& g, const Tensor& y) { return div(g, mul(y, 2.0)); });
 }
 
 // d x^(-1/2) = -g y^3 / 2
@@ -304,25 +329,29 @@ Tensor rsqrt(const Tensor& x) {
 // d sin(x) = g cos(x)
 Tensor sin(const Tensor& x) {
   static const Kernel k("sin");
-  return floating_op(k, x, Saves::input, [](const Tensor& g, const Tensor& x_) { return mul(g, cos(x_)); });
+  return floating_op(k, x, Saves::input,
+                     [](const Tensor& g, const Tensor& x_) { return mul(g, cos(x_)); });
 }
 
 // d cos(x) = -g sin(x)
 Tensor cos(const Tensor& x) {
   static const Kernel k("cos");
-  return floating_op(k, x, Saves::input, [](const Tensor& g, const Tensor& x_) { return neg(mul(g, sin(x_))); });
+  return floating_op(k, x, Saves::input,
+                     [](const Tensor& g, const Tensor& x_) { return neg(mul(g, sin(x_))); });
 }
 
 // d tanh(x) = g (1 - y^2)
 Tensor tanh(const Tensor& x) {
   static const Kernel k("tanh");
-  return floating_op(k, x, Saves::output, [](const Tensor& g, const Tensor& y) { return mul(g, 1.0 - mul(y, y)); });
+  return floating_op(k, x, Saves::output,
+                     [](const Tensor& g, const Tensor& y) { return mul(g, 1.0 - mul(y, y)); });
 }
 
 // sigmoid(x) = 1 / (1 + exp(-x)); d = g y (1 - y)
 Tensor sigmoid(const Tensor& x) {
   static const Kernel k("sigmoid");
-  return floating_op(k, x, Saves::output, [](const Tensor& g, const Tensor& y) { return mul(g, mul(y, 1.0 - y)); });
+  return floating_op(k, x, Saves::output,
+                     [](const Tensor& g, const Tensor& y) { return mul(g, mul(y, 1.0 - y)); });
 }
 
 // ---------------------------------------------------------------- activations
@@ -330,16 +359,18 @@ Tensor sigmoid(const Tensor& x) {
 // max(x, 0); d = g where y > 0
 Tensor relu(const Tensor& x) {
   static const Kernel k("relu");
-  return unary_op(k, x, Saves::output, [](const Tensor& g, const Tensor& y) { return masked_fill(g, le(y, 0.0), 0); });
+  return unary_op(k, x, Saves::output,
+                  [](const Tensor& g, const Tensor& y) { return masked_fill(g, le(y, 0.0), 0); });
 }
 
 // x > 0 ? x : slope x; d = g where x > 0, else slope g
 Tensor leaky_relu(const Tensor& x, double slope) {
   static const Kernel k("leaky_relu");
   ScalarParams p{slope, 0};
-  return floating_op(k, x, Saves::input, [slope](const Tensor& g, const Tensor& x_) {
-    return where(gt(x_, 0.0), g, mul(g, slope));
-  }, &p);
+  return floating_op(
+      k, x, Saves::input,
+      [slope](const Tensor& g, const Tensor& x_) { return where(gt(x_, 0.0), g, mul(g, slope)); },
+      &p);
 }
 
 namespace {
@@ -348,23 +379,28 @@ namespace {
 // derivative (for double backward) is, with phi the standard normal density,
 //   erf form:  d2 = phi(x) (2 - x^2)
 //   tanh form: d2 = (1 - t^2) (u' + x (u'' - 2 t u'^2) / 2), t = tanh(u),
-//              u = c (x + k x^3), u' = c (1 + 3 k x^2), u'' = 6 c k x, c = sqrt(2/pi), k = 0.044715.
+//              u = c (x + k x^3), u' = c (1 + 3 k x^2), u'' = 6 c k x, c = sqrt(2/pi), k =
+//              0.044715.
 Tensor gelu_derivative(const Tensor& x, bool tanh_form) {
   static const Kernel k("gelu_backward");
   ScalarParams p{tanh_form ? 1.0 : 0.0, 0};
-  return unary_op(k, x, Saves::input, [tanh_form](const Tensor& g, const Tensor& x_) {
-    Tensor x2 = square(x_);
-    if (!tanh_form) {
-      Tensor phi = mul(exp(mul(x2, -0.5)), 0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
-      return mul(g, mul(phi, 2.0 - x2));
-    }
-    const double c = std::sqrt(2 / std::numbers::pi), kc = 0.044715;
-    Tensor t = tanh(mul(add(x_, mul(mul(x2, x_), kc)), c));
-    Tensor du = mul(add(mul(x2, 3 * kc), 1.0), c);
-    Tensor ddu = mul(x_, 6 * c * kc);
-    Tensor inner = add(du, mul(mul(x_, sub(ddu, mul(mul(t, square(du)), 2.0))), 0.5));
-    return mul(g, mul(1.0 - square(t), inner));
-  }, &p);
+  return unary_op(
+      k, x, Saves::input,
+      [tanh_form](const Tensor& g, const Tensor& x_) {
+        Tensor x2 = square(x_);
+        if (!tanh_form) {
+          Tensor phi =
+              mul(exp(mul(x2, -0.5)), 0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
+          return mul(g, mul(phi, 2.0 - x2));
+        }
+        const double c = std::sqrt(2 / std::numbers::pi), kc = 0.044715;
+        Tensor t = tanh(mul(add(x_, mul(mul(x2, x_), kc)), c));
+        Tensor du = mul(add(mul(x2, 3 * kc), 1.0), c);
+        Tensor ddu = mul(x_, 6 * c * kc);
+        Tensor inner = add(du, mul(mul(x_, sub(ddu, mul(mul(t, square(du)), 2.0))), 0.5));
+        return mul(g, mul(1.0 - square(t), inner));
+      },
+      &p);
 }
 
 }  // namespace
@@ -378,9 +414,12 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
               approximate, shape_str(x.sizes()));
   bool tanh_form = approximate == "tanh";
   ScalarParams p{tanh_form ? 1.0 : 0.0, 0};
-  return floating_op(k, x, Saves::input, [tanh_form](const Tensor& g, const Tensor& x_) {
-    return mul(g, gelu_derivative(x_, tanh_form));
-  }, &p);
+  return floating_op(
+      k, x, Saves::input,
+      [tanh_form](const Tensor& g, const Tensor& x_) {
+        return mul(g, gelu_derivative(x_, tanh_form));
+      },
+      &p);
 }
 
 // x sigmoid(x); d = g s (1 + x (1 - s)), s = sigmoid(x)
@@ -397,10 +436,13 @@ Tensor silu(const Tensor& x) {
 Tensor softplus(const Tensor& x, double beta, double threshold) {
   static const Kernel k("softplus");
   ScalarParams p{beta, threshold};
-  return floating_op(k, x, Saves::input, [beta, threshold](const Tensor& g, const Tensor& x_) {
-    Tensor bx = mul(x_, beta);
-    return where(gt(bx, threshold), g, mul(g, sigmoid(bx)));
-  }, &p);
+  return floating_op(
+      k, x, Saves::input,
+      [beta, threshold](const Tensor& g, const Tensor& x_) {
+        Tensor bx = mul(x_, beta);
+        return where(gt(bx, threshold), g, mul(g, sigmoid(bx)));
+      },
+      &p);
 }
 
 // ---------------------------------------------------------------- selection
@@ -411,15 +453,21 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_bool("where", cond, "condition");
   ops::check_same_dtype("where", {a, b});
   ops::check_same_device("where", {cond, a, b});
-  Shape s = broadcast_shapes(broadcast_shapes(cond.sizes(), a.sizes(), "where"), b.sizes(), "where");
+  Shape s =
+      broadcast_shapes(broadcast_shapes(cond.sizes(), a.sizes(), "where"), b.sizes(), "where");
   Tensor y = empty(s, a.options());
-  ops::dispatch(k, a.dtype(), {cond.detach().expand(s), a.detach().expand(s), b.detach().expand(s)}, {y});
+  ops::dispatch(k, a.dtype(), {cond.detach().expand(s), a.detach().expand(s), b.detach().expand(s)},
+                {y});
   if (needs_grad({a, b}))
-    record("where", {a, b}, {y}, [sc = autograd::save(cond), sa = a.sizes(), sb = b.sizes()](const FunctionNode& n, const TensorList& g) {
-      Tensor cond_ = n.unpack(sc);
-      return TensorList{n.needs_input_grad(0) ? sum_to(masked_fill(g[0], logical_not(cond_), 0), sa) : Tensor(),
-                        n.needs_input_grad(1) ? sum_to(masked_fill(g[0], cond_, 0), sb) : Tensor()};
-    });
+    record("where", {a, b}, {y},
+           [sc = autograd::save(cond), sa = a.sizes(), sb = b.sizes()](const FunctionNode& n,
+                                                                       const TensorList& g) {
+             Tensor cond_ = n.unpack(sc);
+             return TensorList{
+                 n.needs_input_grad(0) ? sum_to(masked_fill(g[0], logical_not(cond_), 0), sa)
+                                       : Tensor(),
+                 n.needs_input_grad(1) ? sum_to(masked_fill(g[0], cond_, 0), sb) : Tensor()};
+           });
   return y;
 }
 
@@ -432,9 +480,10 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
   Tensor y = empty(x.sizes(), x.options());
   ops::dispatch(k, x.dtype(), {x, expand_into("masked_fill", mask, x.sizes(), "mask")}, {y}, &p);
   if (needs_grad({x}))
-    record("masked_fill", {x}, {y}, [sm = autograd::save(mask)](const FunctionNode& n, const TensorList& g) {
-      return TensorList{masked_fill(g[0], n.unpack(sm), 0)};
-    });
+    record("masked_fill", {x}, {y},
+           [sm = autograd::save(mask)](const FunctionNode& n, const TensorList& g) {
+             return TensorList{masked_fill(g[0], n.unpack(sm), 0)};
+           });
   return y;
 }
 
@@ -456,14 +505,14 @@ Tensor logical(const Kernel& k, const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
-#define TUTOR_COMPARISON(name)                                                                \
-  Tensor name(const Tensor& a, const Tensor& b) {                                             \
-    static const Kernel k(#name);                                                             \
-    return binary(k, a, b, DType::b8);                                                        \
-  }                                                                                           \
-  Tensor name(const Tensor& a, double b) {                                                    \
-    static const Kernel k(#name);                                                             \
-    return compare(k, a, b);                                                                  \
+#define TUTOR_COMPARISON(name)                    \
+  Tensor name(const Tensor& a, const Tensor& b) { \
+    static const Kernel k(#name);                 \
+    return binary(k, a, b, DType::b8);            \
+  }                                               \
+  Tensor name(const Tensor& a, double b) {        \
+    static const Kernel k(#name);                 \
+    return compare(k, a, b);                      \
   }
 TUTOR_COMPARISON(eq)
 TUTOR_COMPARISON(ne)
@@ -516,14 +565,24 @@ const Tensor& inplace(const Kernel& k, const char* op, const Tensor& x, const Te
   return x;
 }
 
+// `v` as an operand of x's dtype; an integral tensor cannot hold a fractional result in place.
+Tensor inplace_scalar(const char* op, const Tensor& x, double v) {
+  TUTOR_CHECK(x.is_floating_point() || v == std::trunc(v),
+              "{}: cannot apply the non-integral value {} in place to an {} tensor of shape {}", op,
+              v, x.dtype(), shape_str(x.sizes()));
+  return scalar_like(x, v);
+}
+
 }  // namespace
 
-#define TUTOR_INPLACE(name)                                                                   \
-  const Tensor& name##_(const Tensor& x, const Tensor& other) {                               \
-    static const Kernel k(#name);                                                             \
-    return inplace(k, #name "_", x, other);                                                   \
-  }                                                                                           \
-  const Tensor& name##_(const Tensor& x, double other) { return name##_(x, scalar_like(x, other)); }
+#define TUTOR_INPLACE(name)                                     \
+  const Tensor& name##_(const Tensor& x, const Tensor& other) { \
+    static const Kernel k(#name);                               \
+    return inplace(k, #name "_", x, other);                     \
+  }                                                             \
+  const Tensor& name##_(const Tensor& x, double other) {        \
+    return name##_(x, inplace_scalar(#name "_", x, other));     \
+  }
 TUTOR_INPLACE(add)
 TUTOR_INPLACE(sub)
 TUTOR_INPLACE(mul)

@@ -24,7 +24,12 @@ Tensor bools(const NestedList& values) { return tensor(values, b8); }
 std::vector<Tensor> layouts(DType dt, double lo, double hi) {
   Generator gen(3);
   Tensor x = add(mul(rand({4, 6}, f64, &gen), hi - lo), lo).to(dt);
-  return {x, x.t(), x.slice(1, 0, 6, 2), x.narrow(0, 1, 1), x.narrow(0, 0, 0), x.select(0, 2).select(0, 3)};
+  return {x,
+          x.t(),
+          x.slice(1, 0, 6, 2),
+          x.narrow(0, 1, 1),
+          x.narrow(0, 0, 0),
+          x.select(0, 2).select(0, 3)};
 }
 
 // op(x) against `f` applied to each element, over every layout, in f32 and f64.
@@ -41,7 +46,8 @@ void check_unary_values(const UnaryFn& op, double (*f)(double), double lo = -3, 
 }
 
 // A leaf uniform in [lo, hi] with every element at least 1e-2 away from each kink.
-Tensor leaf(const Shape& shape, uint64_t seed, double lo, double hi, std::vector<double> kinks = {}) {
+Tensor leaf(const Shape& shape, uint64_t seed, double lo, double hi,
+            std::vector<double> kinks = {}) {
   Tensor t = rand_leaf(shape, seed, lo, hi);
   double* p = t.data<double>();
   for (int64_t i = 0; i < t.numel(); ++i)
@@ -51,10 +57,12 @@ Tensor leaf(const Shape& shape, uint64_t seed, double lo, double hi, std::vector
 }
 
 // Gradient of op over a plain, a transposed, a sliced, a size-1 and an empty input.
-void check_unary_gradient(const UnaryFn& op, double lo = -2, double hi = 2, std::vector<double> kinks = {}) {
+void check_unary_gradient(const UnaryFn& op, double lo = -2, double hi = 2,
+                          std::vector<double> kinks = {}) {
   auto plain = [op](const TensorList& x) { return TensorList{op(x[0])}; };
   check_gradient(plain, {leaf({2, 3}, 1, lo, hi, kinks)});
-  check_gradient([op](const TensorList& x) { return TensorList{op(x[0].t())}; }, {leaf({3, 2}, 2, lo, hi, kinks)});
+  check_gradient([op](const TensorList& x) { return TensorList{op(x[0].t())}; },
+                 {leaf({3, 2}, 2, lo, hi, kinks)});
   check_gradient([op](const TensorList& x) { return TensorList{op(x[0].slice(1, 0, 4, 2))}; },
                  {leaf({2, 4}, 3, lo, hi, kinks)});
   check_gradient(plain, {leaf({1, 1}, 4, lo, hi, kinks)});
@@ -66,14 +74,16 @@ void check_double_backward(const UnaryFn& op, double lo = -2, double hi = 2) {
   check_gradient(
       [op](const TensorList& x) {
         EnableGradGuard grad_on;
-        return autograd::grad({sum(op(x[0]))}, {x[0]}, {}, /*retain_graph=*/true, /*create_graph=*/true);
+        return autograd::grad({sum(op(x[0]))}, {x[0]}, {}, /*retain_graph=*/true,
+                              /*create_graph=*/true);
       },
       {leaf({5}, 6, lo, hi)});
 }
 
 // Gradient of a broadcasting binary op: same shapes, row against matrix, column against
 // transposed matrix, size-1 and empty dims.
-void check_binary_gradient(const BinaryFn& op, double lo = -2, double hi = 2, std::vector<double> kinks = {}) {
+void check_binary_gradient(const BinaryFn& op, double lo = -2, double hi = 2,
+                           std::vector<double> kinks = {}) {
   auto plain = [op](const TensorList& x) { return TensorList{op(x[0], x[1])}; };
   check_gradient(plain, {leaf({2, 3}, 1, lo, hi, kinks), leaf({2, 3}, 2, lo, hi, kinks)});
   check_gradient(plain, {leaf({2, 3}, 3, lo, hi, kinks), leaf({3}, 4, lo, hi, kinks)});
@@ -113,9 +123,13 @@ OP_TEST("add", "values") {
   CHECK(add(zeros({0, 3}), zeros({1, 3})).sizes() == Shape{0, 3});
 }
 
-OP_TEST("add", "gradient") { check_binary_gradient([](const Tensor& a, const Tensor& b) { return add(a, b); }); }
+OP_TEST("add", "gradient") {
+  check_binary_gradient([](const Tensor& a, const Tensor& b) { return add(a, b); });
+}
 
-OP_TEST("add", "errors") { check_binary_errors([](const Tensor& a, const Tensor& b) { return add(a, b); }, "add"); }
+OP_TEST("add", "errors") {
+  check_binary_errors([](const Tensor& a, const Tensor& b) { return add(a, b); }, "add");
+}
 
 OP_TEST("sub", "values") {
   check_close(sub(tensor({1, 2, 3}), tensor({10, 20, 30})), tensor({-9, -18, -27}));
@@ -124,20 +138,29 @@ OP_TEST("sub", "values") {
   check_close(1.0 - tensor({{1, 2}, {3, 4}}).t(), tensor({{0, -2}, {-1, -3}}));
 }
 
-OP_TEST("sub", "gradient") { check_binary_gradient([](const Tensor& a, const Tensor& b) { return sub(a, b); }); }
+OP_TEST("sub", "gradient") {
+  check_binary_gradient([](const Tensor& a, const Tensor& b) { return sub(a, b); });
+}
 
-OP_TEST("sub", "errors") { check_binary_errors([](const Tensor& a, const Tensor& b) { return sub(a, b); }, "sub"); }
+OP_TEST("sub", "errors") {
+  check_binary_errors([](const Tensor& a, const Tensor& b) { return sub(a, b); }, "sub");
+}
 
 OP_TEST("mul", "values") {
   check_close(mul(tensor({1, 2, 3}), tensor({10, 20, 30})), tensor({10, 40, 90}));
   check_close(mul(tensor({{1}, {2}}), tensor({1, 2})), tensor({{1, 2}, {2, 4}}));
   check_close(mul(arange(4), 3.0), tensor({0, 3, 6, 9}, i64));
-  check_close(mul(tensor({{1, 2}, {3, 4}}).t(), tensor({{1, 2}, {3, 4}})), tensor({{1, 6}, {6, 16}}));
+  check_close(mul(tensor({{1, 2}, {3, 4}}).t(), tensor({{1, 2}, {3, 4}})),
+              tensor({{1, 6}, {6, 16}}));
 }
 
-OP_TEST("mul", "gradient") { check_binary_gradient([](const Tensor& a, const Tensor& b) { return mul(a, b); }); }
+OP_TEST("mul", "gradient") {
+  check_binary_gradient([](const Tensor& a, const Tensor& b) { return mul(a, b); });
+}
 
-OP_TEST("mul", "errors") { check_binary_errors([](const Tensor& a, const Tensor& b) { return mul(a, b); }, "mul"); }
+OP_TEST("mul", "errors") {
+  check_binary_errors([](const Tensor& a, const Tensor& b) { return mul(a, b); }, "mul");
+}
 
 OP_TEST("div", "values") {
   check_close(div(tensor({1, 2, 3}), tensor({2, 4, 8})), tensor({0.5, 0.5, 0.375}));
@@ -161,8 +184,10 @@ OP_TEST("pow", "values") {
   check_close(pow(tensor({1, 2, 3}), tensor({{0}, {2}})), tensor({{1, 1, 1}, {1, 4, 9}}));
   check_close(pow(tensor({{1, 2}, {3, 4}}).t(), 2.0), tensor({{1, 9}, {4, 16}}));
   check_close(pow(tensor({4, 0}), -0.5), tensor({0.5, INFINITY}));
-  check_unary_values([](const Tensor& x) { return pow(x, 1.5); }, [](double x) { return std::pow(x, 1.5); }, 0, 3);
-  check_unary_values([](const Tensor& x) { return pow(x, 3.0); }, [](double x) { return x * x * x; });
+  check_unary_values([](const Tensor& x) { return pow(x, 1.5); },
+                     [](double x) { return std::pow(x, 1.5); }, 0, 3);
+  check_unary_values([](const Tensor& x) { return pow(x, 3.0); },
+                     [](double x) { return x * x * x; });
 }
 
 OP_TEST("pow", "gradient") {
@@ -173,7 +198,8 @@ OP_TEST("pow", "gradient") {
   check_double_backward([](const Tensor& x) { return pow(x, 2.5); }, 0.5, 2);
   // the exponent alone requires grad; the base is a constant
   Tensor base = full({3}, 1.5, f64);
-  check_gradient([base](const TensorList& x) { return TensorList{pow(base, x[0])}; }, {leaf({3}, 11, 0.5, 2)});
+  check_gradient([base](const TensorList& x) { return TensorList{pow(base, x[0])}; },
+                 {leaf({3}, 11, 0.5, 2)});
 }
 
 OP_TEST("pow", "errors") {
@@ -184,7 +210,8 @@ OP_TEST("pow", "errors") {
 OP_TEST("minimum", "values") {
   check_close(minimum(tensor({1, 5, 3}), tensor({4, 2, 3})), tensor({1, 2, 3}));
   check_close(minimum(tensor({{1}, {5}}), tensor({2, 4})), tensor({{1, 1}, {2, 4}}));
-  check_close(minimum(tensor({{1, 2}, {3, 4}}, i64).t(), tensor({2, 2}, i64)), tensor({{1, 2}, {2, 2}}, i64));
+  check_close(minimum(tensor({{1, 2}, {3, 4}}, i64).t(), tensor({2, 2}, i64)),
+              tensor({{1, 2}, {2, 2}}, i64));
   CHECK(std::isnan(minimum(tensor({NAN}), tensor({1})).item()));
   CHECK(std::isnan(minimum(tensor({1}), tensor({NAN})).item()));
 }
@@ -205,7 +232,8 @@ OP_TEST("minimum", "errors") {
 OP_TEST("maximum", "values") {
   check_close(maximum(tensor({1, 5, 3}), tensor({4, 2, 3})), tensor({4, 5, 3}));
   check_close(maximum(tensor({{1}, {5}}), tensor({2, 4})), tensor({{2, 4}, {5, 5}}));
-  check_close(maximum(tensor({{1, 2}, {3, 4}}, i64).t(), tensor({2, 2}, i64)), tensor({{2, 3}, {2, 4}}, i64));
+  check_close(maximum(tensor({{1, 2}, {3, 4}}, i64).t(), tensor({2, 2}, i64)),
+              tensor({{2, 3}, {2, 4}}, i64));
   CHECK(std::isnan(maximum(tensor({1}), tensor({NAN})).item()));
 }
 
@@ -254,7 +282,8 @@ OP_TEST("abs", "errors") {
 OP_TEST("sign", "values") {
   check_close(sign(tensor({-1.5, 0, 2})), tensor({-1, 0, 1}));
   check_close(sign(tensor({-3, 0, 4}, i64)), tensor({-1, 0, 1}, i64));
-  check_unary_values([](const Tensor& x) { return sign(x); }, [](double x) { return double((0 < x) - (x < 0)); });
+  check_unary_values([](const Tensor& x) { return sign(x); },
+                     [](double x) { return double((0 < x) - (x < 0)); });
 }
 
 OP_TEST("sign", "gradient") {
@@ -282,7 +311,8 @@ OP_TEST("square", "errors") {
 
 OP_TEST("reciprocal", "values") {
   check_close(reciprocal(tensor({-2, 0.5, 0})), tensor({-0.5, 2, INFINITY}));
-  check_unary_values([](const Tensor& x) { return reciprocal(x); }, [](double x) { return 1 / x; }, 0.5, 2);
+  check_unary_values([](const Tensor& x) { return reciprocal(x); }, [](double x) { return 1 / x; },
+                     0.5, 2);
 }
 
 OP_TEST("reciprocal", "gradient") {
@@ -296,7 +326,8 @@ OP_TEST("reciprocal", "errors") {
 
 OP_TEST("floor", "values") {
   check_close(floor(tensor({-1.5, 0, 2.7, -2})), tensor({-2, 0, 2, -2}));
-  check_unary_values([](const Tensor& x) { return floor(x); }, [](double x) { return std::floor(x); });
+  check_unary_values([](const Tensor& x) { return floor(x); },
+                     [](double x) { return std::floor(x); });
 }
 
 OP_TEST("floor", "gradient") {
@@ -328,7 +359,11 @@ OP_TEST("clamp", "gradient") {
 }
 
 OP_TEST("clamp", "errors") {
-  check_error([] { clamp(zeros({2, 3}), std::nullopt, std::nullopt); }, {"clamp", "min", "max", "[2, 3]"});
+  check_error(
+      [] {
+        clamp(zeros({2, 3}), std::nullopt, std::nullopt);
+      },
+      {"clamp", "min", "max", "[2, 3]"});
 }
 
 // ================================================================ transcendental
@@ -343,11 +378,15 @@ OP_TEST("exp", "gradient") {
   check_double_backward([](const Tensor& x) { return exp(x); });
 }
 
-OP_TEST("exp", "errors") { check_floating_errors([](const Tensor& x) { return exp(x); }, "exp"); }
+OP_TEST("exp", "errors") {
+  check_floating_errors([](const Tensor& x) { return exp(x); }, "exp");
+}
 
 OP_TEST("expm1", "values") {
-  check_close(expm1(tensor({0, 1, 1e-10}, f64)), tensor({0, std::numbers::e - 1, 1e-10}, f64), 0, 1e-9);  // exp(x) - 1 would be 1e-7 off
-  check_unary_values([](const Tensor& x) { return expm1(x); }, [](double x) { return std::expm1(x); });
+  check_close(expm1(tensor({0, 1, 1e-10}, f64)), tensor({0, std::numbers::e - 1, 1e-10}, f64), 0,
+              1e-9);  // exp(x) - 1 would be 1e-7 off
+  check_unary_values([](const Tensor& x) { return expm1(x); },
+                     [](double x) { return std::expm1(x); });
 }
 
 OP_TEST("expm1", "gradient") {
@@ -355,12 +394,15 @@ OP_TEST("expm1", "gradient") {
   check_double_backward([](const Tensor& x) { return expm1(x); });
 }
 
-OP_TEST("expm1", "errors") { check_floating_errors([](const Tensor& x) { return expm1(x); }, "expm1"); }
+OP_TEST("expm1", "errors") {
+  check_floating_errors([](const Tensor& x) { return expm1(x); }, "expm1");
+}
 
 OP_TEST("log", "values") {
   check_close(log(tensor({1, std::numbers::e, 0})), tensor({0, 1, -INFINITY}));
   CHECK(std::isnan(log(tensor({-1})).item()));
-  check_unary_values([](const Tensor& x) { return log(x); }, [](double x) { return std::log(x); }, 0.1, 3);
+  check_unary_values([](const Tensor& x) { return log(x); }, [](double x) { return std::log(x); },
+                     0.1, 3);
 }
 
 OP_TEST("log", "gradient") {
@@ -368,11 +410,15 @@ OP_TEST("log", "gradient") {
   check_double_backward([](const Tensor& x) { return log(x); }, 0.5, 2);
 }
 
-OP_TEST("log", "errors") { check_floating_errors([](const Tensor& x) { return log(x); }, "log"); }
+OP_TEST("log", "errors") {
+  check_floating_errors([](const Tensor& x) { return log(x); }, "log");
+}
 
 OP_TEST("log1p", "values") {
-  check_close(log1p(tensor({0, std::numbers::e - 1, 1e-10}, f64)), tensor({0, 1, 1e-10}, f64), 0, 1e-9);  // log(1 + x) would be 1e-7 off
-  check_unary_values([](const Tensor& x) { return log1p(x); }, [](double x) { return std::log1p(x); }, -0.9, 3);
+  check_close(log1p(tensor({0, std::numbers::e - 1, 1e-10}, f64)), tensor({0, 1, 1e-10}, f64), 0,
+              1e-9);  // log(1 + x) would be 1e-7 off
+  check_unary_values([](const Tensor& x) { return log1p(x); },
+                     [](double x) { return std::log1p(x); }, -0.9, 3);
 }
 
 OP_TEST("log1p", "gradient") {
@@ -380,11 +426,14 @@ OP_TEST("log1p", "gradient") {
   check_double_backward([](const Tensor& x) { return log1p(x); }, 0.5, 2);
 }
 
-OP_TEST("log1p", "errors") { check_floating_errors([](const Tensor& x) { return log1p(x); }, "log1p"); }
+OP_TEST("log1p", "errors") {
+  check_floating_errors([](const Tensor& x) { return log1p(x); }, "log1p");
+}
 
 OP_TEST("sqrt", "values") {
   check_close(sqrt(tensor({0, 4, 2.25})), tensor({0, 2, 1.5}));
-  check_unary_values([](const Tensor& x) { return sqrt(x); }, [](double x) { return std::sqrt(x); }, 0, 3);
+  check_unary_values([](const Tensor& x) { return sqrt(x); }, [](double x) { return std::sqrt(x); },
+                     0, 3);
 }
 
 OP_TEST("sqrt", "gradient") {
@@ -392,11 +441,14 @@ OP_TEST("sqrt", "gradient") {
   check_double_backward([](const Tensor& x) { return sqrt(x); }, 0.5, 2);
 }
 
-OP_TEST("sqrt", "errors") { check_floating_errors([](const Tensor& x) { return sqrt(x); }, "sqrt"); }
+OP_TEST("sqrt", "errors") {
+  check_floating_errors([](const Tensor& x) { return sqrt(x); }, "sqrt");
+}
 
 OP_TEST("rsqrt", "values") {
   check_close(rsqrt(tensor({0.25, 4, 0})), tensor({2, 0.5, INFINITY}));
-  check_unary_values([](const Tensor& x) { return rsqrt(x); }, [](double x) { return 1 / std::sqrt(x); }, 0.5, 3);
+  check_unary_values([](const Tensor& x) { return rsqrt(x); },
+                     [](double x) { return 1 / std::sqrt(x); }, 0.5, 3);
 }
 
 OP_TEST("rsqrt", "gradient") {
@@ -404,7 +456,9 @@ OP_TEST("rsqrt", "gradient") {
   check_double_backward([](const Tensor& x) { return rsqrt(x); }, 0.5, 2);
 }
 
-OP_TEST("rsqrt", "errors") { check_floating_errors([](const Tensor& x) { return rsqrt(x); }, "rsqrt"); }
+OP_TEST("rsqrt", "errors") {
+  check_floating_errors([](const Tensor& x) { return rsqrt(x); }, "rsqrt");
+}
 
 OP_TEST("sin", "values") {
   check_close(sin(tensor({0, std::numbers::pi / 2, std::numbers::pi / 6})), tensor({0, 1, 0.5}));
@@ -416,7 +470,9 @@ OP_TEST("sin", "gradient") {
   check_double_backward([](const Tensor& x) { return sin(x); });
 }
 
-OP_TEST("sin", "errors") { check_floating_errors([](const Tensor& x) { return sin(x); }, "sin"); }
+OP_TEST("sin", "errors") {
+  check_floating_errors([](const Tensor& x) { return sin(x); }, "sin");
+}
 
 OP_TEST("cos", "values") {
   check_close(cos(tensor({0, std::numbers::pi, std::numbers::pi / 3})), tensor({1, -1, 0.5}));
@@ -428,12 +484,15 @@ OP_TEST("cos", "gradient") {
   check_double_backward([](const Tensor& x) { return cos(x); });
 }
 
-OP_TEST("cos", "errors") { check_floating_errors([](const Tensor& x) { return cos(x); }, "cos"); }
+OP_TEST("cos", "errors") {
+  check_floating_errors([](const Tensor& x) { return cos(x); }, "cos");
+}
 
 OP_TEST("tanh", "values") {
   // tanh(log 2) = (2 - 1/2) / (2 + 1/2)
   check_close(tanh(tensor({0, std::log(2.0), 100, -100})), tensor({0, 0.6, 1, -1}));
-  check_unary_values([](const Tensor& x) { return tanh(x); }, [](double x) { return std::tanh(x); });
+  check_unary_values([](const Tensor& x) { return tanh(x); },
+                     [](double x) { return std::tanh(x); });
 }
 
 OP_TEST("tanh", "gradient") {
@@ -441,7 +500,9 @@ OP_TEST("tanh", "gradient") {
   check_double_backward([](const Tensor& x) { return tanh(x); });
 }
 
-OP_TEST("tanh", "errors") { check_floating_errors([](const Tensor& x) { return tanh(x); }, "tanh"); }
+OP_TEST("tanh", "errors") {
+  check_floating_errors([](const Tensor& x) { return tanh(x); }, "tanh");
+}
 
 OP_TEST("sigmoid", "values") {
   // sigmoid(log 3) = 3/4; no overflow far out
@@ -454,21 +515,26 @@ OP_TEST("sigmoid", "gradient") {
   check_double_backward([](const Tensor& x) { return sigmoid(x); });
 }
 
-OP_TEST("sigmoid", "errors") { check_floating_errors([](const Tensor& x) { return sigmoid(x); }, "sigmoid"); }
+OP_TEST("sigmoid", "errors") {
+  check_floating_errors([](const Tensor& x) { return sigmoid(x); }, "sigmoid");
+}
 
 // ================================================================ activations
 
 OP_TEST("relu", "values") {
   check_close(relu(tensor({-1, 0, 2})), tensor({0, 0, 2}));
   check_close(relu(tensor({-3, 4}, i64)), tensor({0, 4}, i64));
-  check_unary_values([](const Tensor& x) { return relu(x); }, [](double x) { return std::max(x, 0.0); });
+  check_unary_values([](const Tensor& x) { return relu(x); },
+                     [](double x) { return std::max(x, 0.0); });
 }
 
 OP_TEST("relu", "gradient") {
   check_unary_gradient([](const Tensor& x) { return relu(x); }, -2, 2, {0});
 }
 
-OP_TEST("relu", "errors") { check_error([] { relu(tensor({true}, b8)); }, {"relu", "bool"}); }
+OP_TEST("relu", "errors") {
+  check_error([] { relu(tensor({true}, b8)); }, {"relu", "bool"});
+}
 
 OP_TEST("leaky_relu", "values") {
   check_close(leaky_relu(tensor({-100, 0, 2})), tensor({-1, 0, 2}));
@@ -489,7 +555,8 @@ OP_TEST("leaky_relu", "errors") {
 OP_TEST("gelu", "values") {
   // gelu(1) = Phi(1); tanh form 0.5 (1 + tanh(sqrt(2/pi) 1.044715)), both evaluated in Python
   check_close(gelu(tensor({0, 1}, f64)), tensor({0, 0.8413447460685429}, f64), 1e-12, 1e-12);
-  check_close(gelu(tensor({0, 1}, f64), "tanh"), tensor({0, 0.8411919906082768}, f64), 1e-12, 1e-12);
+  check_close(gelu(tensor({0, 1}, f64), "tanh"), tensor({0, 0.8411919906082768}, f64), 1e-12,
+              1e-12);
   check_unary_values([](const Tensor& x) { return gelu(x); }, gelu_ref);
   check_unary_values([](const Tensor& x) { return gelu(x, "tanh"); }, gelu_tanh_ref);
 }
@@ -509,7 +576,8 @@ OP_TEST("gelu", "errors") {
 
 OP_TEST("silu", "values") {
   check_close(silu(tensor({0, std::log(3.0)})), tensor({0, 0.75 * std::log(3.0)}));
-  check_unary_values([](const Tensor& x) { return silu(x); }, [](double x) { return x * sigmoid_ref(x); });
+  check_unary_values([](const Tensor& x) { return silu(x); },
+                     [](double x) { return x * sigmoid_ref(x); });
 }
 
 OP_TEST("silu", "gradient") {
@@ -517,11 +585,14 @@ OP_TEST("silu", "gradient") {
   check_double_backward([](const Tensor& x) { return silu(x); }, -3, 3);
 }
 
-OP_TEST("silu", "errors") { check_floating_errors([](const Tensor& x) { return silu(x); }, "silu"); }
+OP_TEST("silu", "errors") {
+  check_floating_errors([](const Tensor& x) { return silu(x); }, "silu");
+}
 
 OP_TEST("softplus", "values") {
   // log(1 + e^0) = log 2; linear above the threshold; beta scales inside and out
-  check_close(softplus(tensor({0, 30, -30})), tensor({std::log(2.0), 30, std::log1p(std::exp(-30.0))}));
+  check_close(softplus(tensor({0, 30, -30})),
+              tensor({std::log(2.0), 30, std::log1p(std::exp(-30.0))}));
   check_close(softplus(tensor({0, 11}), 2, 20), tensor({std::log(2.0) / 2, 11}));
   check_unary_values([](const Tensor& x) { return softplus(x); },
                      [](double x) { return std::log1p(std::exp(x)); });
@@ -529,7 +600,8 @@ OP_TEST("softplus", "values") {
 
 OP_TEST("softplus", "gradient") {
   check_unary_gradient([](const Tensor& x) { return softplus(x); }, -3, 3);
-  check_unary_gradient([](const Tensor& x) { return softplus(x, 2, 1); }, -2, 2, {0.5});  // crosses the threshold
+  check_unary_gradient([](const Tensor& x) { return softplus(x, 2, 1); }, -2, 2,
+                       {0.5});  // crosses the threshold
   check_double_backward([](const Tensor& x) { return softplus(x, 1.5); }, -3, 3);
 }
 
@@ -544,8 +616,9 @@ OP_TEST("where", "values") {
   // cond [2, 1], a [3], b scalar: all three broadcast to [2, 3]
   check_close(where(bools({{1}, {0}}), tensor({1, 2, 3}), scalar_tensor(-1)),
               tensor({{1, 2, 3}, {-1, -1, -1}}));
-  check_close(where(bools({{1, 0}, {0, 1}}).t(), tensor({{1, 2}, {3, 4}}, i64).t(), tensor({0}, i64)),
-              tensor({{1, 0}, {0, 4}}, i64));
+  check_close(
+      where(bools({{1, 0}, {0, 1}}).t(), tensor({{1, 2}, {3, 4}}, i64).t(), tensor({0}, i64)),
+      tensor({{1, 0}, {0, 4}}, i64));
   CHECK(where(bools({1}), zeros({0, 2}), zeros({2})).sizes() == Shape{0, 2});
 }
 
@@ -555,14 +628,19 @@ OP_TEST("where", "gradient") {
                  {rand_leaf({2, 3}, 1), rand_leaf({2, 3}, 2)});
   check_gradient([cond](const TensorList& x) { return TensorList{where(cond, x[0], x[1])}; },
                  {rand_leaf({3}, 1), rand_leaf({2, 1}, 2)});
-  check_gradient([cond](const TensorList& x) { return TensorList{where(cond.t(), x[0].t(), x[1])}; },
-                 {rand_leaf({2, 3}, 1), rand_leaf({1}, 2)});
-  check_gradient([](const TensorList& x) { return TensorList{where(bools({1, 0}), x[0], x[1])}; },
-                 {rand_leaf({0, 2}, 1), rand_leaf({1, 1}, 2)});
+  check_gradient(
+      [cond](const TensorList& x) { return TensorList{where(cond.t(), x[0].t(), x[1])}; },
+      {rand_leaf({2, 3}, 1), rand_leaf({1}, 2)});
+  check_gradient(
+      [](const TensorList& x) {
+        return TensorList{where(bools({1, 0}), x[0], x[1])};
+      },
+      {rand_leaf({0, 2}, 1), rand_leaf({1, 1}, 2)});
 }
 
 OP_TEST("where", "errors") {
-  check_error([] { where(zeros({2}), zeros({2}), zeros({2})); }, {"where", "condition", "bool", "f32", "[2]"});
+  check_error([] { where(zeros({2}), zeros({2}), zeros({2})); },
+              {"where", "condition", "bool", "f32", "[2]"});
   check_error([] { where(bools({1, 0}), zeros({3}), zeros({3})); }, {"where", "[2]", "[3]"});
   check_error([] { where(bools({1, 0}), zeros({2}), zeros({2}, f64)); }, {"where", "f32", "f64"});
 }
@@ -570,24 +648,42 @@ OP_TEST("where", "errors") {
 OP_TEST("masked_fill", "values") {
   check_close(masked_fill(tensor({1, 2, 3}), bools({0, 1, 0}), -5), tensor({1, -5, 3}));
   // a row mask broadcast over a transposed input
-  check_close(masked_fill(tensor({{1, 2}, {3, 4}}).t(), bools({1, 0}), 0), tensor({{0, 3}, {0, 4}}));
+  check_close(masked_fill(tensor({{1, 2}, {3, 4}}).t(), bools({1, 0}), 0),
+              tensor({{0, 3}, {0, 4}}));
   check_close(masked_fill(tensor({1, 2}, i64), bools({1}), 7), tensor({7, 7}, i64));
   CHECK(masked_fill(zeros({0, 2}), bools({1, 0}), 1).sizes() == Shape{0, 2});
 }
 
 OP_TEST("masked_fill", "gradient") {
   Tensor mask = bools({{1, 0, 1}, {0, 0, 1}});
-  check_gradient([mask](const TensorList& x) { return TensorList{masked_fill(x[0], mask, 2)}; }, {rand_leaf({2, 3}, 1)});
-  check_gradient([](const TensorList& x) { return TensorList{masked_fill(x[0].t(), bools({0, 1}), 2)}; },
+  check_gradient([mask](const TensorList& x) { return TensorList{masked_fill(x[0], mask, 2)}; },
                  {rand_leaf({2, 3}, 1)});
-  check_gradient([](const TensorList& x) { return TensorList{masked_fill(x[0], bools({1}), 2)}; }, {rand_leaf({1, 1}, 1)});
-  check_gradient([](const TensorList& x) { return TensorList{masked_fill(x[0], bools({1, 0}), 2)}; }, {rand_leaf({0, 2}, 1)});
+  check_gradient(
+      [](const TensorList& x) {
+        return TensorList{masked_fill(x[0].t(), bools({0, 1}), 2)};
+      },
+      {rand_leaf({2, 3}, 1)});
+  check_gradient([](const TensorList& x) { return TensorList{masked_fill(x[0], bools({1}), 2)}; },
+                 {rand_leaf({1, 1}, 1)});
+  check_gradient(
+      [](const TensorList& x) {
+        return TensorList{masked_fill(x[0], bools({1, 0}), 2)};
+      },
+      {rand_leaf({0, 2}, 1)});
 }
 
 OP_TEST("masked_fill", "errors") {
-  check_error([] { masked_fill(zeros({2, 3}), zeros({3}), 0); }, {"masked_fill", "mask", "bool", "[3]"});
+  check_error(
+      [] {
+        masked_fill(zeros({2, 3}), zeros({3}), 0);
+      },
+      {"masked_fill", "mask", "bool", "[3]"});
   // the mask may broadcast to x's shape, not beyond it
-  check_error([] { masked_fill(zeros({3}), bools({{1}, {0}}), 0); }, {"masked_fill", "[2, 1]", "[3]"});
+  check_error(
+      [] {
+        masked_fill(zeros({3}), bools({{1}, {0}}), 0);
+      },
+      {"masked_fill", "[2, 1]", "[3]"});
 }
 
 // ================================================================ comparisons and logic
@@ -622,7 +718,8 @@ void check_comparison_values(const char* name) {
   const Comparison& c = comparison(name);
   for (DType dt : {f32, f64, i64}) {
     Tensor a = tensor({{1, 2, 3}, {4, 5, 6}}, dt), b = tensor({{3}, {5}}, dt);  // ties at 3 and 5
-    for (auto [x, y] : {std::pair{a, b}, std::pair{a.t(), tensor({2, 5}, dt)}, std::pair{a.slice(1, 0, 3, 2), b}}) {
+    for (auto [x, y] : {std::pair{a, b}, std::pair{a.t(), tensor({2, 5}, dt)},
+                        std::pair{a.slice(1, 0, 3, 2), b}}) {
       Tensor r = c.tensors(x, y);
       CHECK(r.dtype() == b8);
       auto [ex, ey] = broadcast_pair(x, y, name);
@@ -725,23 +822,34 @@ void check_inplace_values(InplaceFn op_, InplaceScalarFn op_scalar_, const Binar
   check_close(z, want);
 }
 
-void check_inplace_errors(InplaceFn op_, const char* name) {
+void check_inplace_errors(InplaceFn op_, InplaceScalarFn op_scalar_, const char* name) {
   check_error([op_] { op_(zeros({3}), zeros({2, 3})); }, {name, "[2, 3]", "[3]"});
   check_error([op_] { op_(zeros({3}), zeros({3}, f64)); }, {name, "f32", "f64"});
-  check_error([op_] { op_(zeros({3}, f64).requires_grad_(), zeros({3}, f64)); }, {name, "requires grad", "[3]"});
-  check_error([op_] { op_(zeros({3}, f64), zeros({3}, f64).requires_grad_()); }, {name, "requires grad", "[3]"});
+  check_error([op_] { op_(zeros({3}, f64).requires_grad_(), zeros({3}, f64)); },
+              {name, "requires grad", "[3]"});
+  check_error([op_scalar_] { op_scalar_(zeros({3}, i64), 0.5); }, {name, "0.5", "i64", "[3]"});
+  check_error([op_] { op_(zeros({3}, f64), zeros({3}, f64).requires_grad_()); },
+              {name, "requires grad", "[3]"});
 }
 
 }  // namespace
 
-OP_TEST("add_", "values") { check_inplace_values(add_, add_, [](const Tensor& a, const Tensor& b) { return add(a, b); }); }
-OP_TEST("add_", "errors") { check_inplace_errors(add_, "add_"); }
-OP_TEST("sub_", "values") { check_inplace_values(sub_, sub_, [](const Tensor& a, const Tensor& b) { return sub(a, b); }); }
-OP_TEST("sub_", "errors") { check_inplace_errors(sub_, "sub_"); }
-OP_TEST("mul_", "values") { check_inplace_values(mul_, mul_, [](const Tensor& a, const Tensor& b) { return mul(a, b); }); }
-OP_TEST("mul_", "errors") { check_inplace_errors(mul_, "mul_"); }
-OP_TEST("div_", "values") { check_inplace_values(div_, div_, [](const Tensor& a, const Tensor& b) { return div(a, b); }); }
-OP_TEST("div_", "errors") { check_inplace_errors(div_, "div_"); }
+OP_TEST("add_", "values") {
+  check_inplace_values(add_, add_, [](const Tensor& a, const Tensor& b) { return add(a, b); });
+}
+OP_TEST("add_", "errors") { check_inplace_errors(add_, add_, "add_"); }
+OP_TEST("sub_", "values") {
+  check_inplace_values(sub_, sub_, [](const Tensor& a, const Tensor& b) { return sub(a, b); });
+}
+OP_TEST("sub_", "errors") { check_inplace_errors(sub_, sub_, "sub_"); }
+OP_TEST("mul_", "values") {
+  check_inplace_values(mul_, mul_, [](const Tensor& a, const Tensor& b) { return mul(a, b); });
+}
+OP_TEST("mul_", "errors") { check_inplace_errors(mul_, mul_, "mul_"); }
+OP_TEST("div_", "values") {
+  check_inplace_values(div_, div_, [](const Tensor& a, const Tensor& b) { return div(a, b); });
+}
+OP_TEST("div_", "errors") { check_inplace_errors(div_, div_, "div_"); }
 
 TEST_CASE("mul_: changing a tensor saved for backward makes backward throw") {
   Tensor x = rand_leaf({2, 3}, 1), w = tensor({1, 2, 3}, f64);
