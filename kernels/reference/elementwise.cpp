@@ -75,7 +75,7 @@ void neg_kernel(const KernelArgs& a) {
 }
 template <class T>
 void abs_kernel(const KernelArgs& a) {
-  map1<T>(a, [](T x) { return x < 0 ? -x : x; });
+  map1<T>(a, [](T x) { return std::abs(x); });
 }
 template <class T>
 void sign_kernel(const KernelArgs& a) {
@@ -147,7 +147,7 @@ void sigmoid_kernel(const KernelArgs& a) {
 // ---- activations ----
 template <class T>
 void relu_kernel(const KernelArgs& a) {
-  map1<T>(a, [](T x) { return x > 0 ? x : T(0); });
+  map1<T>(a, [](T x) { return x < 0 ? T(0) : x; });  // NaN stays NaN
 }
 // params.a: negative_slope
 template <class T>

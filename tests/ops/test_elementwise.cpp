@@ -21,8 +21,8 @@ Tensor bools(const NestedList& values) { return tensor(values, b8); }
 
 // A [4, 6] tensor uniform in [lo, hi] and views of it: transposed, strided slice, size-1 dim,
 // empty dim and 0-dim.
-std::vector<Tensor> layouts(DType dt, double lo, double hi) {
-  Generator gen(3);
+std::vector<Tensor> layouts(DType dt, double lo, double hi, uint64_t seed = 3) {
+  Generator gen(seed);
   Tensor x = add(mul(rand({4, 6}, f64, &gen), hi - lo), lo).to(dt);
   return {x,
           x.t(),
@@ -43,6 +43,30 @@ void check_unary_values(const UnaryFn& op, double (*f)(double), double lo = -3, 
       check_close(y, from_vector(v, {int64_t(v.size())}, f64).reshape(x.sizes()), 1e-6,
                   dt == f32 ? 1e-5 : 1e-12);
     }
+}
+
+// op(a, b) against `f` applied to each broadcast pair of elements, in f32 and f64: equal shapes,
+// a row against a transposed matrix, a column against a strided slice, size-1, empty and 0-dim.
+void check_binary_values(const BinaryFn& op, double (*f)(double, double), double lo = -3,
+                         double hi = 3) {
+  for (DType dt : {f32, f64}) {
+    std::vector<Tensor> x = layouts(dt, lo, hi, 3), y = layouts(dt, lo, hi, 4);
+    std::pair<Tensor, Tensor> cases[] = {{x[0], y[0]},
+                                         {y[1].select(0, 0), x[1]},
+                                         {x[2], y[0].narrow(1, 0, 1)},
+                                         {x[3], y[0]},
+                                         {x[4], y[3]},
+                                         {x[5], y[1]}};
+    for (auto& [a, b] : cases) {
+      auto [ea, eb] = broadcast_pair(a, b, "test");
+      std::vector<double> va = ea.to_vector<double>(), vb = eb.to_vector<double>();
+      for (size_t i = 0; i < va.size(); ++i) va[i] = f(va[i], vb[i]);
+      Tensor r = op(a, b);
+      CHECK(r.dtype() == dt);
+      check_close(r, from_vector(va, {int64_t(va.size())}, f64).reshape(ea.sizes()), 1e-6,
+                  dt == f32 ? 1e-5 : 1e-12);
+    }
+  }
 }
 
 // A leaf uniform in [lo, hi] with every element at least 1e-2 away from each kink.
@@ -120,7 +144,8 @@ OP_TEST("add", "values") {
   check_close(add(tensor({{1}, {2}}), tensor({10, 20, 30})), tensor({{11, 21, 31}, {12, 22, 32}}));
   check_close(add(arange(3), arange(3)), arange(0, 6, 2));
   check_close(add(tensor({{1, 2}, {3, 4}}).t(), 0.5), tensor({{1.5, 3.5}, {2.5, 4.5}}));
-  CHECK(add(zeros({0, 3}), zeros({1, 3})).sizes() == Shape{0, 3});
+  check_binary_values([](const Tensor& a, const Tensor& b) { return add(a, b); },
+                      [](double a, double b) { return a + b; });
 }
 
 OP_TEST("add", "gradient") {
@@ -136,6 +161,8 @@ OP_TEST("sub", "values") {
   check_close(sub(tensor({{1}, {2}}), tensor({1, 2})), tensor({{0, -1}, {1, 0}}));
   check_close(sub(arange(3), 1.0), tensor({-1, 0, 1}, i64));
   check_close(1.0 - tensor({{1, 2}, {3, 4}}).t(), tensor({{0, -2}, {-1, -3}}));
+  check_binary_values([](const Tensor& a, const Tensor& b) { return sub(a, b); },
+                      [](double a, double b) { return a - b; });
 }
 
 OP_TEST("sub", "gradient") {
@@ -152,6 +179,8 @@ OP_TEST("mul", "values") {
   check_close(mul(arange(4), 3.0), tensor({0, 3, 6, 9}, i64));
   check_close(mul(tensor({{1, 2}, {3, 4}}).t(), tensor({{1, 2}, {3, 4}})),
               tensor({{1, 6}, {6, 16}}));
+  check_binary_values([](const Tensor& a, const Tensor& b) { return mul(a, b); },
+                      [](double a, double b) { return a * b; });
 }
 
 OP_TEST("mul", "gradient") {
@@ -167,6 +196,8 @@ OP_TEST("div", "values") {
   check_close(div(tensor({{1}, {2}}), tensor({1, 2})), tensor({{1, 0.5}, {2, 1}}));
   check_close(div(tensor({7, -7}, i64), 2.0), tensor({3, -3}, i64));  // truncates, as C++
   check_close(1.0 / tensor({4, 0}), tensor({0.25, INFINITY}));
+  check_binary_values([](const Tensor& a, const Tensor& b) { return div(a, b); },
+                      [](double a, double b) { return a / b; }, 0.5, 3);
 }
 
 OP_TEST("div", "gradient") {
@@ -188,6 +219,8 @@ OP_TEST("pow", "values") {
                      [](double x) { return std::pow(x, 1.5); }, 0, 3);
   check_unary_values([](const Tensor& x) { return pow(x, 3.0); },
                      [](double x) { return x * x * x; });
+  check_binary_values([](const Tensor& a, const Tensor& b) { return pow(a, b); },
+                      [](double a, double b) { return std::pow(a, b); }, 0.1, 3);
 }
 
 OP_TEST("pow", "gradient") {
@@ -214,6 +247,8 @@ OP_TEST("minimum", "values") {
               tensor({{1, 2}, {2, 2}}, i64));
   CHECK(std::isnan(minimum(tensor({NAN}), tensor({1})).item()));
   CHECK(std::isnan(minimum(tensor({1}), tensor({NAN})).item()));
+  check_binary_values([](const Tensor& a, const Tensor& b) { return minimum(a, b); },
+                      [](double a, double b) { return std::min(a, b); });
 }
 
 OP_TEST("minimum", "gradient") {
@@ -235,6 +270,8 @@ OP_TEST("maximum", "values") {
   check_close(maximum(tensor({{1, 2}, {3, 4}}, i64).t(), tensor({2, 2}, i64)),
               tensor({{2, 3}, {2, 4}}, i64));
   CHECK(std::isnan(maximum(tensor({1}), tensor({NAN})).item()));
+  check_binary_values([](const Tensor& a, const Tensor& b) { return maximum(a, b); },
+                      [](double a, double b) { return std::max(a, b); });
 }
 
 OP_TEST("maximum", "gradient") {
@@ -524,6 +561,7 @@ OP_TEST("sigmoid", "errors") {
 OP_TEST("relu", "values") {
   check_close(relu(tensor({-1, 0, 2})), tensor({0, 0, 2}));
   check_close(relu(tensor({-3, 4}, i64)), tensor({0, 4}, i64));
+  CHECK(std::isnan(relu(tensor({NAN})).item()));
   check_unary_values([](const Tensor& x) { return relu(x); },
                      [](double x) { return std::max(x, 0.0); });
 }
