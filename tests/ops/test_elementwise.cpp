@@ -104,17 +104,29 @@ void check_double_backward(const UnaryFn& op, double lo = -2, double hi = 2) {
       {leaf({5}, 6, lo, hi)});
 }
 
+// Snaps a leaf's values to the grid k/10 + shift.
+Tensor snapped(Tensor t, double shift) {
+  double* p = t.data<double>();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = std::round(p[i] * 10) / 10 + shift;
+  return t;
+}
+
 // Gradient of a broadcasting binary op: same shapes, row against matrix, column against
-// transposed matrix, size-1 and empty dims.
+// transposed matrix, size-1 and empty dims. `tie_free` keeps every a - b at least 0.05 from 0
+// (a on the grid k/10 + 0.05, b on k/10), for ops with a kink at a == b.
 void check_binary_gradient(const BinaryFn& op, double lo = -2, double hi = 2,
-                           std::vector<double> kinks = {}) {
+                           bool tie_free = false) {
+  auto pair = [=](const Shape& sa, const Shape& sb, uint64_t seed) {
+    Tensor a = rand_leaf(sa, seed, lo, hi), b = rand_leaf(sb, seed + 100, lo, hi);
+    return tie_free ? TensorList{snapped(a, 0.05), snapped(b, 0)} : TensorList{a, b};
+  };
   auto plain = [op](const TensorList& x) { return TensorList{op(x[0], x[1])}; };
-  check_gradient(plain, {leaf({2, 3}, 1, lo, hi, kinks), leaf({2, 3}, 2, lo, hi, kinks)});
-  check_gradient(plain, {leaf({2, 3}, 3, lo, hi, kinks), leaf({3}, 4, lo, hi, kinks)});
+  check_gradient(plain, pair({2, 3}, {2, 3}, 1));
+  check_gradient(plain, pair({2, 3}, {3}, 2));
   check_gradient([op](const TensorList& x) { return TensorList{op(x[0].t(), x[1])}; },
-                 {leaf({3, 2}, 5, lo, hi, kinks), leaf({2, 1}, 6, lo, hi, kinks)});
-  check_gradient(plain, {leaf({1, 1}, 7, lo, hi, kinks), leaf({1}, 8, lo, hi, kinks)});
-  check_gradient(plain, {leaf({0, 3}, 9, lo, hi, kinks), leaf({1, 3}, 10, lo, hi, kinks)});
+                 pair({3, 2}, {2, 1}, 3));
+  check_gradient(plain, pair({1, 1}, {1}, 4));
+  check_gradient(plain, pair({0, 3}, {1, 3}, 5));
 }
 
 // Errors shared by floating unary ops: integer input.
@@ -252,7 +264,8 @@ OP_TEST("minimum", "values") {
 }
 
 OP_TEST("minimum", "gradient") {
-  check_binary_gradient([](const Tensor& a, const Tensor& b) { return minimum(a, b); });
+  check_binary_gradient([](const Tensor& a, const Tensor& b) { return minimum(a, b); }, -2, 2,
+                        /*tie_free=*/true);
   // ties split the gradient in half (PyTorch)
   Tensor a = tensor({1, 2}, f64).requires_grad_(), b = tensor({1, 3}, f64).requires_grad_();
   sum(minimum(a, b)).backward();
@@ -275,7 +288,8 @@ OP_TEST("maximum", "values") {
 }
 
 OP_TEST("maximum", "gradient") {
-  check_binary_gradient([](const Tensor& a, const Tensor& b) { return maximum(a, b); });
+  check_binary_gradient([](const Tensor& a, const Tensor& b) { return maximum(a, b); }, -2, 2,
+                        /*tie_free=*/true);
   Tensor a = tensor({1, 2}, f64).requires_grad_(), b = tensor({1, 3}, f64).requires_grad_();
   sum(maximum(a, b)).backward();
   check_close(a.grad(), tensor({0.5, 0}));
