@@ -1,4 +1,5 @@
 #include <cmath>
+#include <functional>
 
 #include "support/op_test.h"
 
@@ -552,4 +553,66 @@ OP_TEST("cdist", "errors") {
   check_error([] { cdist(zeros({2, 3}), zeros({4, 2})); }, {"cdist", "[2, 3]", "[4, 2]"});
   check_error([] { cdist(zeros({2, 2, 3}), zeros({3, 4, 3})); }, {"cdist", "[2, 2, 3]", "[3, 4, 3]"});
   check_error([] { cdist(zeros({2, 3}), zeros({4, 3}), 3.0); }, {"cdist", "p = 3"});
+}
+
+// ---- the f32 kernels compute what the f64 ones do ----
+
+TEST_CASE("losses: f32 kernels agree with f64, forward and backward") {
+  using Fn = std::function<Tensor(const TensorList&)>;
+  struct Input {
+    Shape shape;
+    double lo, hi;
+  };
+  struct Case {
+    const char* name;
+    Fn f;
+    std::vector<Input> inputs;
+  };
+  auto cast = [](const Tensor& t, const TensorList& like) { return t.to(like[0].dtype()); };
+  const std::vector<Case> cases = {
+      {"cross_entropy", [&](const TensorList& x) {
+         return cross_entropy(x[0], idx({2, 0, -100}), cast(f64({0.2, 0.3, 0.5}), x), -100,
+                              Reduction::mean, 0.1);
+       }, {{{3, 3}, -3, 3}}},
+      {"cross_entropy probs", [](const TensorList& x) {
+         return cross_entropy(x[0], x[1], {}, -100, Reduction::sum);
+       }, {{{2, 4}, -3, 3}, {{2, 4}, 0, 1}}},
+      {"nll_loss", [&](const TensorList& x) {
+         return nll_loss(x[0], idx({1, 2}), cast(f64({0.2, 0.3, 0.5}), x));
+       }, {{{2, 3}, -3, 0}}},
+      {"kl_div", [](const TensorList& x) { return kl_div(x[0], x[1], Reduction::batchmean); },
+       {{{2, 3}, -3, 0}, {{2, 3}, 0.1, 1}}},
+      {"kl_div log_target", [](const TensorList& x) { return kl_div(x[0], x[1], Reduction::sum, true); },
+       {{{2, 3}, -3, 0}, {{2, 3}, -3, 0}}},
+      {"mse_loss", [](const TensorList& x) { return mse_loss(x[0], x[1]); }, {{{5}, -2, 2}, {{5}, -2, 2}}},
+      {"l1_loss", [](const TensorList& x) { return l1_loss(x[0], x[1]); }, {{{5}, -2, 2}, {{5}, -2, 2}}},
+      {"smooth_l1_loss", [](const TensorList& x) { return smooth_l1_loss(x[0], x[1], Reduction::sum, 0.5); },
+       {{{5}, -2, 2}, {{5}, -2, 2}}},
+      {"huber_loss", [](const TensorList& x) { return huber_loss(x[0], x[1], Reduction::sum, 0.5); },
+       {{{5}, -2, 2}, {{5}, -2, 2}}},
+      {"binary_cross_entropy", [](const TensorList& x) { return binary_cross_entropy(x[0], x[1], x[2]); },
+       {{{2, 3}, 0.05, 0.95}, {{2, 3}, 0, 1}, {{3}, 0.5, 2}}},
+      {"binary_cross_entropy_with_logits", [](const TensorList& x) {
+         return binary_cross_entropy_with_logits(x[0], x[1], {}, Reduction::mean, x[2]);
+       }, {{{2, 3}, -5, 5}, {{2, 3}, 0, 1}, {{3}, 0.5, 2}}},
+      {"cosine_similarity", [](const TensorList& x) { return cosine_similarity(x[0], x[1]); },
+       {{{2, 4}, -1, 1}, {{2, 4}, -1, 1}}},
+      {"normalize", [](const TensorList& x) { return normalize(x[0], 3.0); }, {{{2, 4}, -1, 1}}},
+      {"cdist", [](const TensorList& x) { return cdist(x[0], x[1]); }, {{{3, 2}, -1, 1}, {{4, 2}, -1, 1}}},
+  };
+  for (const Case& c : cases) {
+    INFO("case ", c.name);
+    TensorList x64, x32;
+    uint64_t seed = 11;
+    for (const Input& in : c.inputs) {
+      x64.push_back(rand_leaf(in.shape, seed++, in.lo, in.hi));
+      x32.push_back(x64.back().detach().to(DType::f32).requires_grad_());
+    }
+    Tensor y64 = c.f(x64), y32 = c.f(x32);
+    CHECK(y32.dtype() == DType::f32);
+    check_close(y32, y64, 1e-5, 1e-4);
+    sum(y64).backward();
+    sum(y32).backward();
+    for (size_t i = 0; i < x64.size(); ++i) check_close(x32[i].grad(), x64[i].grad(), 1e-5, 1e-4);
+  }
 }
