@@ -311,11 +311,13 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   return reduce(weight.defined() ? mul(loss, weight) : loss, reduction);
 }
 
-// cos = x1.x2 / (max(||x1||, eps) max(||x2||, eps)) along dim: PyTorch >= 1.12's
-// torch.nn.functional.cosine_similarity, which clamps each norm separately (the older docs'
-// max(||x1|| ||x2||, eps) differs only when a norm is below eps). With m_i = max(||x_i||, eps):
-//   dcos/dx1 = x2 / (m1 m2) - [||x1|| > eps] cos x1 / ||x1||^2, symmetrically for x2
-// (PyTorch clamps without autograd, so below eps its gradient still includes the norm's term).
+// cos = x1.x2 / (max(||x1||, eps) max(||x2||, eps)) along dim: what PyTorch's
+// torch.nn.functional.cosine_similarity computes (checked against Debian's 1.13.1; 2.x is the
+// same), clamping each norm separately. Its 1.13 docs write max(||x1|| ||x2||, eps), which
+// differs only when a norm is below eps. With m_i = max(||x_i||, eps):
+//   dcos/dx1 = x2 / (m1 m2) - [||x1|| > eps] cos x1 / ||x1||^2, symmetrically for x2.
+// Below eps this is the derivative of the clamped formula; PyTorch clamps outside autograd, so
+// its gradient there keeps the norm's term.
 Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim, double eps) {
   static const Kernel fwd("cosine_similarity"), bwd("cosine_similarity_backward");
   ops::check_floating("cosine_similarity", x1);

@@ -473,7 +473,7 @@ OP_TEST("cosine_similarity", "values") {
   check_close(cosine_similarity(f64({3, 4}), f64({4, 3}), 0), scalar(24.0 / 25));
   check_close(cosine_similarity(f64({{1, 1}, {0, 1}}).t(), f64({{0, 1}, {2, 0}}), -1),
               f64({0, 1 / std::sqrt(2.0)}));
-  // each norm is clamped to eps separately (PyTorch >= 1.12): 2e-9 / (max(1e-9, 1e-8) * 2) = 0.1
+  // each norm is clamped to eps separately (PyTorch 1.13 and 2.x): 2e-9 / (max(1e-9, 1e-8) * 2) = 0.1
   // (the older max(|x1| |x2|, eps) would give 0.2); a zero vector gives 0
   check_close(cosine_similarity(f64({{1e-9, 0}}), f64({{2, 0}})), f64({0.1}));
   check_close(cosine_similarity(f64({{0, 0}}), f64({{2, 0}})), f64({0}));
@@ -615,4 +615,26 @@ TEST_CASE("losses: f32 kernels agree with f64, forward and backward") {
     sum(y32).backward();
     for (size_t i = 0; i < x64.size(); ++i) check_close(x32[i].grad(), x64[i].grad(), 1e-5, 1e-4);
   }
+}
+
+// ---- a few values printed by PyTorch 1.13.1 (Debian's python3-torch), f64 ----
+
+TEST_CASE("losses: values printed by PyTorch") {
+  Tensor x = f64({{1, 2, 3}, {0.5, -1, 0}, {2, 2, -1}});
+  Tensor w = f64({0.2, 0.3, 0.5});
+  // F.cross_entropy(x, [2, 0, -100], w, label_smoothing=0.1)
+  check_close(cross_entropy(x, idx({2, 0, -100}), w, -100, Reduction::mean, 0.1),
+              scalar(0.5322248742189799), 1e-12);
+  // F.cross_entropy(x, probabilities, w, label_smoothing=0.3)
+  check_close(cross_entropy(x, f64({{0.1, 0.2, 0.7}, {1, 0, 0}, {0.3, 0.3, 0.4}}), w, -100,
+                            Reduction::mean, 0.3),
+              scalar(0.4453534096543412), 1e-12);
+  // F.binary_cross_entropy_with_logits(x, t, weight [[1], [2]], pos_weight=[2, 3, 0.5])
+  check_close(binary_cross_entropy_with_logits(f64({{0, 2, -3}, {100, -100, 1}}),
+                                               f64({{1, 0, 0.5}, {0, 1, 1}}), f64({{1}, {2}}),
+                                               Reduction::mean, f64({2, 3, 0.5})),
+              scalar(134.10215409556022), 1e-12);
+  // F.kl_div([[-0.5, -1, -2]], [[0.2, 0, 0.8]], reduction='batchmean')
+  check_close(kl_div(f64({{-0.5, -1, -2}}), f64({{0.2, 0, 0.8}}), Reduction::batchmean),
+              scalar(1.1995975764618123), 1e-12);
 }
