@@ -26,10 +26,14 @@ Reduction reduction_from_string(std::string_view name, const char* op) {
 
 std::string_view reduction_name(Reduction r) {
   switch (r) {
-    case Reduction::none: return "none";
-    case Reduction::mean: return "mean";
-    case Reduction::sum: return "sum";
-    case Reduction::batchmean: return "batchmean";
+    case Reduction::none:
+      return "none";
+    case Reduction::mean:
+      return "mean";
+    case Reduction::sum:
+      return "sum";
+    case Reduction::batchmean:
+      return "batchmean";
   }
   return "unknown";
 }
@@ -40,7 +44,8 @@ void check_reduction(const char* op, Reduction r, bool allow_batchmean = false) 
   switch (r) {
     case Reduction::none:
     case Reduction::mean:
-    case Reduction::sum: return;
+    case Reduction::sum:
+      return;
     case Reduction::batchmean:
       TUTOR_CHECK(allow_batchmean, "{}: reduction 'batchmean' is only valid for kl_div", op);
       return;
@@ -53,8 +58,10 @@ void check_reduction(const char* op, Reduction r, bool allow_batchmean = false) 
 // 'batchmean' divides by the size of dim 0.
 Tensor reduce(const Tensor& loss, Reduction r, const Tensor& mean_divisor = {}) {
   switch (r) {
-    case Reduction::none: return loss;
-    case Reduction::sum: return sum(loss);
+    case Reduction::none:
+      return loss;
+    case Reduction::sum:
+      return sum(loss);
     case Reduction::mean:
       return mean_divisor.defined() ? div(sum(loss), mean_divisor)
                                     : div(sum(loss), double(loss.numel()));
@@ -66,34 +73,35 @@ Tensor reduce(const Tensor& loss, Reduction r, const Tensor& mean_divisor = {}) 
 
 void check_broadcasts_to(const char* op, const char* what, const Tensor& t, const Tensor& input) {
   bool ok = t.dim() <= input.dim();
-  for (int64_t i = 1; ok && i <= t.dim(); ++i)
-    ok = t.size(-i) == 1 || t.size(-i) == input.size(-i);
+  for (int64_t i = 1; ok && i <= t.dim(); ++i) ok = t.size(-i) == 1 || t.size(-i) == input.size(-i);
   TUTOR_CHECK(ok, "{}: {} of shape {} does not broadcast to the input's shape {}", op, what,
               shape_str(t.sizes()), shape_str(input.sizes()));
 }
 
-// The backward kernels are not differentiable. When a backward pass with create_graph reaches
-// one, its results hang off a node whose own backward throws, so differentiating the gradient
-// again fails loudly instead of silently giving zero.
-void mark_first_order(const char* op, const TensorList& from, const TensorList& grads) {
+// The backward kernels are not differentiable. When a backward pass with create_graph runs
+// `kernel`, its results hang off a node (named after the kernel) whose own backward throws, so
+// differentiating the gradient again fails loudly instead of silently giving zero.
+void mark_first_order(const char* kernel, const TensorList& from, const TensorList& grads) {
   if (!needs_grad(from)) return;
   TensorList outs;
   for (const Tensor& t : grads)
     if (t.defined()) outs.push_back(t);
-  record(fmt::format("{}_backward", op), from, outs,
-         [name = std::string(op)](const FunctionNode&, const TensorList&) -> TensorList {
-           fail("{}: double backward is not supported (the gradient of a loss cannot be "
-                "differentiated again; do not pass create_graph through it)", name);
+  record(kernel, from, outs,
+         [name = std::string(kernel)](const FunctionNode&, const TensorList&) -> TensorList {
+           fail(
+               "{}: double backward is not supported (a loss's gradient cannot be "
+               "differentiated again; do not pass create_graph through it)",
+               name);
          });
 }
 
 // Runs backward kernel `k` on `in` (the output gradient first), giving one gradient per shape.
-TensorList run_backward(const Kernel& k, const char* op, const TensorList& in,
-                        const std::vector<Shape>& shapes, const void* params) {
+TensorList run_backward(const Kernel& k, const TensorList& in, const std::vector<Shape>& shapes,
+                        const void* params) {
   TensorList out;
   for (const Shape& s : shapes) out.push_back(empty(s, in[0].options()));
   ops::dispatch(k, in[0].dtype(), std::span<const Tensor>(in), std::span<Tensor>(out), params);
-  mark_first_order(op, in, out);
+  mark_first_order(k.name, in, out);
   return out;
 }
 
@@ -110,8 +118,8 @@ Tensor pointwise_loss(const Kernel& fwd, const Kernel& bwd, const Tensor& x, con
   ops::check_floating(op, x);
   ops::check_same_dtype(op, {x, t, e});
   ops::check_same_device(op, {x, t, e});
-  TUTOR_CHECK(t.sizes() == x.sizes(), "{}: target of shape {} must have the input's shape {}",
-              op, shape_str(t.sizes()), shape_str(x.sizes()));
+  TUTOR_CHECK(t.sizes() == x.sizes(), "{}: target of shape {} must have the input's shape {}", op,
+              shape_str(t.sizes()), shape_str(x.sizes()));
   if (e.defined()) check_broadcasts_to(op, "pos_weight", e, x);
   Tensor ex = e.defined() ? e.expand(x.sizes()) : Tensor();
   kernels::PointwiseLossParams p{param};
@@ -120,21 +128,22 @@ Tensor pointwise_loss(const Kernel& fwd, const Kernel& bwd, const Tensor& x, con
   TensorList out{empty(x.sizes(), x.options())};
   ops::dispatch(fwd, x.dtype(), std::span<const Tensor>(in), std::span<Tensor>(out), &p);
   if (needs_grad(in))
-    record(op, in, out, [&bwd, p, saved = std::vector{autograd::save(x), autograd::save(t), autograd::save(ex)}](
-                            const FunctionNode& n, const TensorList& g) {
-      TensorList args{g[0]};
-      std::vector<Shape> shapes;
-      for (const auto& s : saved) {
-        Tensor a = n.unpack(s);
-        if (!a.defined()) continue;
-        args.push_back(a);
-        shapes.push_back(a.sizes());
-      }
-      TensorList grads = run_backward(bwd, bwd.name, args, shapes, &p);
-      TensorList result;
-      for (size_t i = 0; i < grads.size(); ++i) result.push_back(grad_if(n, i, grads[i]));
-      return result;
-    });
+    record(op, in, out,
+           [&bwd, p, saved = std::vector{autograd::save(x), autograd::save(t), autograd::save(ex)}](
+               const FunctionNode& n, const TensorList& g) {
+             TensorList args{g[0]};
+             std::vector<Shape> shapes;
+             for (const auto& s : saved) {
+               Tensor a = n.unpack(s);
+               if (!a.defined()) continue;
+               args.push_back(a);
+               shapes.push_back(a.sizes());
+             }
+             TensorList grads = run_backward(bwd, args, shapes, &p);
+             TensorList result;
+             for (size_t i = 0; i < grads.size(); ++i) result.push_back(grad_if(n, i, grads[i]));
+             return result;
+           });
   return out[0];
 }
 
@@ -180,7 +189,8 @@ ClassArgs class_args(const char* op, const Tensor& input, const Tensor& target,
                 shape_str(weight.sizes()), classes, shape_str(input.sizes()));
     TUTOR_CHECK(!needs_grad({weight}),
                 "{}: the class weight does not take a gradient (as in PyTorch); pass it "
-                "detached", op);
+                "detached",
+                op);
   }
   if (a.unbatched) a.input = input.unsqueeze(0), a.target = target.unsqueeze(0);
   return a;
@@ -202,7 +212,7 @@ Tensor class_loss(const Kernel& fwd, const Kernel& bwd, const ClassArgs& a, cons
              Tensor x = n.unpack(sx), t = n.unpack(st);
              std::vector<Shape> shapes{x.sizes()};
              if (p.prob_target && n.needs_input_grad(1)) shapes.push_back(t.sizes());
-             TensorList grads = run_backward(bwd, bwd.name, {g[0], x, t, n.unpack(sw)}, shapes, &p);
+             TensorList grads = run_backward(bwd, {g[0], x, t, n.unpack(sw)}, shapes, &p);
              return TensorList{grad_if(n, 0, grads[0]), grads.size() > 1 ? grads[1] : Tensor()};
            });
   if (a.unbatched) loss = loss.squeeze(0);
@@ -243,7 +253,8 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
 
 // Kullback-Leibler divergence with input x = log q (torch.nn.functional.kl_div):
 //   l = xlogy(t, t) - t x            (0 where t == 0)     dl/dx = -t, dl/dt = log t + 1 - x
-//   l = exp(t) (t - x)  (log_target)                      dl/dx = -exp(t), dl/dt = exp(t)(t - x + 1)
+//   l = exp(t) (t - x)  (log_target)                      dl/dx = -exp(t), dl/dt = exp(t)(t - x +
+//   1)
 // 'batchmean' = sum / x.size(0), the true KL divergence per sample. At t == 0 the target
 // gradient is taken as -x (PyTorch returns NaN there).
 Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bool log_target) {
@@ -268,8 +279,7 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
 
 // d = x - t:  l = 0.5 d^2 / beta if |d| < beta, else |d| - 0.5 beta (beta = 0 gives l1_loss);
 // dl/dx = d / beta or sign(d) = -dl/dt
-Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction,
-                      double beta) {
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction, double beta) {
   static const Kernel fwd("smooth_l1_loss"), bwd("smooth_l1_loss_backward");
   check_reduction("smooth_l1_loss", reduction);
   TUTOR_CHECK(beta >= 0, "smooth_l1_loss: beta must be >= 0, got {}", beta);
@@ -333,17 +343,18 @@ Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim, double
   ops::dispatch(fwd, a.dtype(), {a, b}, {y}, &p);
   if (needs_grad({a, b}))
     record("cosine_similarity", {a, b}, {y},
-           [p, sa = autograd::save(a), sb = autograd::save(b)](const FunctionNode& n, const TensorList& g) {
+           [p, sa = autograd::save(a), sb = autograd::save(b)](const FunctionNode& n,
+                                                               const TensorList& g) {
              Tensor u = n.unpack(sa), v = n.unpack(sb);
-             TensorList grads = run_backward(bwd, "cosine_similarity", {g[0], u, v},
-                                             {u.sizes(), v.sizes()}, &p);
+             TensorList grads = run_backward(bwd, {g[0], u, v}, {u.sizes(), v.sizes()}, &p);
              return TensorList{grad_if(n, 0, grads[0]), grad_if(n, 1, grads[1])};
            });
   return y;
 }
 
 // y = x / max(||x||_p, eps) along dim (torch.nn.functional.normalize). With n = ||x||_p and
-// m = max(n, eps):  dy_i/dx_j = [i == j] / m - [n > eps] x_i / m^2 * sign(x_j) |x_j|^(p-1) / n^(p-1)
+// m = max(n, eps):  dy_i/dx_j = [i == j] / m - [n > eps] x_i / m^2 * sign(x_j) |x_j|^(p-1) /
+// n^(p-1)
 Tensor normalize(const Tensor& x, double p, int64_t dim, double eps) {
   static const Kernel fwd("normalize"), bwd("normalize_backward");
   ops::check_floating("normalize", x);
@@ -354,10 +365,11 @@ Tensor normalize(const Tensor& x, double p, int64_t dim, double eps) {
   Tensor y = empty(x.sizes(), x.options());
   ops::dispatch(fwd, x.dtype(), {x}, {y}, &prm);
   if (needs_grad({x}))
-    record("normalize", {x}, {y}, [prm, sx = autograd::save(x)](const FunctionNode& n, const TensorList& g) {
-      Tensor u = n.unpack(sx);
-      return run_backward(bwd, "normalize", {g[0], u}, {u.sizes()}, &prm);
-    });
+    record("normalize", {x}, {y},
+           [prm, sx = autograd::save(x)](const FunctionNode& n, const TensorList& g) {
+             Tensor u = n.unpack(sx);
+             return run_backward(bwd, {g[0], u}, {u.sizes()}, &prm);
+           });
   return y;
 }
 
@@ -370,8 +382,8 @@ Tensor cdist(const Tensor& x1, const Tensor& x2, double p) {
   ops::check_same_device("cdist", {x1, x2});
   TUTOR_CHECK(p == 1 || p == 2, "cdist: only p = 1 and p = 2 are supported, got p = {}", p);
   const bool batched = x1.dim() == 3;
-  TUTOR_CHECK((x1.dim() == 2 || batched) && x2.dim() == x1.dim() &&
-                  x1.size(-1) == x2.size(-1) && (!batched || x1.size(0) == x2.size(0)),
+  TUTOR_CHECK((x1.dim() == 2 || batched) && x2.dim() == x1.dim() && x1.size(-1) == x2.size(-1) &&
+                  (!batched || x1.size(0) == x2.size(0)),
               "cdist: expected x1 [B, P, M] and x2 [B, R, M] (or [P, M] and [R, M]), got {} and {}",
               shape_str(x1.sizes()), shape_str(x2.sizes()));
   Tensor a = batched ? x1 : x1.unsqueeze(0), b = batched ? x2 : x2.unsqueeze(0);
@@ -380,19 +392,20 @@ Tensor cdist(const Tensor& x1, const Tensor& x2, double p) {
   ops::dispatch(fwd, a.dtype(), {a, b}, {y}, &prm);
   if (needs_grad({a, b}))
     record("cdist", {a, b}, {y},
-           [prm, sa = autograd::save(a), sb = autograd::save(b)](const FunctionNode& n, const TensorList& g) {
+           [prm, sa = autograd::save(a), sb = autograd::save(b)](const FunctionNode& n,
+                                                                 const TensorList& g) {
              Tensor u = n.unpack(sa), v = n.unpack(sb);
-             TensorList grads = run_backward(bwd, "cdist", {g[0], u, v}, {u.sizes(), v.sizes()}, &prm);
+             TensorList grads = run_backward(bwd, {g[0], u, v}, {u.sizes(), v.sizes()}, &prm);
              return TensorList{grad_if(n, 0, grads[0]), grad_if(n, 1, grads[1])};
            });
   return batched ? y : y.squeeze(0);
 }
 
 void ops::add_loss_ops(std::vector<OpInfo>& ops) {
-  for (const char* name : {"cross_entropy", "nll_loss", "kl_div", "mse_loss", "l1_loss",
-                           "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-                           "binary_cross_entropy_with_logits", "cosine_similarity", "normalize",
-                           "cdist"})
+  for (const char* name :
+       {"cross_entropy", "nll_loss", "kl_div", "mse_loss", "l1_loss", "smooth_l1_loss",
+        "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+        "cosine_similarity", "normalize", "cdist"})
     ops.push_back({name, true, {name, std::string(name) + "_backward"}});
 }
 

@@ -59,17 +59,29 @@ OP_TEST("cross_entropy", "values") {
   // two rows; the second is uniform over 3 classes: log 3. The logits arrive transposed.
   const Tensor x = f64({{1, 0}, {2, 0}, {3, 0}}).t();
   const double l0 = kLse123 - 3, l1 = std::log(3.0);
-  check_reductions([&](Reduction r) { return cross_entropy(x, idx({2, 0}), {}, -100, r); },
-                   f64({l0, l1}), 2);
+  check_reductions(
+      [&](Reduction r) {
+        return cross_entropy(x, idx({2, 0}), {}, -100, r);
+      },
+      f64({l0, l1}), 2);
   // class weights: 'mean' divides by the weights of the targets, w_2 + w_0
   const Tensor w = f64({0.2, 0.3, 0.5});
-  check_reductions([&](Reduction r) { return cross_entropy(x, idx({2, 0}), w, -100, r); },
-                   f64({0.5 * l0, 0.2 * l1}), 0.5 + 0.2);
+  check_reductions(
+      [&](Reduction r) {
+        return cross_entropy(x, idx({2, 0}), w, -100, r);
+      },
+      f64({0.5 * l0, 0.2 * l1}), 0.5 + 0.2);
   // ignore_index: ignored targets contribute 0 and leave the 'mean' denominator
-  check_reductions([&](Reduction r) { return cross_entropy(x, idx({2, -100}), {}, -100, r); },
-                   f64({l0, 0}), 1);
-  check_reductions([&](Reduction r) { return cross_entropy(x, idx({2, 0}), w, 0, r); },
-                   f64({0.5 * l0, 0}), 0.5);
+  check_reductions(
+      [&](Reduction r) {
+        return cross_entropy(x, idx({2, -100}), {}, -100, r);
+      },
+      f64({l0, 0}), 1);
+  check_reductions(
+      [&](Reduction r) {
+        return cross_entropy(x, idx({2, 0}), w, 0, r);
+      },
+      f64({0.5 * l0, 0}), 0.5);
   // all targets ignored: 'mean' is 0 / 0
   CHECK(std::isnan(cross_entropy(x, idx({-100, -100})).item()));
   // unbatched: input [C], 0-dim target
@@ -78,8 +90,9 @@ OP_TEST("cross_entropy", "values") {
               scalar(kLse123 - 3));
   // one class: the loss is always 0; empty batch: 'sum' 0, 'mean' 0 / 0
   check_close(cross_entropy(f64({{5}, {-2}}), idx({0, 0}), {}, -100, Reduction::none), f64({0, 0}));
-  check_close(cross_entropy(zeros({0, 3}, DType::f64), zeros({0}, DType::i64), {}, -100,
-                            Reduction::sum), scalar(0));
+  check_close(
+      cross_entropy(zeros({0, 3}, DType::f64), zeros({0}, DType::i64), {}, -100, Reduction::sum),
+      scalar(0));
   CHECK(std::isnan(cross_entropy(zeros({0, 3}, DType::f64), zeros({0}, DType::i64)).item()));
   // large logits do not overflow (log_softmax is max-shifted)
   check_close(cross_entropy(f64({{1000, 0}}), idx({1}), {}, -100, Reduction::none), f64({1000}));
@@ -160,9 +173,10 @@ OP_TEST("cross_entropy", "spatial") {
   check_close(cross_entropy(x, idx({{2, 0}}), w, -100, Reduction::mean, 0.2),
               cross_entropy(flat, idx({2, 0}), w, -100, Reduction::mean, 0.2));
   Tensor probs = f64({{{0.2, 0.5}, {0.3, 0.5}, {0.5, 0}}});
-  check_close(cross_entropy(x, probs, {}, -100, Reduction::none),
-              cross_entropy(flat, probs.permute({0, 2, 1}).reshape({2, 3}), {}, -100,
-                            Reduction::none).reshape({1, 2}));
+  check_close(
+      cross_entropy(x, probs, {}, -100, Reduction::none),
+      cross_entropy(flat, probs.permute({0, 2, 1}).reshape({2, 3}), {}, -100, Reduction::none)
+          .reshape({1, 2}));
 }
 
 OP_TEST("cross_entropy", "gradient") {
@@ -188,30 +202,68 @@ OP_TEST("cross_entropy", "gradient") {
         },
         {rand_leaf({2, 3}, 3, -2, 2), rand_leaf({3, 2}, 4, 0, 1)});
   }
-  // unbatched
-  check_gradient([](const TensorList& x) { return TensorList{cross_entropy(x[0], tensor(1, DType::i64))}; },
-                 {rand_leaf({4}, 5)});
+  // unbatched; empty batch
+  check_gradient(
+      [](const TensorList& x) { return TensorList{cross_entropy(x[0], tensor(1, DType::i64))}; },
+      {rand_leaf({4}, 5)});
+  check_gradient(
+      [](const TensorList& x) {
+        return TensorList{cross_entropy(x[0], zeros({0}, DType::i64), {}, -100, Reduction::sum)};
+      },
+      {rand_leaf({0, 3}, 6)});
 }
 
 OP_TEST("cross_entropy", "errors") {
-  check_error([] { cross_entropy(zeros({2, 5}), zeros({3}, DType::i64)); },
-              {"cross_entropy", "[3]", "[2, 5]"});
-  check_error([] { cross_entropy(zeros({2, 5}), zeros({2, 4})); },
-              {"cross_entropy", "[2, 4]", "[2, 5]"});
-  check_error([] { cross_entropy(zeros({2, 5}), zeros({2}, DType::b8)); },
-              {"cross_entropy", "i64", "bool", "[2]"});
-  check_error([] { cross_entropy(zeros({2, 5}), idx({1, 7})); }, {"cross_entropy", "7", "5 classes"});
-  check_error([] { cross_entropy(zeros({2, 5}), idx({-1, 0})); }, {"cross_entropy", "-1", "5 classes"});
-  check_error([] { cross_entropy(zeros({2, 5}), idx({1, 0}), zeros({4})); },
-              {"cross_entropy", "weight", "[4]", "[2, 5]"});
-  check_error([] { cross_entropy(zeros({2, 5}), zeros({2, 5}, DType::f64)); },
-              {"cross_entropy", "f32", "f64"});
-  check_error([] { cross_entropy(zeros({2, 5}), idx({1, 0}), {}, -100, Reduction::batchmean); },
-              {"cross_entropy", "batchmean"});
-  check_error([] { cross_entropy(zeros({2, 5}), idx({1, 0}), {}, -100, Reduction::mean, 1.5); },
-              {"cross_entropy", "label_smoothing", "1.5"});
-  check_error([] { cross_entropy(zeros({2, 5}), idx({1, 0}), zeros({5}).requires_grad_()); },
-              {"cross_entropy", "weight", "gradient"});
+  check_error(
+      [] {
+        cross_entropy(zeros({2, 5}), zeros({3}, DType::i64));
+      },
+      {"cross_entropy", "[3]", "[2, 5]"});
+  check_error(
+      [] {
+        cross_entropy(zeros({2, 5}), zeros({2, 4}));
+      },
+      {"cross_entropy", "[2, 4]", "[2, 5]"});
+  check_error(
+      [] {
+        cross_entropy(zeros({2, 5}), zeros({2}, DType::b8));
+      },
+      {"cross_entropy", "i64", "bool", "[2]"});
+  check_error(
+      [] {
+        cross_entropy(zeros({2, 5}), idx({1, 7}));
+      },
+      {"cross_entropy", "7", "5 classes"});
+  check_error(
+      [] {
+        cross_entropy(zeros({2, 5}), idx({-1, 0}));
+      },
+      {"cross_entropy", "-1", "5 classes"});
+  check_error(
+      [] {
+        cross_entropy(zeros({2, 5}), idx({1, 0}), zeros({4}));
+      },
+      {"cross_entropy", "weight", "[4]", "[2, 5]"});
+  check_error(
+      [] {
+        cross_entropy(zeros({2, 5}), zeros({2, 5}, DType::f64));
+      },
+      {"cross_entropy", "f32", "f64"});
+  check_error(
+      [] {
+        cross_entropy(zeros({2, 5}), idx({1, 0}), {}, -100, Reduction::batchmean);
+      },
+      {"cross_entropy", "batchmean"});
+  check_error(
+      [] {
+        cross_entropy(zeros({2, 5}), idx({1, 0}), {}, -100, Reduction::mean, 1.5);
+      },
+      {"cross_entropy", "label_smoothing", "1.5"});
+  check_error(
+      [] {
+        cross_entropy(zeros({2, 5}), idx({1, 0}), zeros({5}).requires_grad_());
+      },
+      {"cross_entropy", "weight", "gradient"});
   // double backward is refused rather than silently zero
   check_error(
       [] {
@@ -226,39 +278,62 @@ OP_TEST("cross_entropy", "errors") {
 
 OP_TEST("nll_loss", "values") {
   Tensor lp = f64({{-1, -2, -3}, {-0.5, -1, -2}});
-  check_reductions([&](Reduction r) { return nll_loss(lp, idx({2, 0}), {}, -100, r); },
-                   f64({3, 0.5}), 2);
+  check_reductions(
+      [&](Reduction r) {
+        return nll_loss(lp, idx({2, 0}), {}, -100, r);
+      },
+      f64({3, 0.5}), 2);
   Tensor w = f64({0.2, 0.3, 0.5});
-  check_reductions([&](Reduction r) { return nll_loss(lp, idx({2, 0}), w, -100, r); },
-                   f64({1.5, 0.1}), 0.7);
-  check_reductions([&](Reduction r) { return nll_loss(lp, idx({2, 5}), w, 5, r); },
-                   f64({1.5, 0}), 0.5);
+  check_reductions(
+      [&](Reduction r) {
+        return nll_loss(lp, idx({2, 0}), w, -100, r);
+      },
+      f64({1.5, 0.1}), 0.7);
+  check_reductions(
+      [&](Reduction r) {
+        return nll_loss(lp, idx({2, 5}), w, 5, r);
+      },
+      f64({1.5, 0}), 0.5);
   // transposed input, spatial [N, C, d], unbatched
-  check_close(nll_loss(f64({{-1, -0.5}, {-2, -1}, {-3, -2}}).t(), idx({2, 1}), {}, -100,
-                       Reduction::none), f64({3, 1}));
-  check_close(nll_loss(f64({{{-1, -4}, {-2, -5}, {-3, -6}}}), idx({{0, 2}}), {}, -100,
-                       Reduction::none), f64({{1, 6}}));
+  check_close(
+      nll_loss(f64({{-1, -0.5}, {-2, -1}, {-3, -2}}).t(), idx({2, 1}), {}, -100, Reduction::none),
+      f64({3, 1}));
+  check_close(
+      nll_loss(f64({{{-1, -4}, {-2, -5}, {-3, -6}}}), idx({{0, 2}}), {}, -100, Reduction::none),
+      f64({{1, 6}}));
   check_close(nll_loss(f64({-1, -2, -3}), tensor(1, DType::i64)), scalar(2));
-  check_close(nll_loss(zeros({0, 2}, DType::f64), zeros({0}, DType::i64), {}, -100,
-                       Reduction::none), zeros({0}, DType::f64));
+  check_close(
+      nll_loss(zeros({0, 2}, DType::f64), zeros({0}, DType::i64), {}, -100, Reduction::none),
+      zeros({0}, DType::f64));
 }
 
 OP_TEST("nll_loss", "gradient") {
   Tensor w = f64({0.2, 0.3, 0.5});
   check_gradient_all_reductions(
-      [&](const TensorList& x, Reduction r) { return nll_loss(x[0].t(), idx({2, -100, 1}), w, -100, r); },
+      [&](const TensorList& x, Reduction r) {
+        return nll_loss(x[0].t(), idx({2, -100, 1}), w, -100, r);
+      },
       {rand_leaf({3, 3}, 1)});
   check_gradient_all_reductions(
-      [&](const TensorList& x, Reduction r) { return nll_loss(x[0], idx({{0, 2}, {1, 1}}), {}, -100, r); },
+      [&](const TensorList& x, Reduction r) {
+        return nll_loss(x[0], idx({{0, 2}, {1, 1}}), {}, -100, r);
+      },
       {rand_leaf({2, 3, 2}, 2)});
 }
 
 OP_TEST("nll_loss", "errors") {
   check_error([] { nll_loss(zeros({2, 3}), idx({0, 3})); }, {"nll_loss", "3", "3 classes"});
   check_error([] { nll_loss(zeros({2, 3}), zeros({2, 3})); }, {"nll_loss", "i64", "f32", "[2, 3]"});
-  check_error([] { nll_loss(zeros({2, 3, 4}), idx({0, 1})); }, {"nll_loss", "[2]", "[2, 3, 4]", "[2, 4]"});
-  check_error([] { nll_loss(zeros({2, 3}), idx({0, 1}), {}, -100, static_cast<Reduction>(9)); },
-              {"nll_loss", "unknown reduction"});
+  check_error(
+      [] {
+        nll_loss(zeros({2, 3, 4}), idx({0, 1}));
+      },
+      {"nll_loss", "[2]", "[2, 3, 4]", "[2, 4]"});
+  check_error(
+      [] {
+        nll_loss(zeros({2, 3}), idx({0, 1}), {}, -100, static_cast<Reduction>(9));
+      },
+      {"nll_loss", "unknown reduction"});
 }
 
 // ---- kl_div ----
@@ -277,7 +352,8 @@ OP_TEST("kl_div", "values") {
   for (double v : e) total += v;
   check_close(kl_div(logq, p, Reduction::batchmean), scalar(total / 2));
   // log_target: exp(t) (t - x) is the same divergence
-  Tensor logp = f64({{std::log(0.5), std::log(0.5), -1e300}, {std::log(0.2), std::log(0.2), std::log(0.6)}});
+  Tensor logp =
+      f64({{std::log(0.5), std::log(0.5), -1e300}, {std::log(0.2), std::log(0.2), std::log(0.6)}});
   check_close(kl_div(logq, logp, Reduction::none, true), expected, 1e-12);
   // transposed input; 0-dim batchmean is the sum
   check_close(kl_div(logq.t(), p.t(), Reduction::none), expected.t());
@@ -354,6 +430,9 @@ OP_TEST("mse_loss", "gradient") {
   check_gradient_all_reductions(
       [](const TensorList& x, Reduction r) { return mse_loss(x[0], x[1], r); },
       {rand_leaf({1}, 1), rand_leaf({1}, 2)});
+  check_gradient(
+      [](const TensorList& x) { return TensorList{mse_loss(x[0], x[1], Reduction::sum)}; },
+      {rand_leaf({0, 3}, 1), rand_leaf({0, 3}, 2)});
 }
 
 OP_TEST("l1_loss", "gradient") {
@@ -365,7 +444,9 @@ OP_TEST("l1_loss", "gradient") {
 OP_TEST("smooth_l1_loss", "gradient") {
   for (double beta : {1.0, 0.5, 0.0})
     check_gradient_all_reductions(
-        [beta](const TensorList& x, Reduction r) { return smooth_l1_loss(x[0].t(), x[1], r, beta); },
+        [beta](const TensorList& x, Reduction r) {
+          return smooth_l1_loss(x[0].t(), x[1], r, beta);
+        },
         {rand_leaf({3, 2}, 1, -2, 2), rand_leaf({2, 3}, 2)});
 }
 
@@ -380,14 +461,17 @@ OP_TEST("mse_loss", "errors") {
   check_error([] { mse_loss(zeros({2, 3}), zeros({3, 2})); }, {"mse_loss", "[3, 2]", "[2, 3]"});
   check_error([] { mse_loss(zeros({2, 3}), zeros({3})); }, {"mse_loss", "[3]", "[2, 3]"});
   check_error([] { mse_loss(zeros({2}), zeros({2}, DType::f64)); }, {"mse_loss", "f32", "f64"});
-  check_error([] { mse_loss(zeros({2}), zeros({2}), Reduction::batchmean); }, {"mse_loss", "batchmean"});
-  check_error([] { mse_loss(zeros({2}, DType::i64), zeros({2}, DType::i64)); }, {"mse_loss", "i64"});
+  check_error([] { mse_loss(zeros({2}), zeros({2}), Reduction::batchmean); },
+              {"mse_loss", "batchmean"});
+  check_error([] { mse_loss(zeros({2}, DType::i64), zeros({2}, DType::i64)); },
+              {"mse_loss", "i64"});
 }
 
 OP_TEST("smooth_l1_loss", "errors") {
   check_error([] { smooth_l1_loss(zeros({2}), zeros({2}), Reduction::mean, -1); },
               {"smooth_l1_loss", "beta", "-1"});
-  check_error([] { huber_loss(zeros({2}), zeros({2}), Reduction::mean, 0); }, {"huber_loss", "delta"});
+  check_error([] { huber_loss(zeros({2}), zeros({2}), Reduction::mean, 0); },
+              {"huber_loss", "delta"});
   check_error([] { l1_loss(zeros({2}), zeros({4})); }, {"l1_loss", "[4]", "[2]"});
 }
 
@@ -397,19 +481,21 @@ OP_TEST("binary_cross_entropy", "values") {
   // -(t log x + (1 - t) log(1 - x)), logs clamped at -100
   Tensor x = f64({{0.5, 0.9, 0.2}, {0, 1, 0}});
   Tensor t = f64({{1, 0, 0.5}, {0, 1, 1}});
-  Tensor expected = f64({{std::log(2.0), -std::log(0.1), -0.5 * std::log(0.2) - 0.5 * std::log(0.8)},
-                         {0, 0, 100}});
+  Tensor expected = f64(
+      {{std::log(2.0), -std::log(0.1), -0.5 * std::log(0.2) - 0.5 * std::log(0.8)}, {0, 0, 100}});
   check_reductions([&](Reduction r) { return binary_cross_entropy(x, t, {}, r); }, expected, 6);
   // weight [3] broadcasts over rows; 'mean' still divides by the element count
   Tensor w = f64({1, 2, 3});
-  check_reductions([&](Reduction r) { return binary_cross_entropy(x, t, w, r); },
-                   mul(expected, w), 6);
+  check_reductions([&](Reduction r) { return binary_cross_entropy(x, t, w, r); }, mul(expected, w),
+                   6);
   check_close(binary_cross_entropy(x.t(), t.t(), {}, Reduction::none), expected.t());
 }
 
 OP_TEST("binary_cross_entropy", "gradient") {
   check_gradient_all_reductions(
-      [](const TensorList& x, Reduction r) { return binary_cross_entropy(x[0].t(), x[1], x[2], r); },
+      [](const TensorList& x, Reduction r) {
+        return binary_cross_entropy(x[0].t(), x[1], x[2], r);
+      },
       {rand_leaf({3, 2}, 1, 0.1, 0.9), rand_leaf({2, 3}, 2, 0, 1), rand_leaf({3}, 3, 0.5, 2)});
   check_gradient_all_reductions(
       [](const TensorList& x, Reduction r) { return binary_cross_entropy(x[0], x[1], {}, r); },
@@ -417,12 +503,21 @@ OP_TEST("binary_cross_entropy", "gradient") {
 }
 
 OP_TEST("binary_cross_entropy", "errors") {
-  check_error([] { binary_cross_entropy(f64({0.5, 1.5}), f64({0, 1})); },
-              {"binary_cross_entropy", "1.5"});
-  check_error([] { binary_cross_entropy(zeros({2, 3}), zeros({2, 3}), zeros({2})); },
-              {"binary_cross_entropy", "weight", "[2]", "[2, 3]"});
-  check_error([] { binary_cross_entropy(zeros({2, 3}), zeros({6})); },
-              {"binary_cross_entropy", "[6]", "[2, 3]"});
+  check_error(
+      [] {
+        binary_cross_entropy(f64({0.5, 1.5}), f64({0, 1}));
+      },
+      {"binary_cross_entropy", "1.5"});
+  check_error(
+      [] {
+        binary_cross_entropy(zeros({2, 3}), zeros({2, 3}), zeros({2}));
+      },
+      {"binary_cross_entropy", "weight", "[2]", "[2, 3]"});
+  check_error(
+      [] {
+        binary_cross_entropy(zeros({2, 3}), zeros({6}));
+      },
+      {"binary_cross_entropy", "[6]", "[2, 3]"});
 }
 
 OP_TEST("binary_cross_entropy_with_logits", "values") {
@@ -430,7 +525,8 @@ OP_TEST("binary_cross_entropy_with_logits", "values") {
   Tensor x = f64({{0, 2, -3}, {100, -100, 1}});
   Tensor t = f64({{1, 0, 0.5}, {0, 1, 1}});
   auto softplus = [](double v) { return std::log1p(std::exp(v)); };
-  Tensor expected = f64({{std::log(2.0), softplus(2), softplus(-3) + 1.5}, {100, 100, softplus(-1)}});
+  Tensor expected =
+      f64({{std::log(2.0), softplus(2), softplus(-3) + 1.5}, {100, 100, softplus(-1)}});
   check_reductions([&](Reduction r) { return binary_cross_entropy_with_logits(x, t, {}, r); },
                    expected, 6);
   // pos_weight [3] over the last dim: (1 - t) x + (1 + (pw - 1) t) log(1 + e^-x)
@@ -440,9 +536,8 @@ OP_TEST("binary_cross_entropy_with_logits", "values") {
   for (size_t i = 0; i < 6; ++i)
     e.push_back((1 - tv[i]) * xv[i] + (1 + (pwv[i % 3] - 1) * tv[i]) * softplus(-xv[i]));
   Tensor w = f64({{1}, {2}});
-  check_reductions(
-      [&](Reduction r) { return binary_cross_entropy_with_logits(x, t, w, r, pw); },
-      mul(from_vector(e, {2, 3}, DType::f64), w), 6);
+  check_reductions([&](Reduction r) { return binary_cross_entropy_with_logits(x, t, w, r, pw); },
+                   mul(from_vector(e, {2, 3}, DType::f64), w), 6);
 }
 
 OP_TEST("binary_cross_entropy_with_logits", "gradient") {
@@ -453,15 +548,24 @@ OP_TEST("binary_cross_entropy_with_logits", "gradient") {
       {rand_leaf({3, 2}, 1, -3, 3), rand_leaf({2, 3}, 2, 0, 1), rand_leaf({2, 1}, 3, 0.5, 2),
        rand_leaf({3}, 4, 0.5, 3)});
   check_gradient_all_reductions(
-      [](const TensorList& x, Reduction r) { return binary_cross_entropy_with_logits(x[0], x[1], {}, r); },
+      [](const TensorList& x, Reduction r) {
+        return binary_cross_entropy_with_logits(x[0], x[1], {}, r);
+      },
       {rand_leaf({4}, 5, -3, 3), rand_leaf({4}, 6, 0, 1)});
 }
 
 OP_TEST("binary_cross_entropy_with_logits", "errors") {
-  check_error([] { binary_cross_entropy_with_logits(zeros({2, 3}), zeros({2, 3}), {}, Reduction::mean, zeros({2})); },
-              {"binary_cross_entropy_with_logits", "pos_weight", "[2]", "[2, 3]"});
-  check_error([] { binary_cross_entropy_with_logits(zeros({2, 3}), zeros({3, 2})); },
-              {"binary_cross_entropy_with_logits", "[3, 2]", "[2, 3]"});
+  check_error(
+      [] {
+        binary_cross_entropy_with_logits(zeros({2, 3}), zeros({2, 3}), {}, Reduction::mean,
+                                         zeros({2}));
+      },
+      {"binary_cross_entropy_with_logits", "pos_weight", "[2]", "[2, 3]"});
+  check_error(
+      [] {
+        binary_cross_entropy_with_logits(zeros({2, 3}), zeros({3, 2}));
+      },
+      {"binary_cross_entropy_with_logits", "[3, 2]", "[2, 3]"});
 }
 
 // ---- similarity and distances ----
@@ -473,11 +577,12 @@ OP_TEST("cosine_similarity", "values") {
   check_close(cosine_similarity(f64({3, 4}), f64({4, 3}), 0), scalar(24.0 / 25));
   check_close(cosine_similarity(f64({{1, 1}, {0, 1}}).t(), f64({{0, 1}, {2, 0}}), -1),
               f64({0, 1 / std::sqrt(2.0)}));
-  // each norm is clamped to eps separately (PyTorch 1.13 and 2.x): 2e-9 / (max(1e-9, 1e-8) * 2) = 0.1
-  // (the older max(|x1| |x2|, eps) would give 0.2); a zero vector gives 0
+  // each norm is clamped to eps separately (PyTorch 1.13 and 2.x): 2e-9 / (max(1e-9, 1e-8) * 2) =
+  // 0.1 (the older max(|x1| |x2|, eps) would give 0.2); a zero vector gives 0
   check_close(cosine_similarity(f64({{1e-9, 0}}), f64({{2, 0}})), f64({0.1}));
   check_close(cosine_similarity(f64({{0, 0}}), f64({{2, 0}})), f64({0}));
-  check_close(cosine_similarity(zeros({0, 3}, DType::f64), zeros({0, 3}, DType::f64)), zeros({0}, DType::f64));
+  check_close(cosine_similarity(zeros({0, 3}, DType::f64), zeros({0, 3}, DType::f64)),
+              zeros({0}, DType::f64));
 }
 
 OP_TEST("cosine_similarity", "gradient") {
@@ -492,9 +597,16 @@ OP_TEST("cosine_similarity", "gradient") {
 }
 
 OP_TEST("cosine_similarity", "errors") {
-  check_error([] { cosine_similarity(zeros({2, 3}), zeros({2, 4})); },
-              {"cosine_similarity", "[2, 3]", "[2, 4]"});
-  check_error([] { cosine_similarity(zeros({2, 3}), zeros({2, 3}), 2); }, {"cosine_similarity", "2"});
+  check_error(
+      [] {
+        cosine_similarity(zeros({2, 3}), zeros({2, 4}));
+      },
+      {"cosine_similarity", "[2, 3]", "[2, 4]"});
+  check_error(
+      [] {
+        cosine_similarity(zeros({2, 3}), zeros({2, 3}), 2);
+      },
+      {"cosine_similarity", "2"});
 }
 
 OP_TEST("normalize", "values") {
@@ -544,14 +656,21 @@ OP_TEST("cdist", "gradient") {
     INFO("p ", p);
     check_gradient([p](const TensorList& x) { return TensorList{cdist(x[0], x[1], p)}; },
                    {rand_leaf({3, 2}, 1), rand_leaf({4, 2}, 2)});
-    check_gradient([p](const TensorList& x) { return TensorList{cdist(x[0].transpose(1, 2), x[1], p)}; },
-                   {rand_leaf({2, 3, 2}, 3), rand_leaf({2, 1, 3}, 4)});
+    check_gradient(
+        [p](const TensorList& x) { return TensorList{cdist(x[0].transpose(1, 2), x[1], p)}; },
+        {rand_leaf({2, 3, 2}, 3), rand_leaf({2, 1, 3}, 4)});
   }
+  check_gradient([](const TensorList& x) { return TensorList{cdist(x[0], x[1])}; },
+                 {rand_leaf({0, 2}, 5), rand_leaf({3, 2}, 6)});
 }
 
 OP_TEST("cdist", "errors") {
   check_error([] { cdist(zeros({2, 3}), zeros({4, 2})); }, {"cdist", "[2, 3]", "[4, 2]"});
-  check_error([] { cdist(zeros({2, 2, 3}), zeros({3, 4, 3})); }, {"cdist", "[2, 2, 3]", "[3, 4, 3]"});
+  check_error(
+      [] {
+        cdist(zeros({2, 2, 3}), zeros({3, 4, 3}));
+      },
+      {"cdist", "[2, 2, 3]", "[3, 4, 3]"});
   check_error([] { cdist(zeros({2, 3}), zeros({4, 3}), 3.0); }, {"cdist", "p = 3"});
 }
 
@@ -570,35 +689,53 @@ TEST_CASE("losses: f32 kernels agree with f64, forward and backward") {
   };
   auto cast = [](const Tensor& t, const TensorList& like) { return t.to(like[0].dtype()); };
   const std::vector<Case> cases = {
-      {"cross_entropy", [&](const TensorList& x) {
+      {"cross_entropy",
+       [&](const TensorList& x) {
          return cross_entropy(x[0], idx({2, 0, -100}), cast(f64({0.2, 0.3, 0.5}), x), -100,
                               Reduction::mean, 0.1);
-       }, {{{3, 3}, -3, 3}}},
-      {"cross_entropy probs", [](const TensorList& x) {
-         return cross_entropy(x[0], x[1], {}, -100, Reduction::sum);
-       }, {{{2, 4}, -3, 3}, {{2, 4}, 0, 1}}},
-      {"nll_loss", [&](const TensorList& x) {
+       },
+       {{{3, 3}, -3, 3}}},
+      {"cross_entropy probs",
+       [](const TensorList& x) { return cross_entropy(x[0], x[1], {}, -100, Reduction::sum); },
+       {{{2, 4}, -3, 3}, {{2, 4}, 0, 1}}},
+      {"nll_loss",
+       [&](const TensorList& x) {
          return nll_loss(x[0], idx({1, 2}), cast(f64({0.2, 0.3, 0.5}), x));
-       }, {{{2, 3}, -3, 0}}},
-      {"kl_div", [](const TensorList& x) { return kl_div(x[0], x[1], Reduction::batchmean); },
+       },
+       {{{2, 3}, -3, 0}}},
+      {"kl_div",
+       [](const TensorList& x) { return kl_div(x[0], x[1], Reduction::batchmean); },
        {{{2, 3}, -3, 0}, {{2, 3}, 0.1, 1}}},
-      {"kl_div log_target", [](const TensorList& x) { return kl_div(x[0], x[1], Reduction::sum, true); },
+      {"kl_div log_target",
+       [](const TensorList& x) { return kl_div(x[0], x[1], Reduction::sum, true); },
        {{{2, 3}, -3, 0}, {{2, 3}, -3, 0}}},
-      {"mse_loss", [](const TensorList& x) { return mse_loss(x[0], x[1]); }, {{{5}, -2, 2}, {{5}, -2, 2}}},
-      {"l1_loss", [](const TensorList& x) { return l1_loss(x[0], x[1]); }, {{{5}, -2, 2}, {{5}, -2, 2}}},
-      {"smooth_l1_loss", [](const TensorList& x) { return smooth_l1_loss(x[0], x[1], Reduction::sum, 0.5); },
+      {"mse_loss",
+       [](const TensorList& x) { return mse_loss(x[0], x[1]); },
        {{{5}, -2, 2}, {{5}, -2, 2}}},
-      {"huber_loss", [](const TensorList& x) { return huber_loss(x[0], x[1], Reduction::sum, 0.5); },
+      {"l1_loss",
+       [](const TensorList& x) { return l1_loss(x[0], x[1]); },
        {{{5}, -2, 2}, {{5}, -2, 2}}},
-      {"binary_cross_entropy", [](const TensorList& x) { return binary_cross_entropy(x[0], x[1], x[2]); },
+      {"smooth_l1_loss",
+       [](const TensorList& x) { return smooth_l1_loss(x[0], x[1], Reduction::sum, 0.5); },
+       {{{5}, -2, 2}, {{5}, -2, 2}}},
+      {"huber_loss",
+       [](const TensorList& x) { return huber_loss(x[0], x[1], Reduction::sum, 0.5); },
+       {{{5}, -2, 2}, {{5}, -2, 2}}},
+      {"binary_cross_entropy",
+       [](const TensorList& x) { return binary_cross_entropy(x[0], x[1], x[2]); },
        {{{2, 3}, 0.05, 0.95}, {{2, 3}, 0, 1}, {{3}, 0.5, 2}}},
-      {"binary_cross_entropy_with_logits", [](const TensorList& x) {
+      {"binary_cross_entropy_with_logits",
+       [](const TensorList& x) {
          return binary_cross_entropy_with_logits(x[0], x[1], {}, Reduction::mean, x[2]);
-       }, {{{2, 3}, -5, 5}, {{2, 3}, 0, 1}, {{3}, 0.5, 2}}},
-      {"cosine_similarity", [](const TensorList& x) { return cosine_similarity(x[0], x[1]); },
+       },
+       {{{2, 3}, -5, 5}, {{2, 3}, 0, 1}, {{3}, 0.5, 2}}},
+      {"cosine_similarity",
+       [](const TensorList& x) { return cosine_similarity(x[0], x[1]); },
        {{{2, 4}, -1, 1}, {{2, 4}, -1, 1}}},
       {"normalize", [](const TensorList& x) { return normalize(x[0], 3.0); }, {{{2, 4}, -1, 1}}},
-      {"cdist", [](const TensorList& x) { return cdist(x[0], x[1]); }, {{{3, 2}, -1, 1}, {{4, 2}, -1, 1}}},
+      {"cdist",
+       [](const TensorList& x) { return cdist(x[0], x[1]); },
+       {{{3, 2}, -1, 1}, {{4, 2}, -1, 1}}},
   };
   for (const Case& c : cases) {
     INFO("case ", c.name);
