@@ -1,5 +1,6 @@
 #include "engine/ops/losses.h"
 
+#include <algorithm>
 #include <cmath>
 #include <span>
 
@@ -71,10 +72,19 @@ Tensor reduce(const Tensor& loss, Reduction r, const Tensor& mean_divisor = {}) 
   fail("unknown reduction (enum value {})", int(r));
 }
 
+// NumPy broadcasting: trailing dims equal or 1.
+bool shapes_broadcast(const Shape& a, const Shape& b) {
+  for (size_t i = 1; i <= std::min(a.size(), b.size()); ++i) {
+    const int64_t x = a[a.size() - i], y = b[b.size() - i];
+    if (x != y && x != 1 && y != 1) return false;
+  }
+  return true;
+}
+
 void check_broadcasts_to(const char* op, const char* what, const Tensor& t, const Tensor& input) {
-  bool ok = t.dim() <= input.dim();
-  for (int64_t i = 1; ok && i <= t.dim(); ++i) ok = t.size(-i) == 1 || t.size(-i) == input.size(-i);
-  TUTOR_CHECK(ok, "{}: {} of shape {} does not broadcast to the input's shape {}", op, what,
+  TUTOR_CHECK(shapes_broadcast(t.sizes(), input.sizes()) &&
+                  broadcast_shapes(t.sizes(), input.sizes(), op) == input.sizes(),
+              "{}: {} of shape {} does not broadcast to the input's shape {}", op, what,
               shape_str(t.sizes()), shape_str(input.sizes()));
 }
 
@@ -373,22 +383,32 @@ Tensor normalize(const Tensor& x, double p, int64_t dim, double eps) {
   return y;
 }
 
-// d[b, i, r] = ||x1[b, i] - x2[b, r]||_p (torch.cdist), p = 1 or 2;
-// dd/dx1 = sign(x1 - x2) (p = 1) or (x1 - x2) / d (p = 2, taken as 0 at d = 0) = -dd/dx2
+// d[..., i, r] = ||x1[..., i, :] - x2[..., r, :]||_p (torch.cdist), p = 1 or 2, batch dims
+// broadcast; dd/dx1 = sign(x1 - x2) (p = 1) or (x1 - x2) / d (p = 2, taken as 0 at d = 0)
+// = -dd/dx2
 Tensor cdist(const Tensor& x1, const Tensor& x2, double p) {
   static const Kernel fwd("cdist"), bwd("cdist_backward");
   ops::check_floating("cdist", x1);
   ops::check_same_dtype("cdist", {x1, x2});
   ops::check_same_device("cdist", {x1, x2});
   TUTOR_CHECK(p == 1 || p == 2, "cdist: only p = 1 and p = 2 are supported, got p = {}", p);
-  const bool batched = x1.dim() == 3;
-  TUTOR_CHECK((x1.dim() == 2 || batched) && x2.dim() == x1.dim() && x1.size(-1) == x2.size(-1) &&
-                  (!batched || x1.size(0) == x2.size(0)),
-              "cdist: expected x1 [B, P, M] and x2 [B, R, M] (or [P, M] and [R, M]), got {} and {}",
+  TUTOR_CHECK(x1.dim() >= 2 && x2.dim() >= 2 && x1.size(-1) == x2.size(-1),
+              "cdist: expected x1 [..., P, M] and x2 [..., R, M], got {} and {}",
               shape_str(x1.sizes()), shape_str(x2.sizes()));
-  Tensor a = batched ? x1 : x1.unsqueeze(0), b = batched ? x2 : x2.unsqueeze(0);
+  const Shape b1(x1.sizes().begin(), x1.sizes().end() - 2);
+  const Shape b2(x2.sizes().begin(), x2.sizes().end() - 2);
+  TUTOR_CHECK(shapes_broadcast(b1, b2), "cdist: the batch dims of {} and {} do not broadcast",
+              shape_str(x1.sizes()), shape_str(x2.sizes()));
+  const Shape batch = broadcast_shapes(b1, b2, "cdist");
+  const int64_t B = shape_numel(batch), P = x1.size(-2), R = x2.size(-2), M = x1.size(-1);
+  auto with = [&](Shape s, std::initializer_list<int64_t> last) {
+    s.insert(s.end(), last);
+    return s;
+  };
+  Tensor a = x1.expand(with(batch, {P, M})).reshape({B, P, M});
+  Tensor b = x2.expand(with(batch, {R, M})).reshape({B, R, M});
   kernels::DimNormParams prm{0, p, 0.0};
-  Tensor y = empty({a.size(0), a.size(1), b.size(1)}, a.options());
+  Tensor y = empty({B, P, R}, a.options());
   ops::dispatch(fwd, a.dtype(), {a, b}, {y}, &prm);
   if (needs_grad({a, b}))
     record("cdist", {a, b}, {y},
@@ -398,7 +418,7 @@ Tensor cdist(const Tensor& x1, const Tensor& x2, double p) {
              TensorList grads = run_backward(bwd, {g[0], u, v}, {u.sizes(), v.sizes()}, &prm);
              return TensorList{grad_if(n, 0, grads[0]), grad_if(n, 1, grads[1])};
            });
-  return batched ? y : y.squeeze(0);
+  return y.view(with(batch, {P, R}));
 }
 
 void ops::add_loss_ops(std::vector<OpInfo>& ops) {

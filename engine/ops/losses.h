@@ -52,8 +52,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim = 1, double eps = 1e-8);
 // x / max(||x||_p, eps) along `dim`, p > 0.
 Tensor normalize(const Tensor& x, double p = 2.0, int64_t dim = 1, double eps = 1e-12);
-// Pairwise p-norm distances, p = 1 or 2: x1 [B, P, M] (or [P, M]) and x2 [B, R, M] (or [R, M])
-// give [B, P, R] (or [P, R]).
+// Pairwise p-norm distances, p = 1 or 2: x1 [..., P, M] and x2 [..., R, M] give [..., P, R],
+// the batch dims broadcast.
 Tensor cdist(const Tensor& x1, const Tensor& x2, double p = 2.0);
 
 }  // namespace tutor

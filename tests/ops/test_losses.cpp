@@ -644,6 +644,10 @@ OP_TEST("cdist", "values") {
   Tensor a3 = f64({{{0, 1}, {0, 1}}}).transpose(1, 2);  // [[[0, 0], [1, 1]]]
   check_close(cdist(a3, f64({{{3, 4}, {0, 0}, {1, 0}}})),
               f64({{{5, 0, 1}, {std::sqrt(13.0), std::sqrt(2.0), 1}}}));
+  // batch dims broadcast: [1, 2, 2] against [2, 3, 2]
+  const double r2 = std::sqrt(2.0);
+  check_close(cdist(a3, f64({{{3, 4}, {0, 0}, {1, 0}}, {{0, 0}, {0, 0}, {0, 0}}})),
+              f64({{{5, 0, 1}, {std::sqrt(13.0), r2, 1}}, {{0, 0, 0}, {r2, r2, r2}}}));
   check_close(cdist(zeros({0, 2}, DType::f64), b), zeros({0, 3}, DType::f64));
   // the p = 2 gradient at zero distance is 0, not NaN
   Tensor x = f64({{1, 2}}).requires_grad_();
@@ -662,6 +666,9 @@ OP_TEST("cdist", "gradient") {
   }
   check_gradient([](const TensorList& x) { return TensorList{cdist(x[0], x[1])}; },
                  {rand_leaf({0, 2}, 5), rand_leaf({3, 2}, 6)});
+  // batch dims broadcast
+  check_gradient([](const TensorList& x) { return TensorList{cdist(x[0], x[1])}; },
+                 {rand_leaf({2, 1, 3, 2}, 7), rand_leaf({3, 2, 2}, 8)});
 }
 
 OP_TEST("cdist", "errors") {
@@ -672,6 +679,7 @@ OP_TEST("cdist", "errors") {
       },
       {"cdist", "[2, 2, 3]", "[3, 4, 3]"});
   check_error([] { cdist(zeros({2, 3}), zeros({4, 3}), 3.0); }, {"cdist", "p = 3"});
+  check_error([] { cdist(zeros({3}), zeros({4, 3})); }, {"cdist", "[3]", "[4, 3]"});
 }
 
 // ---- the f32 kernels compute what the f64 ones do ----
