@@ -411,7 +411,8 @@ void normalize_backward_kernel(const KernelArgs& a) {
   for_each_line(v, [&](int64_t o, int64_t k) {
     const double n = p_norm(v, xp, o, k, p.p), m = std::max(n, p.eps);
     double gdotx = 0;
-    for (int64_t j = 0; j < v.d; ++j) gdotx += double(gp[v.at(o, j, k)]) * double(xp[v.at(o, j, k)]);
+    for (int64_t j = 0; j < v.d; ++j)
+      gdotx += double(gp[v.at(o, j, k)]) * double(xp[v.at(o, j, k)]);
     const double scale = n > p.eps ? gdotx / (m * m * std::pow(n, p.p - 1)) : 0.0;
     for (int64_t j = 0; j < v.d; ++j) {
       const double xj = xp[v.at(o, j, k)];
