@@ -16,7 +16,6 @@ namespace tutor {
 using autograd::FunctionNode;
 using autograd::needs_grad;
 using autograd::record;
-using kernels::MaskKind;
 using ops::Kernel;
 
 namespace {
@@ -83,17 +82,8 @@ ValuesIndices extreme(const Kernel& k, const Tensor& x, const Plan& pl) {
   return {values.view(pl.out), indices.view(pl.out)};
 }
 
-// A constant (never differentiated) tensor of a's dtype over the broadcast shape of a and b.
-Tensor mask(MaskKind kind, const Tensor& a, const Tensor& b) {
-  static const Kernel k("reduction_mask");
-  auto [ea, eb] = broadcast_pair(a.detach(), b.detach(), "reduction_mask");
-  Tensor out = empty(ea.sizes(), a.options());
-  kernels::MaskParams p{kind};
-  ops::dispatch(k, a.dtype(), {ea, eb}, {out}, &p);
-  return out;
-}
-
-Tensor sign(const Tensor& x) { return mask(MaskKind::compare, x, scalar_tensor(0, x.options())); }
+// 1 where a == b (broadcast), else 0, in a's dtype: a constant selecting the extremes.
+Tensor equal_mask(const Tensor& a, const Tensor& b) { return eq(a.detach(), b.detach()).to(a.dtype()); }
 
 // The output gradient with the reduced dims restored as size 1, broadcastable against the input.
 Tensor unreduce(const Tensor& g, const Plan& pl) { return g.reshape(pl.kept); }
@@ -101,7 +91,7 @@ Tensor unreduce(const Tensor& g, const Plan& pl) { return g.reshape(pl.kept); }
 // d y / d x for y = amax or amin: g spread evenly over the elements equal to the extreme (as
 // PyTorch's amax/amin and full max/min backward).
 Tensor evenly_to_extremes(const Tensor& g, const Tensor& x, const Tensor& y, const Plan& pl) {
-  Tensor hit = mask(MaskKind::equal, x, unreduce(y, pl));
+  Tensor hit = equal_mask(x, unreduce(y, pl));
   return unreduce(g, pl) * hit / sum(hit, pl.dims, /*keepdim=*/true);
 }
 
@@ -131,7 +121,7 @@ ValuesIndices extreme_along(const Kernel& k, const char* op, const Tensor& x, in
       Shape along(pl.in.size(), 1);
       along[size_t(d)] = pl.in[size_t(d)];
       Tensor position = arange(double(pl.in[size_t(d)])).view(along);
-      Tensor chosen = mask(MaskKind::equal, position, unreduce(n.unpack(si), pl)).to(dt);
+      Tensor chosen = equal_mask(position, unreduce(n.unpack(si), pl)).to(dt);
       return TensorList{unreduce(g[0], pl) * chosen};
     });
   return r;
@@ -321,10 +311,10 @@ Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool ke
       Tensor x_ = n.unpack(sx), gk = unreduce(g[0], pl), nk = unreduce(n.unpack(sy), pl);
       if (p == 1) return TensorList{gk * sign(x_)};
       if (p == 2) {
-        Tensor safe = nk + mask(MaskKind::equal, nk, scalar_tensor(0, nk.options()));
+        Tensor safe = nk + equal_mask(nk, zeros_like(nk));
         return TensorList{gk * x_ / safe};
       }
-      Tensor hit = mask(MaskKind::abs_equal, x_, nk);
+      Tensor hit = equal_mask(abs(x_), nk);
       return TensorList{gk * sign(x_) * hit / sum(hit, pl.dims, true)};
     });
   return y;
@@ -354,16 +344,16 @@ void ops::add_reduction_ops(std::vector<OpInfo>& ops) {
   ops.push_back({"sum", true, {"sum"}, numeric});
   ops.push_back({"mean", true, {}, floating});
   ops.push_back({"prod", true, {"prod", "prod_others"}, numeric});
-  ops.push_back({"max", true, {"max", "reduction_mask"}, numeric});
-  ops.push_back({"min", true, {"min", "reduction_mask"}, numeric});
-  ops.push_back({"amax", true, {"max", "reduction_mask"}, numeric});
-  ops.push_back({"amin", true, {"min", "reduction_mask"}, numeric});
+  ops.push_back({"max", true, {"max"}, numeric});
+  ops.push_back({"min", true, {"min"}, numeric});
+  ops.push_back({"amax", true, {"max"}, numeric});
+  ops.push_back({"amin", true, {"min"}, numeric});
   ops.push_back({"argmax", false, {"max"}, numeric});
   ops.push_back({"argmin", false, {"min"}, numeric});
   ops.push_back({"var", true, {"var"}, floating});
   ops.push_back({"std", true, {"std"}, floating});
   ops.push_back({"logsumexp", true, {"logsumexp"}, floating});
-  ops.push_back({"norm", true, {"norm", "reduction_mask"}, floating});
+  ops.push_back({"norm", true, {"norm"}, floating});
   ops.push_back({"cumsum", true, {"cumsum"}, numeric});
   ops.push_back({"all", false, {"all"}, {DType::b8, DType::f32, DType::f64, DType::i64}});
   ops.push_back({"any", false, {"any"}, {DType::b8, DType::f32, DType::f64, DType::i64}});

@@ -253,19 +253,6 @@ void cumsum_kernel(const KernelArgs& a) {
     }
 }
 
-template <class T>
-void mask_kernel(const KernelArgs& a) {
-  MaskKind kind = a.p<MaskParams>().kind;
-  map2<T>(a, [kind](T x, T b) {
-    switch (kind) {
-      case MaskKind::equal: return T(x == b);
-      case MaskKind::abs_equal: return T((x < T(0) ? T(-x) : x) == b);
-      case MaskKind::compare: break;
-    }
-    return T(int(x > b) - int(x < b));
-  });
-}
-
 template <KernelFn F>
 void register_i64(const char* name) {
   register_kernel(name, Backend::reference, DType::i64, F);
@@ -284,7 +271,6 @@ void register_reductions() {
   TUTOR_REGISTER_FLOATING("logsumexp", logsumexp_kernel);
   TUTOR_REGISTER_FLOATING("norm", norm_kernel);
   TUTOR_REGISTER_FLOATING("cumsum", cumsum_kernel);
-  TUTOR_REGISTER_FLOATING("reduction_mask", mask_kernel);
   TUTOR_REGISTER_FLOATING("all", all_kernel);
   TUTOR_REGISTER_FLOATING("any", any_kernel);
   register_i64<&sum_kernel<int64_t>>("sum");
@@ -293,7 +279,6 @@ void register_reductions() {
   register_i64<&max_kernel<int64_t>>("max");
   register_i64<&min_kernel<int64_t>>("min");
   register_i64<&cumsum_kernel<int64_t>>("cumsum");
-  register_i64<&mask_kernel<int64_t>>("reduction_mask");
   register_i64<&all_kernel<int64_t>>("all");
   register_i64<&any_kernel<int64_t>>("any");
   register_kernel("all", Backend::reference, DType::b8, &all_kernel<bool>);
