@@ -6,6 +6,7 @@
 using namespace tutor;
 using testing::check_close;
 using testing::check_error;
+using testing::check_f32_backward;
 using testing::check_gradient;
 using testing::rand_leaf;
 
@@ -155,18 +156,6 @@ autograd::GradcheckFn double_backward(std::function<Tensor(const TensorList&)> f
   };
 }
 
-// The f32 backward kernels agree with the f64 ones: gradients of <f(inputs), r> in both dtypes.
-void check_f32_backward(const std::function<Tensor(const TensorList&)>& f, const TensorList& inputs) {
-  TensorList in32, in64;
-  for (const Tensor& t : inputs) {
-    in32.push_back(t.detach().to(DType::f32).requires_grad_());
-    in64.push_back(t.detach().requires_grad_());
-  }
-  Tensor y64 = f(in64);
-  Tensor r = rnd(y64.sizes(), 99);
-  TensorList g64 = autograd::grad({y64}, in64, {r}), g32 = autograd::grad({f(in32)}, in32, {r.to(DType::f32)});
-  for (size_t i = 0; i < inputs.size(); ++i) check_close(g32[i], g64[i], 1e-5, 1e-5);
-}
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 using namespace tutor;
 using testing::check_close;
 using testing::check_error;
+using testing::check_f32_backward;
 using testing::check_gradient;
 using testing::rand_leaf;
 
@@ -49,20 +50,6 @@ Tensor bicubic_by_formula(const Tensor& x, int64_t oh, int64_t ow, bool align_co
   return from_vector(out, {x.size(0), x.size(1), oh, ow}, DType::f64);
 }
 
-// The f32 backward kernels against the f64 ones (gradcheck runs in f64 only): input gradients of
-// sum(fn(x) * r) for a fixed random r.
-void check_f32_backward(const autograd::GradcheckFn& fn, const TensorList& leaves64) {
-  auto grads = [&](DType dtype) {
-    TensorList leaves;
-    for (const Tensor& t : leaves64) leaves.push_back(t.detach().to(dtype).requires_grad_());
-    Tensor y = fn(leaves)[0];
-    Generator gen(3);
-    Tensor r = rand(y.sizes(), DType::f64, &gen).to(dtype);
-    return autograd::grad({sum(mul(y, r))}, leaves);
-  };
-  TensorList g32 = grads(DType::f32), g64 = grads(DType::f64);
-  for (size_t i = 0; i < g64.size(); ++i) check_close(g32[i], g64[i], 1e-5, 1e-4);
-}
 
 }  // namespace
 

@@ -19,6 +19,25 @@ void check_gradient(const autograd::GradcheckFn& fn, const TensorList& inputs,
   CHECK(r.ok);
 }
 
+void check_f32_backward(const autograd::GradcheckFn& fn, const TensorList& leaves64, double atol,
+                        double rtol) {
+  auto grads = [&](DType dtype) {
+    TensorList leaves;
+    for (const Tensor& t : leaves64) leaves.push_back(t.detach().to(dtype).requires_grad_());
+    Tensor y = fn(leaves)[0];
+    Generator gen(3);
+    Tensor r = rand(y.sizes(), DType::f64, &gen).to(dtype);
+    return autograd::grad({sum(mul(y, r))}, leaves);
+  };
+  TensorList g32 = grads(DType::f32), g64 = grads(DType::f64);
+  for (size_t i = 0; i < g64.size(); ++i) check_close(g32[i], g64[i], atol, rtol);
+}
+
+void check_f32_backward(const std::function<Tensor(const TensorList&)>& fn,
+                        const TensorList& leaves64, double atol, double rtol) {
+  check_f32_backward([&](const TensorList& x) { return TensorList{fn(x)}; }, leaves64, atol, rtol);
+}
+
 Tensor rand_leaf(const Shape& shape, uint64_t seed, double lo, double hi) {
   Generator gen(seed);
   Tensor t = rand(shape, DType::f64, &gen);

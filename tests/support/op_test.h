@@ -21,6 +21,13 @@ bool register_op_test(const char* op, const char* aspect);
 void check_gradient(const autograd::GradcheckFn& fn, const TensorList& inputs,
                     const autograd::GradcheckOptions& options = {});
 
+// The f32 backward kernels against the f64 ones (gradcheck runs in f64 only): the input gradients
+// of sum(fn(x)[0] * r) for a fixed random r, computed in both dtypes from the same f64 leaves.
+void check_f32_backward(const autograd::GradcheckFn& fn, const TensorList& leaves64,
+                        double atol = 1e-5, double rtol = 1e-4);
+void check_f32_backward(const std::function<Tensor(const TensorList&)>& fn,
+                        const TensorList& leaves64, double atol = 1e-5, double rtol = 1e-4);
+
 // A random f64 leaf requiring grad, from a fixed per-call seed.
 Tensor rand_leaf(const Shape& shape, uint64_t seed = 7, double lo = -1, double hi = 1);
 
