@@ -7,6 +7,11 @@ packages=(
   g++ cmake ninja-build pkg-config
   libfmt-dev      # formatting (GCC 12 has no std::format)
   doctest-dev     # the test framework
+  zlib1g-dev      # gzip'd IDX files
+  libdnnl-dev ocl-icd-opencl-dev opencl-c-headers  # oneDNN 2.6 (its CMake config needs OpenCL)
+  libeigen3-dev   # generic CPU linear algebra
+  libstb-dev      # PNG/JPEG decoding
+  dataset-fashion-mnist  # the default dataset, in /usr/share/datasets/fashion-mnist
 )
 
 missing=()
