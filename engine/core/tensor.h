@@ -84,6 +84,10 @@ class Tensor {
   void copy_raw_(const Tensor& src) const;
   void fill_raw_(double value) const;
   Tensor contiguous_raw() const;  // this tensor if already contiguous, else a packed copy
+  // Makes this tensor (and every handle to it) view `src`'s data, keeping its autograd identity
+  // (requires_grad, grad, grad_fn): how a module converts its parameters in place, as PyTorch's
+  // `param.data = ...`.
+  void set_data(const Tensor& src) const;
 
   // In-place changes bump the storage's version; autograd uses it to detect stale saved tensors.
   uint64_t version() const { return storage()->version(); }

@@ -107,3 +107,14 @@ TEST_CASE("tensor: printing in PyTorch's style") {
   CHECK(ones({2}).requires_grad_().str() == "tensor([1., 1.], requires_grad=True)");
   CHECK(zeros({2000}).str().find("...") != std::string::npos);
 }
+
+TEST_CASE("tensor: set_data swaps the data behind every handle") {
+  Tensor p = zeros({2}).requires_grad_();
+  Tensor alias = p;
+  p.set_data(ones({3}, DType::f64));
+  CHECK(alias.dtype() == DType::f64);
+  CHECK(alias.sizes() == Shape{3});
+  CHECK(alias.requires_grad());
+  CHECK(alias.is_leaf());
+  CHECK_THROWS_WITH_AS(p.set_data(zeros({1}, DType::i64)), doctest::Contains("i64"), Error);
+}
