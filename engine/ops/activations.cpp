@@ -37,13 +37,16 @@ Tensor softmax_backward(const Tensor& g, const Tensor& y, int64_t dim) {
   static const Kernel k("softmax_backward");
   Tensor gx = run_along(k, {g, y}, dim);
   if (needs_grad({g, y}))
-    record("softmax_backward", {g, y}, {gx}, [sg = autograd::save(g), sy = autograd::save(y), dim](const FunctionNode& n, const TensorList& h) {
-      Tensor g_ = n.unpack(sg), y_ = n.unpack(sy);
-      auto row_sum = [dim](const Tensor& t) { return sum(t, {dim}, /*keepdim=*/true); };
-      return TensorList{
-          n.needs_input_grad(0) ? softmax_backward(h[0], y_, dim) : Tensor(),
-          n.needs_input_grad(1) ? sub(mul(h[0], sub(g_, row_sum(mul(g_, y_)))), mul(g_, row_sum(mul(h[0], y_)))) : Tensor()};
-    });
+    record("softmax_backward", {g, y}, {gx},
+           [sg = autograd::save(g), sy = autograd::save(y), dim](const FunctionNode& n,
+                                                                 const TensorList& h) {
+             Tensor g_ = n.unpack(sg), y_ = n.unpack(sy);
+             auto row_sum = [dim](const Tensor& t) { return sum(t, {dim}, /*keepdim=*/true); };
+             return TensorList{n.needs_input_grad(0) ? softmax_backward(h[0], y_, dim) : Tensor(),
+                               n.needs_input_grad(1) ? sub(mul(h[0], sub(g_, row_sum(mul(g_, y_)))),
+                                                           mul(g_, row_sum(mul(h[0], y_))))
+                                                     : Tensor()};
+           });
   return gx;
 }
 
@@ -54,30 +57,36 @@ Tensor log_softmax_backward(const Tensor& g, const Tensor& y, int64_t dim) {
   static const Kernel k("log_softmax_backward");
   Tensor gx = run_along(k, {g, y}, dim);
   if (needs_grad({g, y}))
-    record("log_softmax_backward", {g, y}, {gx}, [sg = autograd::save(g), sy = autograd::save(y), dim](const FunctionNode& n, const TensorList& h) {
-      Tensor g_ = n.unpack(sg), ey = exp(n.unpack(sy));
-      return TensorList{
-          n.needs_input_grad(0) ? sub(h[0], sum(mul(h[0], ey), {dim}, true)) : Tensor(),
-          n.needs_input_grad(1) ? neg(mul(mul(h[0], ey), sum(g_, {dim}, true))) : Tensor()};
-    });
+    record("log_softmax_backward", {g, y}, {gx},
+           [sg = autograd::save(g), sy = autograd::save(y), dim](const FunctionNode& n,
+                                                                 const TensorList& h) {
+             Tensor g_ = n.unpack(sg), ey = exp(n.unpack(sy));
+             return TensorList{
+                 n.needs_input_grad(0) ? sub(h[0], sum(mul(h[0], ey), {dim}, true)) : Tensor(),
+                 n.needs_input_grad(1) ? neg(mul(mul(h[0], ey), sum(g_, {dim}, true))) : Tensor()};
+           });
   return gx;
 }
 
 // Shared by the forward ops: checks, wraps dim, treats a 0-dim input as [1], runs `forward` and
 // records `backward(g, y, dim)`.
-Tensor softmax_like(const char* op, const Kernel& forward, Tensor (*backward)(const Tensor&, const Tensor&, int64_t),
-                    const Tensor& x, int64_t dim, bool zero_fully_masked = false) {
+Tensor softmax_like(const char* op, const Kernel& forward,
+                    Tensor (*backward)(const Tensor&, const Tensor&, int64_t), const Tensor& x,
+                    int64_t dim, bool zero_fully_masked = false) {
   ops::check_floating(op, x);
   const int64_t rank = std::max<int64_t>(x.dim(), 1);
   TUTOR_CHECK(dim >= -rank && dim < rank, "{}: dim {} is out of range for an input of shape {}", op,
               dim, shape_str(x.sizes()));
-  if (x.dim() == 0) return softmax_like(op, forward, backward, x.reshape({1}), 0, zero_fully_masked).reshape({});
+  if (x.dim() == 0)
+    return softmax_like(op, forward, backward, x.reshape({1}), 0, zero_fully_masked).reshape({});
   const int64_t d = dim < 0 ? dim + rank : dim;
   Tensor y = run_along(forward, {x}, d, zero_fully_masked);
   if (needs_grad({x}))
-    record(op, {x}, {y}, [sy = autograd::save_output(y), d, backward](const FunctionNode& n, const TensorList& g) {
-      return TensorList{backward(g[0], n.unpack(sy), d)};
-    });
+    record(
+        op, {x}, {y},
+        [sy = autograd::save_output(y), d, backward](const FunctionNode& n, const TensorList& g) {
+          return TensorList{backward(g[0], n.unpack(sy), d)};
+        });
   return y;
 }
 

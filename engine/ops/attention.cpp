@@ -47,9 +47,9 @@ Tensor causal_keep(int64_t l, int64_t s, Device device) {
 
 Shape leading(const Tensor& t) { return Shape(t.sizes().begin(), t.sizes().end() - 2); }
 
-// The shape of the attention scores, [broadcast batch dims, L, S], after checking every argument.
-Shape check_arguments(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
-                      double dropout_p, bool is_causal) {
+// Checks every argument against the attention scores' shape [broadcast batch dims, L, S].
+void check_arguments(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
+                     double dropout_p, bool is_causal) {
   ops::check_floating(kOp, q, "query");
   ops::check_same_dtype(kOp, {q, k, v});
   ops::check_same_device(kOp, {q, k, v, mask});
@@ -90,7 +90,6 @@ Shape check_arguments(const Tensor& q, const Tensor& k, const Tensor& v, const T
                 kOp, shape_str(mask.sizes()), shape_str(scores), shape_str(q.sizes()),
                 shape_str(k.sizes()));
   }
-  return scores;
 }
 
 }  // namespace
@@ -107,10 +106,13 @@ AttentionOutput scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
                                              Generator* generator, bool need_weights) {
   check_arguments(q, k, v, attn_mask, dropout_p, is_causal);
   const double inf = std::numeric_limits<double>::infinity();
-  Tensor scores = mul(matmul(q, k.transpose(-2, -1)), scale.value_or(1.0 / std::sqrt(double(q.size(-1)))));
-  if (is_causal) scores = keep_or_fill(scores, causal_keep(q.size(-2), k.size(-2), q.device()), -inf);
+  Tensor scores =
+      mul(matmul(q, k.transpose(-2, -1)), scale.value_or(1.0 / std::sqrt(double(q.size(-1)))));
+  if (is_causal)
+    scores = keep_or_fill(scores, causal_keep(q.size(-2), k.size(-2), q.device()), -inf);
   if (attn_mask.defined())
-    scores = attn_mask.dtype() == DType::b8 ? keep_or_fill(scores, attn_mask, -inf) : add(scores, attn_mask);
+    scores = attn_mask.dtype() == DType::b8 ? keep_or_fill(scores, attn_mask, -inf)
+                                            : add(scores, attn_mask);
   Tensor weights = safe_softmax(scores, -1);
   Tensor dropped = weights;
   if (dropout_p > 0) {

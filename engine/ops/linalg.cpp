@@ -34,7 +34,8 @@ Tensor as_batch3(const Tensor& t, const Shape& batch) {
   full.push_back(c);
   Tensor e = expand_raw(t, full);
   Shape three = {shape_numel(batch), r, c};
-  if (auto st = view_strides(e.sizes(), e.strides(), three)) return e.as_strided_raw(three, *st, e.offset());
+  if (auto st = view_strides(e.sizes(), e.strides(), three))
+    return e.as_strided_raw(three, *st, e.offset());
   Tensor packed = e.contiguous_raw();
   return packed.as_strided_raw(three, contiguous_strides(three), packed.offset());
 }
@@ -76,12 +77,17 @@ Tensor batched_matmul(const Tensor& a, const Tensor& b) {
   shape.push_back(n);
   Tensor y = out.as_strided_raw(shape, contiguous_strides(shape), 0);
   if (needs_grad({a, b}))
-    record("matmul", {a, b}, {y}, [sa = autograd::save(a), sb = autograd::save(b)](const FunctionNode& node, const TensorList& g) {
-      Tensor a_ = node.unpack(sa), b_ = node.unpack(sb);
-      return TensorList{
-          node.needs_input_grad(0) ? sum_to(batched_matmul(g[0], b_.transpose(-2, -1)), a_.sizes()) : Tensor(),
-          node.needs_input_grad(1) ? sum_to(batched_matmul(a_.transpose(-2, -1), g[0]), b_.sizes()) : Tensor()};
-    });
+    record("matmul", {a, b}, {y},
+           [sa = autograd::save(a), sb = autograd::save(b)](const FunctionNode& node,
+                                                            const TensorList& g) {
+             Tensor a_ = node.unpack(sa), b_ = node.unpack(sb);
+             return TensorList{node.needs_input_grad(0)
+                                   ? sum_to(batched_matmul(g[0], b_.transpose(-2, -1)), a_.sizes())
+                                   : Tensor(),
+                               node.needs_input_grad(1)
+                                   ? sum_to(batched_matmul(a_.transpose(-2, -1), g[0]), b_.sizes())
+                                   : Tensor()};
+           });
   return y;
 }
 
@@ -101,7 +107,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
               "matmul: both arguments need at least 1 dim, got shapes {} and {}",
               shape_str(a.sizes()), shape_str(b.sizes()));
   const int64_t ka = a.sizes().back(), kb = b.dim() == 1 ? b.size(0) : b.size(-2);
-  TUTOR_CHECK(ka == kb, "matmul: shapes {} and {} cannot be multiplied ({} vs {} in the contracted dim)",
+  TUTOR_CHECK(ka == kb,
+              "matmul: shapes {} and {} cannot be multiplied ({} vs {} in the contracted dim)",
               shape_str(a.sizes()), shape_str(b.sizes()), ka, kb);
   Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
   Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
@@ -140,9 +147,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   ops::check_same_device("linear", {x, weight, bias});
   TUTOR_CHECK(weight.dim() == 2, "linear: weight must be 2-D [out, in], got shape {}",
               shape_str(weight.sizes()));
-  TUTOR_CHECK(x.dim() >= 1 && x.sizes().back() == weight.size(1),
-              "linear: input of shape {} does not end in {} features, as weight of shape {} expects",
-              shape_str(x.sizes()), weight.size(1), shape_str(weight.sizes()));
+  TUTOR_CHECK(
+      x.dim() >= 1 && x.sizes().back() == weight.size(1),
+      "linear: input of shape {} does not end in {} features, as weight of shape {} expects",
+      shape_str(x.sizes()), weight.size(1), shape_str(weight.sizes()));
   if (bias.defined())
     TUTOR_CHECK(bias.sizes() == Shape{weight.size(0)},
                 "linear: bias of shape {} does not match weight of shape {} (expected [{}])",

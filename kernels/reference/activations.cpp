@@ -70,10 +70,22 @@ void softmax_backward_kernel(const KernelArgs& a) {
   });
 }
 
-template <class T> void softmax_forward(const KernelArgs& a) { softmax_kernel<T, false>(a); }
-template <class T> void log_softmax_forward(const KernelArgs& a) { softmax_kernel<T, true>(a); }
-template <class T> void softmax_backward(const KernelArgs& a) { softmax_backward_kernel<T, false>(a); }
-template <class T> void log_softmax_backward(const KernelArgs& a) { softmax_backward_kernel<T, true>(a); }
+template <class T>
+void softmax_forward(const KernelArgs& a) {
+  softmax_kernel<T, false>(a);
+}
+template <class T>
+void log_softmax_forward(const KernelArgs& a) {
+  softmax_kernel<T, true>(a);
+}
+template <class T>
+void softmax_backward(const KernelArgs& a) {
+  softmax_backward_kernel<T, false>(a);
+}
+template <class T>
+void log_softmax_backward(const KernelArgs& a) {
+  softmax_backward_kernel<T, true>(a);
+}
 
 }  // namespace
 

@@ -25,6 +25,8 @@ void attention_mask_fill_kernel(const KernelArgs& a) {
 
 }  // namespace
 
-void register_attention() { TUTOR_REGISTER_FLOATING("attention_mask_fill", attention_mask_fill_kernel); }
+void register_attention() {
+  TUTOR_REGISTER_FLOATING("attention_mask_fill", attention_mask_fill_kernel);
+}
 
 }  // namespace tutor::kernels::reference

@@ -27,7 +27,8 @@ void matmul_kernel(const KernelArgs& args) {
       for (int64_t j = 0; j < n; ++j) {
         Acc acc = 0;
         for (int64_t r = 0; r < k; ++r)
-          acc += Acc(ap[p * as[0] + i * as[1] + r * as[2]]) * Acc(bp[p * bs[0] + r * bs[1] + j * bs[2]]);
+          acc += Acc(ap[p * as[0] + i * as[1] + r * as[2]]) *
+                 Acc(bp[p * bs[0] + r * bs[1] + j * bs[2]]);
         op[(p * m + i) * n + j] = T(acc);
       }
 }

@@ -30,7 +30,7 @@ struct DimCase {
   Shape shape;
   int64_t dim;
 };
-const std::vector<DimCase> kCases = {{{5}, 0}, {{3, 4}, 1}, {{3, 4}, 0}, {{2, 3, 4}, -2},
+const std::vector<DimCase> kCases = {{{5}, 0},       {{3, 4}, 1},    {{3, 4}, 0},   {{2, 3, 4}, -2},
                                      {{2, 1, 3}, 1}, {{2, 0, 3}, 2}, {{2, 3, 0}, 1}};
 
 // First derivatives of f(x) contracted with g, as a function of (x, g): gradchecking it checks the
@@ -46,7 +46,8 @@ TensorList grad_of(Tensor (*f)(const Tensor&, int64_t), int64_t dim, const Tenso
 OP_TEST("softmax", "values") {
   double e1 = std::exp(1.0), e2 = std::exp(2.0), e3 = std::exp(3.0), s = e1 + e2 + e3;
   check_close(softmax(tensor({1, 2, 3}), 0), tensor({e1 / s, e2 / s, e3 / s}));
-  check_close(softmax(tensor({{1, 1}, {0, 0}}), 0), tensor({{e1 / (e1 + 1), e1 / (e1 + 1)}, {1 / (e1 + 1), 1 / (e1 + 1)}}));
+  check_close(softmax(tensor({{1, 1}, {0, 0}}), 0),
+              tensor({{e1 / (e1 + 1), e1 / (e1 + 1)}, {1 / (e1 + 1), 1 / (e1 + 1)}}));
   // rows sum to one along every dim, also for non-contiguous inputs
   Tensor x = randf({3, 4, 5}, 1, 3);
   for (int64_t d : {0, 1, 2, -1, -3}) {
@@ -55,11 +56,13 @@ OP_TEST("softmax", "values") {
     Shape ones_shape = x.sizes();
     ones_shape.erase(ones_shape.begin() + (d < 0 ? d + 3 : d));
     check_close(sum(y, {d}), ones(ones_shape, DType::f64), 1e-12);
-    check_close(softmax(x.permute({2, 0, 1}), d), softmax(x.permute({2, 0, 1}).contiguous(), d), 1e-15);
+    check_close(softmax(x.permute({2, 0, 1}), d), softmax(x.permute({2, 0, 1}).contiguous(), d),
+                1e-15);
   }
   check_close(softmax(x.slice(1, 0, 4, 2), 1), softmax(x.slice(1, 0, 4, 2).contiguous(), 1), 1e-15);
   // large inputs stay finite (the max shift); shifting all inputs changes nothing
-  check_close(softmax(tensor({1000, 1001, 1000}), 0), tensor({1 / (2 + e1), e1 / (2 + e1), 1 / (2 + e1)}));
+  check_close(softmax(tensor({1000, 1001, 1000}), 0),
+              tensor({1 / (2 + e1), e1 / (2 + e1), 1 / (2 + e1)}));
   check_close(softmax(tensor({-1000.f, 1000.f}), 0), tensor({0, 1}));
   check_close(softmax(add(x, 500.0), 2), softmax(x, 2), 1e-12);
   // size-1 dim, empty dims, 0-dim
@@ -81,7 +84,8 @@ OP_TEST("softmax", "gradient") {
   }
   check_gradient([](const TensorList& t) { return TensorList{softmax(t[0].transpose(0, 2), 1)}; },
                  {rand_leaf({4, 3, 2}, 20)});
-  check_gradient([](const TensorList& t) { return TensorList{softmax(t[0], 0)}; }, {rand_leaf({}, 21)});
+  check_gradient([](const TensorList& t) { return TensorList{softmax(t[0], 0)}; },
+                 {rand_leaf({}, 21)});
   // second derivatives (through the recorded softmax_backward)
   check_gradient([](const TensorList& t) { return grad_of(softmax, 1, t); },
                  {rand_leaf({2, 4}, 22), rand_leaf({2, 4}, 23)});
@@ -97,7 +101,8 @@ OP_TEST("softmax", "errors") {
 
 OP_TEST("log_softmax", "values") {
   double e1 = std::exp(1.0), s = 1 + e1 + std::exp(2.0);
-  check_close(log_softmax(tensor({0, 1, 2}), 0), tensor({-std::log(s), 1 - std::log(s), 2 - std::log(s)}));
+  check_close(log_softmax(tensor({0, 1, 2}), 0),
+              tensor({-std::log(s), 1 - std::log(s), 2 - std::log(s)}));
   // equals log(softmax) computed on the host, along every dim and for non-contiguous inputs
   Tensor x = randf({3, 4, 5}, 2, 3);
   for (int64_t d : {0, 1, -1}) {
@@ -107,7 +112,8 @@ OP_TEST("log_softmax", "values") {
   }
   // large inputs: log_softmax stays finite where log(softmax) would give -inf
   check_close(log_softmax(tensor({1000, 0}), 0), tensor({0, -1000}));
-  check_close(log_softmax(tensor({-1000.f, 1000.f, 1000.f}), 0), tensor({-2000 - std::log(2.0), -std::log(2.0), -std::log(2.0)}), 1e-3);
+  check_close(log_softmax(tensor({-1000.f, 1000.f, 1000.f}), 0),
+              tensor({-2000 - std::log(2.0), -std::log(2.0), -std::log(2.0)}), 1e-3);
   check_close(log_softmax(tensor({{3}, {-2}}), 1), tensor({{0}, {0}}));
   CHECK(log_softmax(zeros({0, 3}), 0).sizes() == Shape{0, 3});
   check_close(log_softmax(tensor(-4.0), -1), tensor(0.0));
@@ -121,8 +127,9 @@ OP_TEST("log_softmax", "gradient") {
     check_gradient([d = c.dim](const TensorList& t) { return TensorList{log_softmax(t[0], d)}; },
                    {rand_leaf(c.shape, seed++)});
   }
-  check_gradient([](const TensorList& t) { return TensorList{log_softmax(t[0].slice(1, 0, 6, 2), -1)}; },
-                 {rand_leaf({2, 6}, 40)});
+  check_gradient(
+      [](const TensorList& t) { return TensorList{log_softmax(t[0].slice(1, 0, 6, 2), -1)}; },
+      {rand_leaf({2, 6}, 40)});
   check_gradient([](const TensorList& t) { return grad_of(log_softmax, 1, t); },
                  {rand_leaf({2, 4}, 41), rand_leaf({2, 4}, 42)});
   check_gradient([](const TensorList& t) { return grad_of(log_softmax, 0, t); },
@@ -139,7 +146,8 @@ OP_TEST("safe_softmax", "values") {
   // fully -inf rows give zeros instead of NaN; other rows are untouched
   check_close(safe_softmax(tensor({{-kInf, -kInf}, {-kInf, 0.0}}), 1), tensor({{0, 0}, {0, 1}}));
   double e1 = std::exp(1.0);
-  check_close(safe_softmax(tensor({{-kInf, 1.0}, {-kInf, 2.0}}), 0), tensor({{0, 1 / (1 + e1)}, {0, e1 / (1 + e1)}}));
+  check_close(safe_softmax(tensor({{-kInf, 1.0}, {-kInf, 2.0}}), 0),
+              tensor({{0, 1 / (1 + e1)}, {0, e1 / (1 + e1)}}));
 }
 
 OP_TEST("safe_softmax", "gradient") {

@@ -19,8 +19,8 @@ Tensor randf(const Shape& shape, uint64_t seed) {
 }
 
 // The attention formula written out: softmax(q k^T * scale + additive) v.
-Tensor composed(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& additive = Tensor(),
-                std::optional<double> scale = {}) {
+Tensor composed(const Tensor& q, const Tensor& k, const Tensor& v,
+                const Tensor& additive = Tensor(), std::optional<double> scale = {}) {
   Tensor s = mul(matmul(q, k.transpose(-2, -1)), scale.value_or(1 / std::sqrt(double(q.size(-1)))));
   if (additive.defined()) s = add(s, additive);
   return matmul(softmax(s, -1), v);
@@ -55,14 +55,18 @@ OP_TEST("scaled_dot_product_attention", "values") {
   // one query [1, 0] against keys [1, 0] and [0, 1]: scores [1/sqrt(2), 0]
   {
     double a = std::exp(1 / std::sqrt(2.0)), w0 = a / (a + 1), w1 = 1 / (a + 1);
-    auto r = scaled_dot_product_attention(tensor({{1, 0}}), tensor({{1, 0}, {0, 1}}), tensor({{1, 2}, {3, 4}}),
-                                          Tensor(), 0, false, {}, nullptr, /*need_weights=*/true);
+    auto r = scaled_dot_product_attention(tensor({{1, 0}}), tensor({{1, 0}, {0, 1}}),
+                                          tensor({{1, 2}, {3, 4}}), Tensor(), 0, false, {}, nullptr,
+                                          /*need_weights=*/true);
     check_close(r.output, tensor({{w0 + 3 * w1, 2 * w0 + 4 * w1}}));
     check_close(r.weights, tensor({{w0, w1}}));
     // scale 0: uniform weights; masking the second key leaves the first value
-    check_close(scaled_dot_product_attention(tensor({{1, 0}}), tensor({{1, 0}, {0, 1}}), tensor({{1, 2}, {3, 4}}),
-                                             Tensor(), 0, false, 0.0).output, tensor({{2, 3}}));
-    check_close(sdpa(tensor({{1, 0}}), tensor({{1, 0}, {0, 1}}), tensor({{1, 2}, {3, 4}}), bool_mask({{1, 0}})),
+    check_close(scaled_dot_product_attention(tensor({{1, 0}}), tensor({{1, 0}, {0, 1}}),
+                                             tensor({{1, 2}, {3, 4}}), Tensor(), 0, false, 0.0)
+                    .output,
+                tensor({{2, 3}}));
+    check_close(sdpa(tensor({{1, 0}}), tensor({{1, 0}, {0, 1}}), tensor({{1, 2}, {3, 4}}),
+                     bool_mask({{1, 0}})),
                 tensor({{1, 2}}));
   }
   Tensor q = randf({2, 2, 3, 4}, 1), k = randf({2, 2, 5, 4}, 2), v = randf({2, 2, 5, 6}, 3);
@@ -86,17 +90,20 @@ OP_TEST("scaled_dot_product_attention", "values") {
   check_close(sdpa(q, k, v, keep4), composed(q, k, v, additive_from(keep4)), 1e-12);
   // causal: top-left aligned lower triangle, also for L != S
   check_close(sdpa(q, k, v, Tensor(), true), sdpa(q, k, v, lower_triangle(3, 5)), 1e-15);
-  check_close(sdpa(q, k, v, Tensor(), true), composed(q, k, v, additive_from(lower_triangle(3, 5))), 1e-12);
+  check_close(sdpa(q, k, v, Tensor(), true), composed(q, k, v, additive_from(lower_triangle(3, 5))),
+              1e-12);
   Tensor qs = randf({4, 2}, 8), ks = randf({4, 2}, 9), vs = randf({4, 3}, 10);
-  check_close(sdpa(qs, ks, vs, Tensor(), true).select(0, 0), vs.select(0, 0), 1e-15);  // first query sees key 0 only
+  check_close(sdpa(qs, ks, vs, Tensor(), true).select(0, 0), vs.select(0, 0),
+              1e-15);  // first query sees key 0 only
   // weights: the softmax of the scores, rows summing to one
   auto r = scaled_dot_product_attention(q, k, v, bias, 0, false, {}, nullptr, true);
   check_close(r.weights, softmax(add(mul(matmul(q, k.transpose(-2, -1)), 0.5), bias), -1), 1e-12);
   check_close(sum(r.weights, {-1}), ones({2, 2, 3}, DType::f64), 1e-12);
   CHECK_FALSE(scaled_dot_product_attention(q, k, v).weights.defined());
   // fully masked rows give zero weights and zero output (PyTorch >= 2.5's math backend)
-  auto m = scaled_dot_product_attention(qs, ks, vs, bool_mask({{1, 1, 1, 1}, {0, 0, 0, 0}, {1, 0, 0, 0}, {0, 0, 0, 0}}),
-                                        0, false, {}, nullptr, true);
+  auto m = scaled_dot_product_attention(
+      qs, ks, vs, bool_mask({{1, 1, 1, 1}, {0, 0, 0, 0}, {1, 0, 0, 0}, {0, 0, 0, 0}}), 0, false, {},
+      nullptr, true);
   check_close(m.output.select(0, 1), zeros({3}, DType::f64));
   check_close(m.output.select(0, 3), zeros({3}, DType::f64));
   check_close(m.weights.select(0, 1), zeros({4}, DType::f64));
@@ -106,7 +113,8 @@ OP_TEST("scaled_dot_product_attention", "values") {
   CHECK(sdpa(zeros({2, 0, 4}), zeros({2, 5, 4}), zeros({2, 5, 3})).sizes() == Shape{2, 0, 3});
   check_close(sdpa(zeros({2, 3, 4}), zeros({2, 0, 4}), zeros({2, 0, 3})), zeros({2, 3, 3}));
   check_close(sdpa(tensor({{1, 0}}), tensor({{1, 0}, {0, 1}}), tensor({{1, 2}, {3, 4}})),
-              sdpa(tensor({{1, 0}}, DType::f64), tensor({{1, 0}, {0, 1}}, DType::f64), tensor({{1, 2}, {3, 4}}, DType::f64)),
+              sdpa(tensor({{1, 0}}, DType::f64), tensor({{1, 0}, {0, 1}}, DType::f64),
+                   tensor({{1, 2}, {3, 4}}, DType::f64)),
               1e-6);
 }
 
@@ -129,7 +137,8 @@ OP_TEST("scaled_dot_product_attention", "dropout") {
   CHECK(sum(out).item() / double(n) == doctest::Approx(1.0).epsilon(0.06));
   // determinism under a fixed generator; another seed differs
   Generator same(42), other(43);
-  check_close(scaled_dot_product_attention(q, q, v, Tensor(), 0.5, false, {}, &same).output, out, 0);
+  check_close(scaled_dot_product_attention(q, q, v, Tensor(), 0.5, false, {}, &same).output, out,
+              0);
   Tensor different = scaled_dot_product_attention(q, q, v, Tensor(), 0.5, false, {}, &other).output;
   CHECK(different.to_vector<double>() != values);
   // p = 1 drops everything; the returned weights are those before dropout
@@ -146,8 +155,8 @@ OP_TEST("scaled_dot_product_attention", "gradient") {
   // non-contiguous views, a custom scale, and the weights as a second output
   check_gradient(
       [](const TensorList& t) {
-        auto r = scaled_dot_product_attention(t[0].transpose(0, 1), t[1], t[2], Tensor(), 0, false, 1.7,
-                                              nullptr, true);
+        auto r = scaled_dot_product_attention(t[0].transpose(0, 1), t[1], t[2], Tensor(), 0, false,
+                                              1.7, nullptr, true);
         return TensorList{r.output, r.weights};
       },
       {rand_leaf({3, 2, 2}, 10), rand_leaf({2, 4, 2}, 11), rand_leaf({2, 4, 2}, 12)});
@@ -155,8 +164,9 @@ OP_TEST("scaled_dot_product_attention", "gradient") {
   Tensor keep = bool_mask({{1, 0, 1, 1}, {0, 0, 0, 0}, {0, 1, 0, 0}});
   check_gradient([keep](const TensorList& t) { return TensorList{sdpa(t[0], t[1], t[2], keep)}; },
                  {rand_leaf({2, 3, 2}, 13), rand_leaf({2, 4, 2}, 14), rand_leaf({2, 4, 3}, 15)});
-  check_gradient([](const TensorList& t) { return TensorList{sdpa(t[0], t[1], t[2], Tensor(), true)}; },
-                 {rand_leaf({3, 2}, 16), rand_leaf({4, 2}, 17), rand_leaf({4, 2}, 18)});
+  check_gradient(
+      [](const TensorList& t) { return TensorList{sdpa(t[0], t[1], t[2], Tensor(), true)}; },
+      {rand_leaf({3, 2}, 16), rand_leaf({4, 2}, 17), rand_leaf({4, 2}, 18)});
   check_gradient([](const TensorList& t) { return TensorList{sdpa(t[0], t[1], t[2], t[3])}; },
                  {rand_leaf({2, 3, 2}, 19), rand_leaf({2, 4, 2}, 20), rand_leaf({2, 4, 2}, 21),
                   rand_leaf({3, 4}, 22)});
@@ -164,7 +174,8 @@ OP_TEST("scaled_dot_product_attention", "gradient") {
   check_gradient(
       [](const TensorList& t) {
         Generator gen(5);
-        return TensorList{scaled_dot_product_attention(t[0], t[1], t[2], Tensor(), 0.4, false, {}, &gen).output};
+        return TensorList{
+            scaled_dot_product_attention(t[0], t[1], t[2], Tensor(), 0.4, false, {}, &gen).output};
       },
       {rand_leaf({3, 2}, 23), rand_leaf({4, 2}, 24), rand_leaf({4, 2}, 25)});
 }
@@ -181,7 +192,11 @@ OP_TEST("scaled_dot_product_attention", "errors") {
   check_error([&] { sdpa(q, k, v, zeros({3, 5}, DType::i64)); }, {op, "i64", "[3, 5]"});
   check_error([&] { sdpa(q, k, v, zeros({3, 5}), true); }, {op, "is_causal", "[3, 5]"});
   check_error([&] { sdpa(q, k, zeros({2, 5, 6}, DType::f64)); }, {op, "f32", "f64"});
-  check_error([&] { scaled_dot_product_attention(q, k, v, Tensor(), 1.5); }, {op, "dropout_p", "1.5"});
-  check_error([&] { sdpa(zeros({2, 3}, DType::i64), zeros({2, 3}, DType::i64), zeros({2, 3}, DType::i64)); },
-              {op, "i64", "[2, 3]"});
+  check_error([&] { scaled_dot_product_attention(q, k, v, Tensor(), 1.5); },
+              {op, "dropout_p", "1.5"});
+  check_error(
+      [&] {
+        sdpa(zeros({2, 3}, DType::i64), zeros({2, 3}, DType::i64), zeros({2, 3}, DType::i64));
+      },
+      {op, "i64", "[2, 3]"});
 }

@@ -44,7 +44,8 @@ Tensor naive_matmul(const Tensor& a, const Tensor& b) {
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
         double s = 0;
-        for (int64_t r = 0; r < k; ++r) s += av[size_t((pa * m + i) * k + r)] * bv[size_t((pb * k + r) * n + j)];
+        for (int64_t r = 0; r < k; ++r)
+          s += av[size_t((pa * m + i) * k + r)] * bv[size_t((pb * k + r) * n + j)];
         out[size_t((p * m + i) * n + j)] = s;
       }
   }
@@ -53,22 +54,23 @@ Tensor naive_matmul(const Tensor& a, const Tensor& b) {
 
 // Every pair of shapes below exercises one class of torch.matmul's rules.
 const std::vector<std::pair<Shape, Shape>> kMatmulShapes = {
-    {{3}, {3}},              // dot
-    {{3}, {3, 2}},           // 1-D promoted on the left
-    {{2, 3}, {3}},           // 1-D promoted on the right
-    {{2, 3}, {3, 4}},        // matrices
+    {{3}, {3}},                 // dot
+    {{3}, {3, 2}},              // 1-D promoted on the left
+    {{2, 3}, {3}},              // 1-D promoted on the right
+    {{2, 3}, {3, 4}},           // matrices
     {{2, 1, 2, 3}, {3, 3, 2}},  // broadcast batch dims
-    {{2, 3}, {2, 3, 2}},     // matrix times a batch
-    {{2, 2, 3}, {3, 2}},     // batch times a matrix (folded into one product)
-    {{3}, {2, 3, 2}},        // 1-D times a batch
-    {{2, 2, 3}, {3}},        // batch times 1-D
-    {{1, 1}, {1, 1}},        // size-1 everything
+    {{2, 3}, {2, 3, 2}},        // matrix times a batch
+    {{2, 2, 3}, {3, 2}},        // batch times a matrix (folded into one product)
+    {{3}, {2, 3, 2}},           // 1-D times a batch
+    {{2, 2, 3}, {3}},           // batch times 1-D
+    {{1, 1}, {1, 1}},           // size-1 everything
 };
 
 }  // namespace
 
 OP_TEST("matmul", "values") {
-  check_close(matmul(tensor({{1, 2}, {3, 4}}), tensor({{5, 6}, {7, 8}})), tensor({{19, 22}, {43, 50}}));
+  check_close(matmul(tensor({{1, 2}, {3, 4}}), tensor({{5, 6}, {7, 8}})),
+              tensor({{19, 22}, {43, 50}}));
   check_close(matmul(tensor({1, 2, 3}), tensor({4, 5, 6})), tensor(32));  // 0-dim dot product
   check_close(matmul(tensor({1, 2}), tensor({{1, 2, 3}, {4, 5, 6}})), tensor({9, 12, 15}));
   check_close(matmul(tensor({{1, 2}, {3, 4}}), tensor({1, 1})), tensor({3, 7}));
@@ -89,13 +91,15 @@ OP_TEST("matmul", "values") {
   Tensor x = randf({5, 4}, 20), y = randf({6, 5}, 21);
   check_close(matmul(x.t(), y.t()), naive_matmul(x.t().contiguous(), y.t().contiguous()), 1e-12);
   Tensor z = randf({3, 8, 4}, 22);
-  check_close(matmul(z.slice(1, 0, 8, 2), x.t()), naive_matmul(z.slice(1, 0, 8, 2).contiguous(), x.t().contiguous()), 1e-12);
+  check_close(matmul(z.slice(1, 0, 8, 2), x.t()),
+              naive_matmul(z.slice(1, 0, 8, 2).contiguous(), x.t().contiguous()), 1e-12);
   Tensor w = randf({4, 2, 3}, 23);
   check_close(matmul(w.permute({1, 0, 2}), randf({2, 3, 5}, 24)),
               naive_matmul(w.permute({1, 0, 2}).contiguous(), randf({2, 3, 5}, 24)), 1e-12);
   // a broadcast (stride-0) operand
   check_close(matmul(randf({3, 1}, 25).expand({3, 4}), randf({4, 2}, 26)),
-              naive_matmul(randf({3, 1}, 25).expand({3, 4}).contiguous(), randf({4, 2}, 26)), 1e-12);
+              naive_matmul(randf({3, 1}, 25).expand({3, 4}).contiguous(), randf({4, 2}, 26)),
+              1e-12);
 
   // K = 0 gives zeros; other empty dims give empty results
   check_close(matmul(zeros({3, 0}), zeros({0, 4})), zeros({3, 4}));
@@ -116,10 +120,16 @@ OP_TEST("matmul", "gradient") {
     seed += 2;
   }
   // non-contiguous views taken inside the function
-  check_gradient([](const TensorList& t) { return TensorList{matmul(t[0].t(), t[1].transpose(0, 1))}; },
-                 {rand_leaf({4, 3}, 1), rand_leaf({2, 4}, 2)});
-  check_gradient([](const TensorList& t) { return TensorList{matmul(t[0].slice(1, 0, 6, 2), t[1].permute({0, 2, 1}))}; },
-                 {rand_leaf({2, 6, 3}, 3), rand_leaf({2, 2, 3}, 4)});
+  check_gradient(
+      [](const TensorList& t) { return TensorList{matmul(t[0].t(), t[1].transpose(0, 1))}; },
+      {rand_leaf({4, 3}, 1), rand_leaf({2, 4}, 2)});
+  check_gradient(
+      [](const TensorList& t) {
+        return TensorList{matmul(t[0].slice(1, 0, 6, 2), t[1].permute({0, 2, 1}))};
+      },
+      {rand_leaf({2, 6, 3}, 3), rand_leaf({2, 2, 3}, 4)});
+  check_gradient([](const TensorList& t) { return TensorList{matmul(t[0].transpose(0, 1), t[1])}; },
+                 {rand_leaf({3, 2, 4}, 12), rand_leaf({4, 2}, 13)});  // folded after a copy
   // K = 0 (the gradient of the other operand is zero) and an empty batch
   check_gradient([](const TensorList& t) { return TensorList{matmul(t[0], t[1])}; },
                  {rand_leaf({3, 0}, 5), rand_leaf({0, 2}, 6)});
@@ -139,7 +149,11 @@ OP_TEST("matmul", "gradient") {
 OP_TEST("matmul", "errors") {
   check_error([] { matmul(zeros({2, 3}), zeros({4, 5})); }, {"matmul", "[2, 3]", "[4, 5]"});
   check_error([] { matmul(zeros({3}), zeros({4})); }, {"matmul", "[3]", "[4]"});
-  check_error([] { matmul(zeros({2, 2, 3}), zeros({3, 3, 2})); }, {"matmul", "[2, 2, 3]", "[3, 3, 2]"});
+  check_error(
+      [] {
+        matmul(zeros({2, 2, 3}), zeros({3, 3, 2}));
+      },
+      {"matmul", "[2, 2, 3]", "[3, 3, 2]"});
   check_error([] { matmul(zeros({}), zeros({3})); }, {"matmul", "[]", "[3]"});
   check_error([] { matmul(zeros({2, 2}), zeros({2, 2}, DType::f64)); }, {"matmul", "f32", "f64"});
 }
@@ -149,8 +163,10 @@ OP_TEST("bmm", "values") {
   check_close(bmm(a, b), naive_matmul(a, b), 1e-12);
   check_close(bmm(a.transpose(1, 2).transpose(1, 2), b), naive_matmul(a, b), 1e-12);
   Tensor c = randf({4, 3, 2}, 3);  // non-contiguous: [3, 2, 4] from a permuted view
-  check_close(bmm(c.permute({1, 2, 0}), b), naive_matmul(c.permute({1, 2, 0}).contiguous(), b), 1e-12);
-  check_close(bmm(tensor({{{1, 2}}, {{3, 4}}}), tensor({{{1}, {1}}, {{2}, {0}}})), tensor({{{3}}, {{6}}}));
+  check_close(bmm(c.permute({1, 2, 0}), b), naive_matmul(c.permute({1, 2, 0}).contiguous(), b),
+              1e-12);
+  check_close(bmm(tensor({{{1, 2}}, {{3, 4}}}), tensor({{{1}, {1}}, {{2}, {0}}})),
+              tensor({{{3}}, {{6}}}));
   check_close(bmm(zeros({2, 3, 0}), zeros({2, 0, 4})), zeros({2, 3, 4}));
   CHECK(bmm(zeros({0, 3, 2}), zeros({0, 2, 4})).sizes() == Shape{0, 3, 4});
 }
@@ -180,7 +196,8 @@ OP_TEST("linear", "values") {
   check_close(linear(x.transpose(0, 1), wr, br),
               add(naive_matmul(x.transpose(0, 1).contiguous(), wr.t().contiguous()), br), 1e-12);
   CHECK(linear(zeros({0, 4}, DType::f64), wr, br).sizes() == Shape{0, 5});
-  check_close(linear(zeros({2, 0}), zeros({3, 0}), tensor({1, 2, 3})), tensor({{1, 2, 3}, {1, 2, 3}}));
+  check_close(linear(zeros({2, 0}), zeros({3, 0}), tensor({1, 2, 3})),
+              tensor({{1, 2, 3}, {1, 2, 3}}));
 }
 
 OP_TEST("linear", "gradient") {
@@ -190,13 +207,18 @@ OP_TEST("linear", "gradient") {
                  {rand_leaf({2, 3, 4}, 4), rand_leaf({3, 4}, 5)});
   check_gradient([](const TensorList& t) { return TensorList{linear(t[0], t[1], t[2])}; },
                  {rand_leaf({4}, 6), rand_leaf({1, 4}, 7), rand_leaf({1}, 8)});
-  check_gradient([](const TensorList& t) { return TensorList{linear(t[0].transpose(0, 1), t[1], t[2])}; },
-                 {rand_leaf({3, 2, 4}, 9), rand_leaf({2, 4}, 10), rand_leaf({2}, 11)});
+  check_gradient(
+      [](const TensorList& t) { return TensorList{linear(t[0].transpose(0, 1), t[1], t[2])}; },
+      {rand_leaf({3, 2, 4}, 9), rand_leaf({2, 4}, 10), rand_leaf({2}, 11)});
 }
 
 OP_TEST("linear", "errors") {
   check_error([] { linear(zeros({2, 3}), zeros({4, 5})); }, {"linear", "[2, 3]", "[4, 5]"});
-  check_error([] { linear(zeros({2, 3}), zeros({4, 3}), zeros({3})); }, {"linear", "[3]", "[4, 3]"});
+  check_error(
+      [] {
+        linear(zeros({2, 3}), zeros({4, 3}), zeros({3}));
+      },
+      {"linear", "[3]", "[4, 3]"});
   check_error([] { linear(zeros({2, 3}), zeros({3})); }, {"linear", "[3]"});
 }
 
@@ -209,8 +231,9 @@ OP_TEST("outer", "values") {
 OP_TEST("outer", "gradient") {
   check_gradient([](const TensorList& t) { return TensorList{outer(t[0], t[1])}; },
                  {rand_leaf({3}, 1), rand_leaf({4}, 2)});
-  check_gradient([](const TensorList& t) { return TensorList{outer(t[0].slice(0, 0, 6, 3), t[1])}; },
-                 {rand_leaf({6}, 3), rand_leaf({1}, 4)});
+  check_gradient(
+      [](const TensorList& t) { return TensorList{outer(t[0].slice(0, 0, 6, 3), t[1])}; },
+      {rand_leaf({6}, 3), rand_leaf({1}, 4)});
 }
 
 OP_TEST("outer", "errors") {
