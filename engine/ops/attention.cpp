@@ -10,31 +10,20 @@
 #include "engine/ops/dispatch.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/linalg.h"
-#include "kernels/params.h"
 
 namespace tutor {
 
 using autograd::FunctionNode;
 using autograd::needs_grad;
 using autograd::record;
-using ops::Kernel;
 
 namespace {
 
 constexpr const char* kOp = "scaled_dot_product_attention";
 
-// out = keep ? x : value, with `keep` (bool) broadcastable to x's shape. It is linear in x with
-// derivative keep ? g : 0, i.e. this same fill with value 0, so it is differentiable to any order.
+// out = keep ? x : value, with `keep` (bool) broadcastable to x's shape.
 Tensor keep_or_fill(const Tensor& x, const Tensor& keep, double value) {
-  static const Kernel k("attention_mask_fill");
-  kernels::ScalarParams p{value, 0};
-  Tensor y = empty(x.sizes(), x.options());
-  ops::dispatch(k, x.dtype(), {x.detach(), keep.detach().expand(x.sizes())}, {y}, &p);
-  if (needs_grad({x}))
-    record("attention_mask_fill", {x}, {y}, [keep](const FunctionNode&, const TensorList& g) {
-      return TensorList{keep_or_fill(g[0], keep, 0.0)};
-    });
-  return y;
+  return masked_fill(x, logical_not(keep), value);
 }
 
 // [L, S] with true where key j <= query i (torch.ones(L, S).tril()).
@@ -123,7 +112,7 @@ AttentionOutput scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
 }
 
 void ops::add_attention_ops(std::vector<OpInfo>& ops) {
-  ops.push_back({"scaled_dot_product_attention", true, {"attention_mask_fill"}});
+  ops.push_back({"scaled_dot_product_attention", true, {}});
 }
 
 }  // namespace tutor
