@@ -276,8 +276,9 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int6
     record("embedding", {weight}, {y},
            [ws = weight.sizes(), padding_idx, sf = autograd::save(flat)](const FunctionNode& n,
                                                                         const TensorList& g) {
-             Tensor gw = index_add(zeros(ws, g[0].options()), 0, n.unpack(sf),
-                                   g[0].reshape({-1, ws[1]}));
+             Tensor rows = n.unpack(sf);
+             Tensor gw = index_add(zeros(ws, g[0].options()), 0, rows,
+                                   g[0].reshape({rows.numel(), ws[1]}));
              if (padding_idx) {
                std::vector<double> keep(static_cast<size_t>(ws[0]), 1.0);
                keep[size_t(*padding_idx)] = 0;

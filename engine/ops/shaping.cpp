@@ -205,7 +205,7 @@ Tensor flip(const Tensor& x, const std::vector<int64_t>& dims) {
 }
 
 // y[..., i, ...] = x[..., (i - shift) mod n, ...] along each dim in turn (torch.roll); with no
-// dims, over the flattened x, reshaped back. Built of narrow and cat, so dx rolls g back.
+// dims, over the flattened x, reshaped back. dx = roll(g, -shifts, dims).
 Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vector<int64_t>& dims) {
   if (dims.empty()) {
     TUTOR_CHECK(shifts.size() == 1,
@@ -216,15 +216,23 @@ Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vect
   TUTOR_CHECK(shifts.size() == dims.size(), "roll: {} shifts for {} dims (shifts {}, dims {})",
               shifts.size(), dims.size(), shape_str(shifts), shape_str(dims));
   if (x.dim() == 0) return roll(x.reshape({1}), shifts, dims).reshape({});
-  Tensor y = x;
+  std::vector<int64_t> wrapped, back;
+  Tensor y = x.detach();
   for (size_t i = 0; i < dims.size(); ++i) {
     int64_t d = wrap_dim(dims[i], x.dim(), "roll");
+    wrapped.push_back(d);
+    back.push_back(-shifts[i]);
     int64_t n = y.size(d);
     if (n == 0) continue;
     int64_t s = (shifts[i] % n + n) % n;
     if (s != 0) y = cat({y.narrow(d, n - s, s), y.narrow(d, 0, n - s)}, d);
   }
-  return unaliased(y, x);
+  y = unaliased(y, x);
+  if (needs_grad({x}))
+    record("roll", {x}, {y}, [back, wrapped](const FunctionNode&, const TensorList& g) {
+      return TensorList{roll(g[0], back, wrapped)};
+    });
+  return y;
 }
 
 // y[..., i, j] = x[..., i, j] where j - i <= diagonal, else 0 (torch.tril); dx = tril(g).

@@ -1,9 +1,11 @@
 #include <cmath>
 
+#include "double_backward.h"
 #include "support/op_test.h"
 
 using namespace tutor;
 using testing::check_close;
+using testing::check_double_backward;
 using testing::check_error;
 using testing::check_gradient;
 using testing::rand_leaf;
@@ -12,20 +14,6 @@ namespace {
 
 Tensor idx(const NestedList& values) { return tensor(values, DType::i64); }
 Tensor no_indices() { return empty({0}, DType::i64); }
-
-// Double backward: the gradient of `op` at a fixed x, as a function of the incoming gradient v,
-// is itself checked by finite differences (whose evaluations gradcheck runs without grad mode,
-// which the inner backward needs).
-void check_double_backward(const std::function<Tensor(const Tensor&)>& op, const Shape& x_shape) {
-  Tensor x = rand_leaf(x_shape, 3);
-  Shape y_shape = op(x).sizes();
-  check_gradient(
-      [&](const TensorList& v) {
-        EnableGradGuard grad_mode;
-        return autograd::grad({op(x)}, {x}, {v[0]}, /*retain_graph=*/false, /*create_graph=*/true);
-      },
-      {rand_leaf(y_shape, 4)});
-}
 
 const Tensor x23 = tensor({{1, 2, 3}, {4, 5, 6}});
 

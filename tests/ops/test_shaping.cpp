@@ -1,7 +1,9 @@
+#include "double_backward.h"
 #include "support/op_test.h"
 
 using namespace tutor;
 using testing::check_close;
+using testing::check_double_backward;
 using testing::check_error;
 using testing::check_gradient;
 using testing::rand_leaf;
@@ -49,6 +51,7 @@ OP_TEST("cat", "gradient") {
                  {rand_leaf({2, 3}, 1), rand_leaf({3, 1}, 2)});
   check_gradient([](const TensorList& x) { return TensorList{cat({x[0], x[1], x[2]}, 1)}; },
                  {rand_leaf({2, 0}, 1), rand_leaf({2, 2}, 2), rand_leaf({0}, 3)});
+  check_double_backward([](const Tensor& x) { return cat({x, x}, 1); }, {2, 2});
 }
 
 OP_TEST("cat", "errors") {
@@ -220,6 +223,7 @@ OP_TEST("flip", "gradient") {
   check_gradient([](const TensorList& x) { return TensorList{flip(x[0], {0})}; }, {rand_leaf({3, 2})});
   check_gradient([](const TensorList& x) { return TensorList{flip(x[0].t(), {0, -1})}; }, {rand_leaf({2, 3})});
   check_gradient([](const TensorList& x) { return TensorList{flip(x[0], {1})}; }, {rand_leaf({1, 1, 4})});
+  check_double_backward([](const Tensor& x) { return flip(x, {0}); }, {3});
 }
 
 OP_TEST("flip", "errors") {
@@ -247,6 +251,7 @@ OP_TEST("roll", "gradient") {
   check_gradient([](const TensorList& x) { return TensorList{roll(x[0], {2})}; }, {rand_leaf({2, 3})});
   check_gradient([](const TensorList& x) { return TensorList{roll(x[0].t(), {1, -1}, {0, 1})}; }, {rand_leaf({3, 4})});
   check_gradient([](const TensorList& x) { return TensorList{roll(x[0], {3}, {1})}; }, {rand_leaf({2, 1})});
+  check_double_backward([](const Tensor& x) { return roll(x, {1, 2}, {0, 1}); }, {2, 3});
 }
 
 OP_TEST("roll", "errors") {
@@ -274,6 +279,7 @@ OP_TEST("tril", "gradient") {
   check_gradient([](const TensorList& x) { return TensorList{tril(x[0])}; }, {rand_leaf({3, 3})});
   check_gradient([](const TensorList& x) { return TensorList{tril(x[0].t(), 1)}; }, {rand_leaf({2, 4})});
   check_gradient([](const TensorList& x) { return TensorList{tril(x[0], -1)}; }, {rand_leaf({2, 1, 3})});
+  check_double_backward([](const Tensor& x) { return tril(x); }, {2, 2});
 }
 
 OP_TEST("tril", "errors") {
