@@ -32,8 +32,8 @@ void check_index_range(const char* op, const Tensor& index, int64_t size, const 
   Tensor packed = index.contiguous_raw();
   const int64_t* p = packed.data<int64_t>();
   for (int64_t i = 0; i < packed.numel(); ++i)
-    TUTOR_CHECK(p[i] >= 0 && p[i] < size, "{}: index {} is out of range for {} (size {})", op,
-                p[i], what, size);
+    TUTOR_CHECK(p[i] >= 0 && p[i] < size, "{}: index {} is out of range for {} (size {})", op, p[i],
+                what, size);
 }
 
 void check_index_range(const char* op, const Tensor& index, const Tensor& x, int64_t dim) {
@@ -110,7 +110,7 @@ SortResult sorted_prefix(const char* op, const Kernel& kernel, const Tensor& x, 
   if (needs_grad({x}))
     record(op, {x}, {r.values},
            [in = x.sizes(), d, si = autograd::save(r.indices)](const FunctionNode& n,
-                                                              const TensorList& g) {
+                                                               const TensorList& g) {
              return TensorList{scatter_to_indices(g[0], in, d, n.unpack(si))};
            });
   return r;
@@ -136,7 +136,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   if (needs_grad({x}))
     record("index_select", {x}, {y},
            [in = x.sizes(), d, si = autograd::save(index)](const FunctionNode& n,
-                                                          const TensorList& g) {
+                                                           const TensorList& g) {
              return TensorList{index_add(zeros(in, g[0].options()), d, n.unpack(si), g[0])};
            });
   return y;
@@ -157,7 +157,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   if (needs_grad({x}))
     record("gather", {x}, {y},
            [in = x.sizes(), d, si = autograd::save(index)](const FunctionNode& n,
-                                                          const TensorList& g) {
+                                                           const TensorList& g) {
              return TensorList{scatter_add(zeros(in, g[0].options()), d, n.unpack(si), g[0])};
            });
   return y;
@@ -165,7 +165,8 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 
 // y = x, then y[p with p[dim] = index[p]] = src[p] (torch.scatter). Where index repeats a target
 // the last write in row-major order wins here (PyTorch leaves it unspecified).
-// dx = g with the written positions zeroed = scatter(g, dim, index, 0); dsrc = gather(g, dim, index).
+// dx = g with the written positions zeroed, scatter(g, dim, index, 0);
+// dsrc = gather(g, dim, index).
 Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
   static const Kernel k("scatter");
   int64_t d = indexed_dim("scatter", x, dim);
@@ -175,10 +176,10 @@ Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& 
     record("scatter", {x, s}, {y},
            [d, si = autograd::save(index)](const FunctionNode& n, const TensorList& g) {
              Tensor idx = n.unpack(si);
-             return TensorList{
-                 n.needs_input_grad(0) ? scatter(g[0], d, idx, zeros(idx.sizes(), g[0].options()))
-                                       : Tensor(),
-                 n.needs_input_grad(1) ? gather(g[0], d, idx) : Tensor()};
+             return TensorList{n.needs_input_grad(0)
+                                   ? scatter(g[0], d, idx, zeros(idx.sizes(), g[0].options()))
+                                   : Tensor(),
+                               n.needs_input_grad(1) ? gather(g[0], d, idx) : Tensor()};
            });
   return y;
 }
@@ -275,10 +276,10 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int6
   if (needs_grad({weight}))
     record("embedding", {weight}, {y},
            [ws = weight.sizes(), padding_idx, sf = autograd::save(flat)](const FunctionNode& n,
-                                                                        const TensorList& g) {
+                                                                         const TensorList& g) {
              Tensor rows = n.unpack(sf);
-             Tensor gw = index_add(zeros(ws, g[0].options()), 0, rows,
-                                   g[0].reshape({rows.numel(), ws[1]}));
+             Tensor gw =
+                 index_add(zeros(ws, g[0].options()), 0, rows, g[0].reshape({rows.numel(), ws[1]}));
              if (padding_idx) {
                std::vector<double> keep(static_cast<size_t>(ws[0]), 1.0);
                keep[size_t(*padding_idx)] = 0;
@@ -333,7 +334,8 @@ SortResult topk(const Tensor& x, int64_t k, int64_t dim, bool largest, bool /*so
 void ops::add_indexing_ops(std::vector<OpInfo>& ops) {
   const std::vector<DType> numeric = {DType::f32, DType::f64, DType::i64};
   const std::vector<DType> any = {DType::f32, DType::f64, DType::i64, DType::b8};
-  for (const char* name : {"index_select", "gather", "scatter"}) ops.push_back({name, true, {name}, any});
+  for (const char* name : {"index_select", "gather", "scatter"})
+    ops.push_back({name, true, {name}, any});
   for (const char* name : {"scatter_add", "index_add", "sort", "topk"})
     ops.push_back({name, true, {name}, numeric});
   ops.push_back({"argsort", false, {"sort"}, numeric});

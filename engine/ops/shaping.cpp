@@ -25,8 +25,9 @@ Tensor unaliased(const Tensor& y, const Tensor& x) { return y.shares_storage(x) 
 // tril and triu mask the last two dims; a mask is linear, so dx is the same mask of g.
 Tensor triangle(const Kernel& k, const Tensor& x, int64_t diagonal,
                 Tensor (*self)(const Tensor&, int64_t)) {
-  TUTOR_CHECK(x.defined() && x.dim() >= 2, "{}: expects a tensor with at least 2 dims, got shape {}",
-              k.name, x.defined() ? shape_str(x.sizes()) : "undefined");
+  TUTOR_CHECK(x.defined() && x.dim() >= 2,
+              "{}: expects a tensor with at least 2 dims, got shape {}", k.name,
+              x.defined() ? shape_str(x.sizes()) : "undefined");
   Tensor y = empty(x.sizes(), x.options());
   kernels::TriangleParams p{diagonal};
   ops::dispatch(k, x.dtype(), {x}, {y}, &p);
@@ -65,7 +66,8 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
                 first.device(), shape_str(first.sizes()));
     bool fits = t.dim() == first.dim();
     for (int64_t e = 0; fits && e < t.dim(); ++e) fits = e == d || t.size(e) == first.size(e);
-    TUTOR_CHECK(fits, "cat: tensor {} of shape {} does not match tensor {} of shape {} outside dim {}",
+    TUTOR_CHECK(fits,
+                "cat: tensor {} of shape {} does not match tensor {} of shape {} outside dim {}",
                 from[j], shape_str(t.sizes()), from[0], shape_str(first.sizes()), d);
     shape[size_t(d)] += t.size(d);
   }
@@ -85,7 +87,8 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
       TensorList grads(starts.size());
       for (size_t i = 0; i < starts.size(); ++i) {
         if (!n.needs_input_grad(i)) continue;
-        grads[i] = starts[i] < 0 ? zeros({0}, g[0].options()) : g[0].narrow(d, starts[i], lengths[i]);
+        grads[i] =
+            starts[i] < 0 ? zeros({0}, g[0].options()) : g[0].narrow(d, starts[i], lengths[i]);
       }
       return grads;
     });
@@ -135,8 +138,9 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
     TUTOR_CHECK(s >= 0, "split: negative size in {}", shape_str(sizes));
     total += s;
   }
-  TUTOR_CHECK(total == x.size(d), "split: sizes {} add up to {}, but dim {} of shape {} has size {}",
-              shape_str(sizes), total, d, shape_str(x.sizes()), x.size(d));
+  TUTOR_CHECK(total == x.size(d),
+              "split: sizes {} add up to {}, but dim {} of shape {} has size {}", shape_str(sizes),
+              total, d, shape_str(x.sizes()), x.size(d));
   std::vector<Tensor> pieces;
   int64_t start = 0;
   for (int64_t s : sizes) {

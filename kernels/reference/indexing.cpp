@@ -147,9 +147,13 @@ void triangle_kernel(const KernelArgs& a) {
 }
 
 template <class T>
-void tril_kernel(const KernelArgs& a) { triangle_kernel<T, true>(a); }
+void tril_kernel(const KernelArgs& a) {
+  triangle_kernel<T, true>(a);
+}
 template <class T>
-void triu_kernel(const KernelArgs& a) { triangle_kernel<T, false>(a); }
+void triu_kernel(const KernelArgs& a) {
+  triangle_kernel<T, false>(a);
+}
 
 // Whether u comes before v in ascending order; NaN sorts after every number, as in PyTorch.
 template <class T>
@@ -203,15 +207,15 @@ void one_hot_kernel(const KernelArgs& a) {
 
 }  // namespace
 
-#define TUTOR_INDEXING_NUMERIC(name, fn)                                   \
-  do {                                                                     \
-    TUTOR_REGISTER_FLOATING(name, fn);                                     \
-    register_kernel(name, Backend::reference, DType::i64, &fn<int64_t>);   \
+#define TUTOR_INDEXING_NUMERIC(name, fn)                                 \
+  do {                                                                   \
+    TUTOR_REGISTER_FLOATING(name, fn);                                   \
+    register_kernel(name, Backend::reference, DType::i64, &fn<int64_t>); \
   } while (0)
-#define TUTOR_INDEXING_ANY(name, fn)                                       \
-  do {                                                                     \
-    TUTOR_INDEXING_NUMERIC(name, fn);                                      \
-    register_kernel(name, Backend::reference, DType::b8, &fn<bool>);       \
+#define TUTOR_INDEXING_ANY(name, fn)                                 \
+  do {                                                               \
+    TUTOR_INDEXING_NUMERIC(name, fn);                                \
+    register_kernel(name, Backend::reference, DType::b8, &fn<bool>); \
   } while (0)
 
 void register_indexing() {
