@@ -38,7 +38,7 @@ struct LoaderOptions {
   int64_t prefetch = 2;
   // Applied in order to each batch. They may run on the background thread while the caller uses
   // the loader, so they must not share mutable state.
-  std::vector<Transform> transforms;
+  std::vector<Transform> transforms = {};
 };
 
 class DataLoader {
