@@ -1,5 +1,6 @@
 #include "engine/data/byte_reader.h"
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -18,14 +19,19 @@ struct ByteReader::Inflater {
 };
 
 static bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 ByteReader::ByteReader(std::string path) : path_(std::move(path)) {
   file_ = std::fopen(path_.c_str(), "rb");
   if (!file_) fail("{}: cannot open ({})", path_, std::strerror(errno));
-  if (std::fseek(file_, 0, SEEK_END) == 0) raw_size_ = std::ftell(file_);
-  std::rewind(file_);
+  struct stat info {};
+  if (fstat(fileno(file_), &info) != 0 || !S_ISREG(info.st_mode)) {
+    std::fclose(file_);
+    fail("{}: not a regular file", path_);
+  }
+  raw_size_ = int64_t(info.st_size);
   uint8_t magic[2] = {0, 0};
   size_t got = std::fread(magic, 1, 2, file_);
   std::rewind(file_);

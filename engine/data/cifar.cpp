@@ -42,8 +42,8 @@ static TensorDataset read_cifar(const std::vector<std::string>& files, int64_t l
 
 TensorDataset cifar10(const std::vector<std::string>& files) {
   TensorDataset ds = read_cifar(files, 1, 0, 10, "cifar10");
-  ds.set_class_names({"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-                      "ship", "truck"});
+  ds.set_class_names(
+      {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"});
   return ds;
 }
 

@@ -19,8 +19,10 @@ static int64_t sample_numel(const Shape& sample_shape) {
 
 TensorDataset::TensorDataset(std::vector<uint8_t> pixels, Shape sample_shape,
                              std::vector<int64_t> labels, int64_t num_classes)
-    : pixels_(std::move(pixels)), sample_shape_(std::move(sample_shape)),
-      labels_(std::move(labels)), num_classes_(num_classes) {
+    : pixels_(std::move(pixels)),
+      sample_shape_(std::move(sample_shape)),
+      labels_(std::move(labels)),
+      num_classes_(num_classes) {
   int64_t per_sample = sample_numel(sample_shape_);
   TUTOR_CHECK(int64_t(pixels_.size()) == per_sample * size(),
               "TensorDataset: {} pixel bytes for {} labels of shape {} (expected {})",
@@ -45,7 +47,8 @@ TensorDataset::TensorDataset(const Tensor& images, const Tensor& labels, int64_t
 }
 
 void TensorDataset::check_labels() const {
-  TUTOR_CHECK(num_classes_ > 0, "TensorDataset: num_classes must be positive, got {}", num_classes_);
+  TUTOR_CHECK(num_classes_ > 0, "TensorDataset: num_classes must be positive, got {}",
+              num_classes_);
   for (size_t i = 0; i < labels_.size(); ++i)
     TUTOR_CHECK(labels_[i] >= 0 && labels_[i] < num_classes_,
                 "TensorDataset: label {} of sample {} is outside [0, {})", labels_[i], i,
@@ -53,8 +56,8 @@ void TensorDataset::check_labels() const {
 }
 
 void TensorDataset::set_class_names(std::vector<std::string> names) {
-  TUTOR_CHECK(int64_t(names.size()) == num_classes_,
-              "TensorDataset: {} class names for {} classes", names.size(), num_classes_);
+  TUTOR_CHECK(int64_t(names.size()) == num_classes_, "TensorDataset: {} class names for {} classes",
+              names.size(), num_classes_);
   class_names_ = std::move(names);
 }
 

@@ -21,7 +21,7 @@ struct Batch {
   Tensor targets;                // f32 [B, K] soft targets, or undefined
   std::vector<int64_t> indices;  // the dataset rows this batch was gathered from
   int64_t epoch = 0;
-  int64_t index = 0;             // position of the batch in its epoch
+  int64_t index = 0;  // position of the batch in its epoch
 };
 
 class Dataset {
@@ -46,7 +46,7 @@ class TensorDataset : public Dataset {
 
   const Shape& sample_shape() const { return sample_shape_; }
   int64_t num_classes() const { return num_classes_; }
-  Tensor labels() const;                               // i64 [N]
+  Tensor labels() const;  // i64 [N]
   bool is_u8() const { return !float_images_.defined(); }
   const std::vector<uint8_t>& pixels() const { return pixels_; }  // empty unless is_u8()
   // Names of the classes (image folders); empty when the source has none.

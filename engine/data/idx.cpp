@@ -14,7 +14,8 @@ IdxArray read_idx(const std::string& path) {
   uint8_t magic[4];
   in.read(magic, 4, "IDX magic number");
   IdxArray out;
-  out.magic = uint32_t(magic[0]) << 24 | uint32_t(magic[1]) << 16 | uint32_t(magic[2]) << 8 | magic[3];
+  out.magic =
+      uint32_t(magic[0]) << 24 | uint32_t(magic[1]) << 16 | uint32_t(magic[2]) << 8 | magic[3];
   TUTOR_CHECK(magic[0] == 0 && magic[1] == 0 && magic[3] >= 1,
               "{}: bad IDX magic number 0x{:08x} (expected 00 00 <type> <ndims>, e.g. 0x{:08x} "
               "for images, 0x{:08x} for labels)",
@@ -30,7 +31,8 @@ IdxArray read_idx(const std::string& path) {
     uint64_t n = uint64_t(be[0]) << 24 | uint64_t(be[1]) << 16 | uint64_t(be[2]) << 8 | be[3];
     TUTOR_CHECK(n > 0, "{}: IDX dimension {} has size 0", path, d);
     total *= n;
-    TUTOR_CHECK(total <= kMaxIdxBytes, "{}: IDX sizes claim more than {} bytes", path, kMaxIdxBytes);
+    TUTOR_CHECK(total <= kMaxIdxBytes, "{}: IDX sizes claim more than {} bytes", path,
+                kMaxIdxBytes);
     out.dims.push_back(int64_t(n));
   }
   if (!in.gzip())

@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 
 static bool is_image(const fs::path& p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return char(std::tolower(c)); });
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
 }
 
@@ -29,16 +30,20 @@ static std::vector<uint8_t> read_file(const fs::path& path) {
 
 static std::vector<fs::path> sorted_entries(const fs::path& dir, bool directories) {
   std::vector<fs::path> out;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
-    if (directories ? e.is_directory() : (e.is_regular_file() && is_image(e.path())))
-      out.push_back(e.path());
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    if (directories ? it->is_directory(ec) : (it->is_regular_file(ec) && is_image(p)))
+      out.push_back(p);
   }
+  if (ec) fail("{}: cannot list the folder ({})", dir.string(), ec.message());
   std::sort(out.begin(), out.end());
   return out;
 }
 
 TensorDataset image_folder(const std::string& root, int channels) {
-  TUTOR_CHECK(channels == 1 || channels == 3, "image_folder: channels must be 1 or 3, got {}", channels);
+  TUTOR_CHECK(channels == 1 || channels == 3, "image_folder: channels must be 1 or 3, got {}",
+              channels);
   std::error_code ec;
   TUTOR_CHECK(fs::is_directory(root, ec), "{}: not a directory", root);
   std::vector<fs::path> classes = sorted_entries(root, true);
@@ -55,7 +60,8 @@ TensorDataset image_folder(const std::string& root, int channels) {
                 classes[label].string());
     for (const fs::path& file : files) {
       std::vector<uint8_t> bytes = read_file(file);
-      TUTOR_CHECK(bytes.size() <= size_t(INT32_MAX), "{}: file is larger than 2 GiB", file.string());
+      TUTOR_CHECK(bytes.size() <= size_t(INT32_MAX), "{}: file is larger than 2 GiB",
+                  file.string());
       int w = 0, h = 0, c = 0;
       std::unique_ptr<uint8_t, void (*)(void*)> img(
           stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &c, channels),

@@ -44,20 +44,24 @@ std::vector<int64_t> DataLoader::order(int64_t epoch) const {
   return randperm(n, DType::i64, &gen).to_vector<int64_t>();
 }
 
-Batch DataLoader::make_batch(const std::vector<int64_t>& order, int64_t epoch, int64_t index) const {
-  TUTOR_CHECK(index >= 0 && index < batches_per_epoch(),
-              "DataLoader: batch {} is outside [0, {})", index, batches_per_epoch());
+Batch DataLoader::make_batch(const std::vector<int64_t>& order, int64_t epoch,
+                             int64_t index) const {
+  TUTOR_CHECK(index >= 0 && index < batches_per_epoch(), "DataLoader: batch {} is outside [0, {})",
+              index, batches_per_epoch());
   const int64_t first = index * options_.batch_size;
   const int64_t last = std::min(first + options_.batch_size, int64_t(order.size()));
   Batch batch = dataset_->get(std::vector<int64_t>(order.begin() + first, order.begin() + last));
   batch.epoch = epoch;
   batch.index = index;
-  Generator gen(mix_seed(mix_seed(options_.seed ^ kTransformStream, uint64_t(epoch)), uint64_t(index)));
+  Generator gen(
+      mix_seed(mix_seed(options_.seed ^ kTransformStream, uint64_t(epoch)), uint64_t(index)));
   for (const Transform& t : options_.transforms) t(batch, gen);
   return batch;
 }
 
-Batch DataLoader::batch(int64_t epoch, int64_t index) const { return make_batch(order(epoch), epoch, index); }
+Batch DataLoader::batch(int64_t epoch, int64_t index) const {
+  return make_batch(order(epoch), epoch, index);
+}
 
 void DataLoader::stop_worker() {
   if (worker_.joinable()) {
@@ -77,7 +81,8 @@ void DataLoader::begin_epoch(int64_t epoch, int64_t start_batch) {
   const int64_t total = batches_per_epoch();
   TUTOR_CHECK(start_batch >= 0 && start_batch <= total,
               "DataLoader::begin_epoch: start batch {} is outside [0, {}]", start_batch, total);
-  if (!order_ || epoch != epoch_) order_ = std::make_shared<const std::vector<int64_t>>(order(epoch));
+  if (!order_ || epoch != epoch_)
+    order_ = std::make_shared<const std::vector<int64_t>>(order(epoch));
   epoch_ = epoch;
   cursor_ = start_batch;
   end_ = total;
@@ -110,7 +115,8 @@ void DataLoader::produce(std::shared_ptr<const std::vector<int64_t>> order, int6
 }
 
 std::optional<Batch> DataLoader::next() {
-  if (!order_ || cursor_ >= end_) return std::nullopt;
+  TUTOR_CHECK(order_ != nullptr, "DataLoader::next: no epoch started (call begin_epoch first)");
+  if (cursor_ >= end_) return std::nullopt;
   if (options_.prefetch == 0) {
     Batch b = make_batch(*order_, epoch_, cursor_);
     ++cursor_;

@@ -60,7 +60,7 @@ class DataLoader {
   // Starts epoch `epoch` at batch `start_batch` (0 for a fresh epoch, k to resume), stopping any
   // prefetching still running for the previous one.
   void begin_epoch(int64_t epoch, int64_t start_batch = 0);
-  // The next batch of the current epoch, or nothing at its end. An exception thrown while
+  // The next batch of the current epoch, or nothing at its end; begin_epoch comes first. An exception thrown while
   // preparing a batch (on whichever thread) is rethrown here, and again on later calls.
   std::optional<Batch> next();
   // Index of the batch next() returns next: a checkpoint saves (epoch, position) to resume.
@@ -98,7 +98,8 @@ class DataLoader::EpochRange {
   struct End {};
   class Iterator {
    public:
-    Iterator(DataLoader* loader, std::optional<Batch> batch) : loader_(loader), batch_(std::move(batch)) {}
+    Iterator(DataLoader* loader, std::optional<Batch> batch)
+        : loader_(loader), batch_(std::move(batch)) {}
     Batch& operator*() { return *batch_; }
     Iterator& operator++() {
       batch_ = loader_->next();
@@ -111,7 +112,8 @@ class DataLoader::EpochRange {
     std::optional<Batch> batch_;
   };
 
-  EpochRange(DataLoader* loader, int64_t epoch, int64_t start) : loader_(loader), epoch_(epoch), start_(start) {}
+  EpochRange(DataLoader* loader, int64_t epoch, int64_t start)
+      : loader_(loader), epoch_(epoch), start_(start) {}
   Iterator begin() {
     loader_->begin_epoch(epoch_, start_);
     return Iterator(loader_, loader_->next());

@@ -23,8 +23,8 @@ Tensor soft_targets(const Tensor& labels, int64_t num_classes, const char* op) {
   Tensor out = zeros({int64_t(y.size()), num_classes});
   float* o = out.data<float>();
   for (size_t i = 0; i < y.size(); ++i) {
-    TUTOR_CHECK(y[i] >= 0 && y[i] < num_classes, "{}: label {} of sample {} is outside [0, {})",
-                op, y[i], i, num_classes);
+    TUTOR_CHECK(y[i] >= 0 && y[i] < num_classes, "{}: label {} of sample {} is outside [0, {})", op,
+                y[i], i, num_classes);
     o[int64_t(i) * num_classes + y[i]] = 1.0f;
   }
   return out;
@@ -43,7 +43,8 @@ static Tensor mix_with_flipped(const Tensor& a, double lambda) {
   float* o = out.data<float>();
   const float l = float(lambda), r = float(1 - lambda);
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t k = 0; k < row; ++k) o[i * row + k] = l * in[i * row + k] + r * in[(n - 1 - i) * row + k];
+    for (int64_t k = 0; k < row; ++k)
+      o[i * row + k] = l * in[i * row + k] + r * in[(n - 1 - i) * row + k];
   return out;
 }
 
@@ -66,8 +67,10 @@ Mixed cutmix(const Tensor& images, const Tensor& labels, int64_t num_classes, do
   const double cut = std::sqrt(1 - drawn);
   const auto cut_h = int64_t(double(H) * cut), cut_w = int64_t(double(W) * cut);
   const int64_t cy = uniform_int(gen, 0, H), cx = uniform_int(gen, 0, W);
-  const int64_t y0 = std::clamp<int64_t>(cy - cut_h / 2, 0, H), y1 = std::clamp<int64_t>(cy + cut_h / 2, 0, H);
-  const int64_t x0 = std::clamp<int64_t>(cx - cut_w / 2, 0, W), x1 = std::clamp<int64_t>(cx + cut_w / 2, 0, W);
+  const int64_t y0 = std::clamp<int64_t>(cy - cut_h / 2, 0, H),
+                y1 = std::clamp<int64_t>(cy + cut_h / 2, 0, H);
+  const int64_t x0 = std::clamp<int64_t>(cx - cut_w / 2, 0, W),
+                x1 = std::clamp<int64_t>(cx + cut_w / 2, 0, W);
   Tensor out = empty(x.sizes());
   out.copy_raw_(x);
   const float* in = x.data<float>();
@@ -75,13 +78,15 @@ Mixed cutmix(const Tensor& images, const Tensor& labels, int64_t num_classes, do
   for (int64_t b = 0; b < B; ++b)
     for (int64_t c = 0; c < C; ++c)
       for (int64_t y = y0; y < y1; ++y)
-        std::memcpy(o + ((b * C + c) * H + y) * W + x0, in + (((B - 1 - b) * C + c) * H + y) * W + x0,
-                    size_t(x1 - x0) * sizeof(float));
+        std::memcpy(o + ((b * C + c) * H + y) * W + x0,
+                    in + (((B - 1 - b) * C + c) * H + y) * W + x0, size_t(x1 - x0) * sizeof(float));
   const double lambda = 1 - double((y1 - y0) * (x1 - x0)) / double(H * W);
   return {out, mix_with_flipped(t, lambda), lambda};
 }
 
-static const Tensor& labels_or_targets(const Batch& b) { return b.targets.defined() ? b.targets : b.labels; }
+static const Tensor& labels_or_targets(const Batch& b) {
+  return b.targets.defined() ? b.targets : b.labels;
+}
 
 void Mixup::operator()(Batch& b, Generator& g) const {
   Mixed m = mixup(b.images, labels_or_targets(b), num_classes, alpha, g);

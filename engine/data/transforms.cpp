@@ -29,7 +29,8 @@ Tensor to_float(const std::vector<uint8_t>& pixels, const Shape& shape) {
   return out;
 }
 
-Tensor normalize(const Tensor& images, const std::vector<double>& mean, const std::vector<double>& std) {
+Tensor normalize(const Tensor& images, const std::vector<double>& mean,
+                 const std::vector<double>& std) {
   Tensor x = checked_images(images, "normalize");
   const int64_t B = x.size(0), C = x.size(1), plane = x.size(2) * x.size(3);
   auto per_channel = [&](const std::vector<double>& v, const char* name) {
@@ -38,8 +39,7 @@ Tensor normalize(const Tensor& images, const std::vector<double>& mean, const st
     return [&v](int64_t c) { return v.size() == 1 ? v[0] : v[size_t(c)]; };
   };
   auto m = per_channel(mean, "mean"), s = per_channel(std, "std");
-  for (int64_t c = 0; c < C; ++c)
-    TUTOR_CHECK(s(c) != 0, "normalize: std of channel {} is 0", c);
+  for (int64_t c = 0; c < C; ++c) TUTOR_CHECK(s(c) != 0, "normalize: std of channel {} is 0", c);
   Tensor out = empty(x.sizes());
   const float* in = x.data<float>();
   float* o = out.data<float>();
@@ -98,7 +98,8 @@ Tensor random_erasing(const Tensor& images, Generator& gen, const ErasingOptions
               "random_erasing: scale ({}, {}) must satisfy 0 < lo <= hi <= 1", opt.scale_lo,
               opt.scale_hi);
   TUTOR_CHECK(0 < opt.ratio_lo && opt.ratio_lo <= opt.ratio_hi,
-              "random_erasing: ratio ({}, {}) must satisfy 0 < lo <= hi", opt.ratio_lo, opt.ratio_hi);
+              "random_erasing: ratio ({}, {}) must satisfy 0 < lo <= hi", opt.ratio_lo,
+              opt.ratio_hi);
   Tensor x = checked_images(images, "random_erasing");
   const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   Tensor out = empty(x.sizes());

@@ -19,7 +19,8 @@ void to_float(const uint8_t* src, float* dst, int64_t n);
 Tensor to_float(const std::vector<uint8_t>& pixels, const Shape& shape);
 
 // (x - mean[c]) / std[c] per channel; mean and std have C entries (or one, for all channels).
-Tensor normalize(const Tensor& images, const std::vector<double>& mean, const std::vector<double>& std);
+Tensor normalize(const Tensor& images, const std::vector<double>& mean,
+                 const std::vector<double>& std);
 
 // Pads each image by `padding` zeros on every side and crops the original size back at a random
 // offset: top, then left, each uniform in [0, 2 padding] (torchvision RandomCrop(size, padding)).

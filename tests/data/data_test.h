@@ -45,7 +45,8 @@ inline void write_file(const std::string& path, const Bytes& bytes) {
 // A gzip member (RFC 1952) through zlib's deflate with a gzip wrapper (windowBits 16 + 15).
 inline Bytes gzip(const Bytes& raw) {
   z_stream z{};
-  REQUIRE(deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  REQUIRE(deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) ==
+          Z_OK);
   Bytes out(deflateBound(&z, uLong(raw.size())) + 32);
   z.next_in = const_cast<Bytes::value_type*>(raw.data());
   z.avail_in = uInt(raw.size());

@@ -103,8 +103,8 @@ TEST_CASE("data: image folder reads classes sorted by name, pixels as CHW") {
   CHECK(ds.labels().to_vector<int64_t>() == std::vector<int64_t>{0, 1, 1});
   // Sample 1 is zebra/a.PNG (files sorted): R plane then G plane then B plane.
   const uint8_t* s = ds.pixels().data() + 18;
-  CHECK(Bytes(s, s + 18) == Bytes{30, 31, 32, 30, 31, 32, 40, 40, 40, 41, 41, 41,
-                                  200, 200, 200, 200, 200, 200});
+  CHECK(Bytes(s, s + 18) ==
+        Bytes{30, 31, 32, 30, 31, 32, 40, 40, 40, 41, 41, 41, 200, 200, 200, 200, 200, 200});
 
   TensorDataset grey = image_folder(dir.path().string(), 1);
   CHECK(grey.sample_shape() == Shape{1, 2, 3});

@@ -47,14 +47,15 @@ TEST_CASE("data: IDX round trip, raw and gzip") {
     std::vector<float> px = b.images.to_vector<float>();
     CHECK(px[0] == 16.0f / 255.0f);  // image 2 starts at byte 16
     CHECK(px[7] == 23.0f / 255.0f);
-    CHECK(px[8] == 0.0f);             // image 0
+    CHECK(px[8] == 0.0f);  // image 0
     CHECK(px[15] == 7.0f / 255.0f);
   }
 }
 
 TEST_CASE("data: IDX malformed files fail naming the file and the problem") {
   TempDir dir;
-  auto check_file = [&](const std::string& name, const Bytes& bytes, const std::vector<std::string>& parts) {
+  auto check_file = [&](const std::string& name, const Bytes& bytes,
+                        const std::vector<std::string>& parts) {
     CAPTURE(name);
     std::string path = dir.file(name);
     write_file(path, bytes);
@@ -80,7 +81,8 @@ TEST_CASE("data: IDX malformed files fail naming the file and the problem") {
   check_file("trailing", trailing, {"need 24 data bytes but the file has 25"});
   // Sizes far larger than the file, and large enough to overflow 32-bit arithmetic.
   check_file("huge", idx_bytes({60000, 65536, 65536}, image_data()), {"more than"});
-  check_file("too_big", idx_bytes({60000, 280, 280}, image_data()), {"need 4704000000 data bytes but the file has 24"});
+  check_file("too_big", idx_bytes({60000, 280, 280}, image_data()),
+             {"need 4704000000 data bytes but the file has 24"});
 
   // gzip: the sizes can only be checked against the inflated stream.
   check_file("truncated_data.gz", gzip(truncated), {"IDX data ends after 23 of 24 bytes"});
@@ -99,6 +101,7 @@ TEST_CASE("data: IDX malformed files fail naming the file and the problem") {
   check_file("not_gzip.gz", good, {"named .gz but is not gzip", "starts with 00 00"});
 
   check_error([&] { read_idx(dir.file("missing")); }, {dir.file("missing"), "cannot open"});
+  check_error([&] { read_idx(dir.path().string()); }, {dir.path().string(), "not a regular file"});
 }
 
 TEST_CASE("data: IDX images and labels must agree") {

@@ -53,7 +53,8 @@ static bool same(const std::vector<Batch>& a, const std::vector<Batch>& b) {
 TEST_CASE("data: loader visits every sample once per epoch, in batches") {
   for (int64_t prefetch : {0, 2}) {
     CAPTURE(prefetch);
-    DataLoader loader(numbered(10), {.batch_size = 3, .shuffle = true, .seed = 5, .prefetch = prefetch});
+    DataLoader loader(numbered(10),
+                      {.batch_size = 3, .shuffle = true, .seed = 5, .prefetch = prefetch});
     CHECK(loader.batches_per_epoch() == 4);
     for (int64_t epoch : {0, 1, 7}) {
       std::vector<Batch> batches = run_epoch(loader, epoch);
@@ -182,7 +183,8 @@ TEST_CASE("data: resuming mid-epoch gives the batches of an uninterrupted run") 
   std::vector<Batch> rest;
   for (Batch& b : second.epoch(first.current_epoch(), first.position())) rest.push_back(b);
   CHECK(same(rest, std::vector<Batch>(reference.begin() + 2, reference.end())));
-  check_error([&] { second.begin_epoch(1, 6); }, {"begin_epoch", "start batch 6 is outside [0, 5]"});
+  check_error([&] { second.begin_epoch(1, 6); },
+              {"begin_epoch", "start batch 6 is outside [0, 5]"});
 }
 
 TEST_CASE("data: an error while preparing a batch reaches the consumer") {
@@ -225,5 +227,7 @@ TEST_CASE("data: destroying a loader mid-epoch stops its worker") {
   // One batch consumed, at most 3 ahead plus one in preparation.
   CHECK(made.load() <= 5);
   check_error([&] { DataLoader(ds, {.batch_size = 0}); }, {"DataLoader", "batch_size"});
-  check_error([&] { DataLoader(ds, {.transforms = {Transform()}}); }, {"DataLoader", "transform 0 is empty"});
+  check_error([&] { DataLoader(ds, {}).next(); }, {"DataLoader::next", "begin_epoch"});
+  check_error([&] { DataLoader(ds, {.transforms = {Transform()}}); },
+              {"DataLoader", "transform 0 is empty"});
 }

@@ -35,7 +35,11 @@ TEST_CASE("data: to_float and normalize") {
         std::vector<float>{0, 1, 0, 2, 2, -1, 1, -0.5f});
   CHECK(normalize(x, {1}, {2}).to_vector<float>() ==
         std::vector<float>{0, 1, 0.5f, 4.5f, 2, -1, 2.5f, -0.5f});
-  check_error([&] { normalize(x, {1, 2, 3}, {1}); }, {"normalize", "mean has 3 entries for 2 channels"});
+  check_error(
+      [&] {
+        normalize(x, {1, 2, 3}, {1});
+      },
+      {"normalize", "mean has 3 entries for 2 channels"});
   check_error([&] { normalize(x, {0}, {0}); }, {"normalize", "std of channel 0 is 0"});
   check_error([] { normalize(zeros({2, 3}), {0}, {1}); }, {"normalize", "[2, 3]"});
 }
@@ -53,7 +57,8 @@ TEST_CASE("data: random_crop shifts by the drawn offsets and fills with zeros") 
     for (int64_t y = 0; y < 3; ++y)
       for (int64_t xx = 0; xx < 3; ++xx) {
         int64_t sy = y + dy, sx = xx + dx;
-        float expect = (sy < 0 || sy > 2 || sx < 0 || sx > 2) ? 0.0f : in[size_t(b * 9 + sy * 3 + sx)];
+        float expect =
+            (sy < 0 || sy > 2 || sx < 0 || sx > 2) ? 0.0f : in[size_t(b * 9 + sy * 3 + sx)];
         CHECK(out[size_t(b * 9 + y * 3 + xx)] == expect);
       }
   }
@@ -70,7 +75,8 @@ TEST_CASE("data: random_crop shifts by the drawn offsets and fills with zeros") 
   // Every one of the (2p + 1)^2 offsets occurs, and padding 0 is the identity.
   std::set<std::vector<float>> seen;
   Generator many(3);
-  for (int i = 0; i < 200; ++i) seen.insert(random_crop(counting({1, 1, 2, 2}), 1, many).to_vector<float>());
+  for (int i = 0; i < 200; ++i)
+    seen.insert(random_crop(counting({1, 1, 2, 2}), 1, many).to_vector<float>());
   CHECK(seen.size() == 9);
   CHECK(random_crop(x, 0, gen).to_vector<float>() == in);
   check_error([&] { random_crop(x, -1, gen); }, {"random_crop", "-1"});
@@ -109,7 +115,8 @@ TEST_CASE("data: random_erasing zeroes one box per erased image, torchvision's d
     if (replay.uniform_f64() < 0.5) {
       for (int attempt = 0; attempt < 10; ++attempt) {
         double area = double(H * W) * (0.02 + 0.31 * replay.uniform_f64());
-        double aspect = std::exp(std::log(0.3) + (std::log(3.3) - std::log(0.3)) * replay.uniform_f64());
+        double aspect =
+            std::exp(std::log(0.3) + (std::log(3.3) - std::log(0.3)) * replay.uniform_f64());
         h = int64_t(std::nearbyint(std::sqrt(area * aspect)));
         w = int64_t(std::nearbyint(std::sqrt(area / aspect)));
         if (h >= H || w >= W) continue;
@@ -202,7 +209,8 @@ static void check_soft_targets(const Tensor& targets, const std::vector<int64_t>
   for (int64_t b = 0; b < B; ++b) {
     double row = 0;
     for (int64_t k = 0; k < K; ++k) {
-      double expect = (labels[size_t(b)] == k ? lambda : 0) + (labels[size_t(B - 1 - b)] == k ? 1 - lambda : 0);
+      double expect =
+          (labels[size_t(b)] == k ? lambda : 0) + (labels[size_t(B - 1 - b)] == k ? 1 - lambda : 0);
       CHECK(t[size_t(b * K + k)] == doctest::Approx(expect).epsilon(1e-6));
       row += t[size_t(b * K + k)];
     }
@@ -228,10 +236,12 @@ TEST_CASE("data: mixup mixes each sample with the flipped batch by lambda ~ Beta
     }
     check_soft_targets(m.targets, labels, K, m.lambda);
   }
-  check_error([&] {
-    Generator g(0);
-    mixup(constant_images(B, 1, 2, 2), y, 4, 1.0, g);
-  }, {"mixup", "label 4 of sample 3 is outside [0, 4)"});
+  check_error(
+      [&] {
+        Generator g(0);
+        mixup(constant_images(B, 1, 2, 2), y, 4, 1.0, g);
+      },
+      {"mixup", "label 4 of sample 3 is outside [0, 4)"});
 }
 
 TEST_CASE("data: cutmix pastes one box from the flipped batch; lambda is the kept area") {
@@ -256,7 +266,8 @@ TEST_CASE("data: cutmix pastes one box from the flipped batch; lambda is the kep
             }
             REQUIRE((v == own || v == other));
             if (v == other) {
-              ++pasted, y0 = std::min(y0, yy), y1 = std::max(y1, yy), x0 = std::min(x0, xx), x1 = std::max(x1, xx);
+              ++pasted, y0 = std::min(y0, yy), y1 = std::max(y1, yy), x0 = std::min(x0, xx),
+                        x1 = std::max(x1, xx);
             }
           }
       if (b == B - 1 - b) continue;
