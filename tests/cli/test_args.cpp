@@ -93,7 +93,14 @@ TEST_CASE("cli: unknown, missing, repeated flags and wrong argument counts") {
   CHECK(usage_error({"r", "--out", "--verbose"}) == "tutor train: --out expects a value (string)");
   CHECK(usage_error({"r", "--epochs", "1", "--epochs=2"}) ==
         "tutor train: --epochs given more than once");
+  CHECK(usage_error({"r", "-v"}) ==
+        "tutor train: unknown flag -v (flags are spelled --name); valid flags: --epochs, --lr, "
+        "--out, --verbose, --devices, --set, --help");
+  CHECK(usage_error({"r", "--out="}) == "tutor train: --out expects a non-empty value");
   CHECK(usage_error({}) == "tutor train: missing argument RECIPE");
+  // "-" and negative numbers are positional arguments.
+  CHECK(parse({"-"}).positionals() == std::vector<std::string>{"-"});
+  CHECK(parse({"-3"}).positionals() == std::vector<std::string>{"-3"});
   CHECK(usage_error({"a", "b"}) == "tutor train: unexpected argument 'b' (expects 1 argument)");
   // --help needs no positional and wins over everything else that parses.
   CHECK(parse({"--help"}).help_requested());

@@ -107,6 +107,7 @@ static void check_value(const std::string& command, const FlagSpec& flag, const 
       parse_double(command, flag.name, text);
       break;
     case FlagType::string:
+      if (text.empty()) usage(command, fmt::format("--{} expects a non-empty value", flag.name));
       break;
     case FlagType::list:
       parse_list(command, flag.name, text);
@@ -132,10 +133,15 @@ Args parse_args(const CommandSpec& spec, const std::vector<std::string>& words) 
   bool flags_ended = false;
   for (size_t i = 0; i < words.size(); ++i) {
     const std::string& word = words[i];
-    if (flags_ended || word.size() < 2 || word[0] != '-' || (word[1] != '-' && word != "-h")) {
+    // Positional: after `--`, "-" itself, anything not starting with '-', and negative numbers.
+    bool dash_word = word.size() >= 2 && word[0] == '-' && !std::isdigit((unsigned char)word[1]);
+    if (flags_ended || !dash_word) {
       positionals.push_back(word);
       continue;
     }
+    if (word[1] != '-' && word != "-h")
+      usage(command, fmt::format("unknown flag {} (flags are spelled --name); valid flags: {}",
+                                 word, valid_flags(spec)));
     if (word == "--") {
       flags_ended = true;
       continue;

@@ -5,7 +5,9 @@
 // Accepted forms: `--flag value`, `--flag=value`, a bare `--flag` for booleans (`--flag=true`,
 // `--flag=false` also work), repeated `--set key=value` for key-value flags, and positional
 // arguments when the command declares them. `--` ends the flags. A value given as a separate
-// word may not start with "--" (write `--flag=--x` for that); negative numbers are fine.
+// word may not start with "--" (write `--flag=--x` for that); negative numbers are fine. String
+// values may not be empty. Single-dash words other than `-h`, `-` and negative numbers are
+// rejected as unknown flags rather than taken as arguments.
 #pragma once
 
 #include <cstdint>
@@ -61,6 +63,7 @@ struct CommandSpec {
 // The parsed command line of one command. Getters take the declared name; asking for a flag the
 // command did not declare, or with the getter of another type, is a programming error
 // (std::logic_error). Values were checked by parse(), so typed getters do not fail on user input.
+// An Args refers to its CommandSpec, which must outlive it.
 class Args {
  public:
   Args(const CommandSpec& spec, std::map<std::string, std::vector<std::string>> values,
