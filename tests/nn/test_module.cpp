@@ -168,3 +168,31 @@ TEST_CASE("module: printing as PyTorch's repr") {
   Net net;
   CHECK(net.str() == "Net(\n  (first): Affine(n=3)\n  (second): Affine(n=3)\n)");
 }
+
+namespace {
+
+// Reads Affine checkpoints, whose "calls" it has no use for.
+class Reader : public nn::Module {
+ public:
+  Reader() : Module("Reader") { scale = register_parameter("scale", ones({3})); }
+  Tensor scale;
+
+ protected:
+  std::vector<std::string> ignored_state_keys() const override { return {"calls"}; }
+};
+
+}  // namespace
+
+TEST_CASE("module: load_state_dict drops the keys a module ignores, at any depth") {
+  Affine source(3, false);
+  nn::NamedTensors state = source.state_dict();  // scale, calls
+  Reader reader;
+  nn::LoadReport r = reader.load_state_dict(state);
+  CHECK(r.ok());
+  nn::Module parent("Parent");
+  parent.register_module("r", std::make_shared<Reader>());
+  nn::NamedTensors nested = {{"r.scale", ones({3})}, {"r.calls", zeros({1})}, {"calls", ones({1})}};
+  r = parent.load_state_dict(nested, /*strict=*/false);
+  CHECK(r.unexpected == std::vector<std::string>{"calls"});  // only the Reader's own key is dropped
+  CHECK(r.missing.empty());
+}
