@@ -6,6 +6,7 @@
 #include "engine/nn/containers.h"
 #include "engine/nn/conv.h"
 #include "engine/nn/dropout.h"
+#include "engine/nn/embedding.h"
 #include "engine/nn/init.h"
 #include "engine/nn/linear.h"
 #include "engine/nn/module.h"
