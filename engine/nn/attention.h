@@ -43,7 +43,7 @@ class MultiheadAttention : public Module {
   void reset_parameters();
 
   const int64_t embed_dim, num_heads, head_dim;
-  const double dropout;
+  double dropout;  // may be changed between steps
   const bool batch_first;
   Tensor in_proj_weight, in_proj_bias;
   std::shared_ptr<NonDynamicallyQuantizableLinear> out_proj;

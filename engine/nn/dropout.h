@@ -11,7 +11,7 @@ class Dropout : public Module {
  public:
   explicit Dropout(double p = 0.5);
   Tensor forward(const Tensor& x) override;
-  const double p;
+  double p;  // may be changed between steps
 
  protected:
   std::string extra_repr() const override;
@@ -25,8 +25,8 @@ class DropPath : public Module {
  public:
   explicit DropPath(double drop_prob = 0, bool scale_by_keep = true);
   Tensor forward(const Tensor& x) override;
-  const double drop_prob;
-  const bool scale_by_keep;
+  double drop_prob;  // may be changed between steps (drop-path schedules)
+  bool scale_by_keep;
 
  protected:
   std::string extra_repr() const override;  // timm's: "drop_prob=0.100"

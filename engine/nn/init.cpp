@@ -40,7 +40,7 @@ int64_t fan(const char* fn, const Tensor& t, const std::string& mode) {
 }
 
 // The inverse of erf on (-1, 1): Giles' single-precision approximation ("Approximating the erfinv
-// function", GPU Computing Gems, 2011) refined by three Newton steps on erf(x) - y, each of which
+// function", GPU Computing Gems, 2011) refined by two Newton steps on erf(x) - y, each of which
 // roughly doubles the correct digits, to double precision.
 double erfinv(double y) {
   if (y <= -1) return -std::numeric_limits<double>::infinity();
@@ -61,7 +61,7 @@ double erfinv(double y) {
   }
   double x = p * y;
   const double two_over_sqrt_pi = 2 / std::sqrt(M_PI);
-  for (int i = 0; i < 3; ++i) x -= (std::erf(x) - y) / (two_over_sqrt_pi * std::exp(-x * x));
+  for (int i = 0; i < 2; ++i) x -= (std::erf(x) - y) / (two_over_sqrt_pi * std::exp(-x * x));
   return x;
 }
 

@@ -24,8 +24,8 @@ class BatchNorm : public Module {
   Tensor forward(const Tensor& x) override;
 
   const int64_t num_features;
-  const double eps;
-  const std::optional<double> momentum;
+  double eps;                      // may be changed between steps
+  std::optional<double> momentum;  // may be changed between steps
   const bool affine, track_running_stats;
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 
@@ -72,7 +72,7 @@ class FrozenBatchNorm2d : public Module {
   Tensor forward(const Tensor& x) override;  // x [N, C, H, W]
 
   const int64_t num_features;
-  const double eps;
+  double eps;
   Tensor weight, bias, running_mean, running_var;
 
  protected:
@@ -91,7 +91,7 @@ class LayerNorm : public Module {
   void reset_parameters();
 
   const Shape normalized_shape;
-  const double eps;
+  double eps;
   const bool elementwise_affine;
   Tensor weight, bias;
 
@@ -108,7 +108,7 @@ class GroupNorm : public Module {
   void reset_parameters();
 
   const int64_t num_groups, num_channels;
-  const double eps;
+  double eps;
   const bool affine;
   Tensor weight, bias;
 
