@@ -50,8 +50,8 @@ const Tensor& ExponentialMovingAverage::matching(const char* caller, const std::
 void ExponentialMovingAverage::check_same_names(const char* caller,
                                                 const NamedTensors& values) const {
   TUTOR_CHECK(values.size() == averages_.size(),
-              "ExponentialMovingAverage.{}: got {} tensors, it averages {}", caller,
-              values.size(), averages_.size());
+              "ExponentialMovingAverage.{}: got {} tensors, it averages {}", caller, values.size(),
+              averages_.size());
 }
 
 void ExponentialMovingAverage::update(const NamedTensors& values) {

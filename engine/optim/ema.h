@@ -1,5 +1,6 @@
 // An exponential moving average of named tensors (a model's parameters and buffers), for EMA
-// teachers and evaluation weights, as timm's ModelEmaV2 with a fixed decay (no warmup of the decay):
+// teachers and evaluation weights, as timm's ModelEmaV2 with a fixed decay (no warmup of the
+// decay):
 //   ema = decay * ema + (1 - decay) * value   for floating tensors
 //   ema = value                               for integer ones (e.g. num_batches_tracked)
 // The averages are private copies; copy_to() writes them into a model's tensors.

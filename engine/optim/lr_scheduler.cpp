@@ -1,10 +1,10 @@
 #include "engine/optim/lr_scheduler.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
-
-#include <fmt/format.h>
 
 namespace tutor::optim {
 
@@ -74,8 +74,8 @@ MultiStepLR::MultiStepLR(Optimizer& optimizer, std::vector<int64_t> milestones, 
 }
 
 double MultiStepLR::lr_at(size_t group, int64_t epoch) const {
-  const auto passed = std::upper_bound(milestones_.begin(), milestones_.end(), epoch) -
-                      milestones_.begin();
+  const auto passed =
+      std::upper_bound(milestones_.begin(), milestones_.end(), epoch) - milestones_.begin();
   return base_lrs_[group] * std::pow(gamma_, double(passed));
 }
 
@@ -96,8 +96,8 @@ LinearLR::LinearLR(Optimizer& optimizer, double start_factor, double end_factor,
       start_factor_(start_factor),
       end_factor_(end_factor),
       total_iters_(total_iters) {
-  TUTOR_CHECK(start_factor > 0 && start_factor <= 1,
-              "LinearLR: start_factor {} must be in (0, 1]", start_factor);
+  TUTOR_CHECK(start_factor > 0 && start_factor <= 1, "LinearLR: start_factor {} must be in (0, 1]",
+              start_factor);
   TUTOR_CHECK(end_factor >= 0 && end_factor <= 1, "LinearLR: end_factor {} must be in [0, 1]",
               end_factor);
   TUTOR_CHECK(total_iters > 0, "LinearLR: total_iters {} must be > 0", total_iters);
@@ -130,8 +130,8 @@ SequentialLR::SequentialLR(Optimizer& optimizer,
 }
 
 std::pair<size_t, int64_t> SequentialLR::child_at(int64_t epoch) const {
-  const size_t i = size_t(std::upper_bound(milestones_.begin(), milestones_.end(), epoch) -
-                          milestones_.begin());
+  const size_t i =
+      size_t(std::upper_bound(milestones_.begin(), milestones_.end(), epoch) - milestones_.begin());
   return {i, i == 0 ? epoch : epoch - milestones_[i - 1]};
 }
 

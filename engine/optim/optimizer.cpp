@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 
 #include "engine/autograd/grad_mode.h"
@@ -48,8 +49,8 @@ Optimizer::Optimizer(std::string name, std::vector<ParamGroup> groups,
       for (size_t h = 0; h <= g; ++h) {
         for (const Tensor& q : groups_[h].params) {
           if (&q == &p) break;
-          TUTOR_CHECK(!q.is_same(p), "{}: a parameter appears twice (param group {} and {})",
-                      name_, h, g);
+          TUTOR_CHECK(!q.is_same(p), "{}: a parameter appears twice (param group {} and {})", name_,
+                      h, g);
         }
       }
     }
@@ -154,6 +155,9 @@ void Optimizer::load_state_dict(const StateDict& dict) {
   for (const auto& [name, value] : dict.scalars) {
     if (name.rfind("state.", 0) != 0) continue;
     const auto [index, key] = parse_state_name(owner, name, params.size());
+    // The only scalar state is a step count.
+    TUTOR_CHECK(value >= 0 && value == std::floor(value) && value < 1e15,
+                "{}: '{}' = {} is not a step count (a non-negative integer)", owner, name, value);
     states[index].scalars[key] = value;
   }
   std::swap(groups, groups_);

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/core/tensor.h"
@@ -72,8 +73,7 @@ class Optimizer {
                     const char* rule) const;
 
  private:
-  std::pair<size_t, std::string> parse_state_name(const std::string& owner,
-                                                  const std::string& name,
+  std::pair<size_t, std::string> parse_state_name(const std::string& owner, const std::string& name,
                                                   size_t num_params) const;
 
   std::string name_;
