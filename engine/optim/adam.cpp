@@ -16,7 +16,7 @@ Adam::Adam(const char* name, bool decoupled, std::vector<ParamGroup> groups,
                  {"eps", defaults.eps},
                  {"weight_decay", defaults.weight_decay},
                  {"amsgrad", defaults.amsgrad ? 1.0 : 0.0}},
-                {"exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step"}),
+                {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}, {"step"}),
       decoupled_weight_decay_(decoupled) {
   check_groups();
 }
@@ -40,6 +40,16 @@ void Adam::check_group(const ParamGroup& group, size_t index) const {
   check_option(beta1 >= 0 && beta1 < 1, index, "beta1", beta1, "must be in [0, 1)");
   check_option(beta2 >= 0 && beta2 < 1, index, "beta2", beta2, "must be in [0, 1)");
   check_option(amsgrad == 0 || amsgrad == 1, index, "amsgrad", amsgrad, "must be 0 or 1");
+}
+
+void Adam::check_param_state(const ParamState& state, size_t index) const {
+  const bool any = !state.tensors.empty() || !state.scalars.empty();
+  const bool complete = state.tensors.count("exp_avg") && state.tensors.count("exp_avg_sq") &&
+                        state.scalars.count("step");
+  TUTOR_CHECK(!any || complete,
+              "{}.load_state_dict: the state of parameter {} needs exp_avg, exp_avg_sq and step "
+              "together",
+              name(), index);
 }
 
 void Adam::step() {

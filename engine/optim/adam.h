@@ -37,6 +37,7 @@ class Adam : public Optimizer {
   Adam(const char* name, bool decoupled, std::vector<ParamGroup> groups,
        const AdamOptions& defaults);
   void check_group(const ParamGroup& group, size_t index) const override;
+  void check_param_state(const ParamState& state, size_t index) const override;
 
  private:
   bool decoupled_weight_decay_;

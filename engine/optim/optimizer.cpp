@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
+#include <string_view>
 
 #include "engine/autograd/grad_mode.h"
 
@@ -28,8 +30,12 @@ double ParamGroup::get(const std::string& name) const {
 }
 
 Optimizer::Optimizer(std::string name, std::vector<ParamGroup> groups,
-                     std::map<std::string, double> defaults, std::set<std::string> state_keys)
-    : name_(std::move(name)), groups_(std::move(groups)), state_keys_(std::move(state_keys)) {
+                     std::map<std::string, double> defaults, std::set<std::string> tensor_keys,
+                     std::set<std::string> scalar_keys)
+    : name_(std::move(name)),
+      groups_(std::move(groups)),
+      tensor_keys_(std::move(tensor_keys)),
+      scalar_keys_(std::move(scalar_keys)) {
   TUTOR_CHECK(!groups_.empty(), "{}: no parameter groups", name_);
   size_t count = 0;
   for (size_t g = 0; g < groups_.size(); ++g) {
@@ -104,19 +110,27 @@ StateDict Optimizer::state_dict() const {
   return dict;
 }
 
-// "state.<index>.<key>" -> (index, key), checked against the parameter count and known keys.
+// "state.<index>.<key>" -> (index, key), checked against the parameter count and this
+// optimizer's keys of that kind (tensor or scalar).
 std::pair<size_t, std::string> Optimizer::parse_state_name(const std::string& owner,
                                                            const std::string& name,
-                                                           size_t num_params) const {
+                                                           size_t num_params,
+                                                           bool is_tensor) const {
+  const std::string_view prefix = "state.";
+  const size_t dot = name.find('.', prefix.size());
   size_t index = 0;
-  int used = 0;
-  char key[64] = {};
-  const int fields = std::sscanf(name.c_str(), "state.%zu.%63[a-z_0-9]%n", &index, key, &used);
-  TUTOR_CHECK(fields == 2 && size_t(used) == name.size() && index < num_params,
+  const char* first = name.data() + prefix.size();
+  const char* last = name.data() + std::min(dot, name.size());
+  const auto [end, error] = std::from_chars(first, last, index);
+  TUTOR_CHECK(name.rfind(prefix, 0) == 0 && dot != std::string::npos && first != last &&
+                  error == std::errc() && end == last && index < num_params,
               "{}: unexpected entry '{}' (expected state.<index < {}>.<key>)", owner, name,
               num_params);
-  TUTOR_CHECK(state_keys_.count(key), "{}: '{}' is not state of {} (it keeps {})", owner, name,
-              name_, fmt::join(state_keys_, ", "));
+  const std::string key = name.substr(dot + 1);
+  const auto& keys = is_tensor ? tensor_keys_ : scalar_keys_;
+  TUTOR_CHECK(keys.count(key), "{}: '{}' is not {} state of {} (its {} state: {})", owner, name,
+              is_tensor ? "tensor" : "scalar", name_, is_tensor ? "tensor" : "scalar",
+              fmt::join(keys, ", "));
   return {index, key};
 }
 
@@ -143,7 +157,7 @@ void Optimizer::load_state_dict(const StateDict& dict) {
   for (const ParamGroup& group : groups_)
     for (const Tensor& p : group.params) params.push_back(&p);
   for (const auto& [name, t] : dict.tensors) {
-    const auto [index, key] = parse_state_name(owner, name, params.size());
+    const auto [index, key] = parse_state_name(owner, name, params.size(), true);
     const Tensor& p = *params[index];
     TUTOR_CHECK(t.defined() && t.sizes() == p.sizes(),
                 "{}: '{}' has shape {}, its parameter has shape {}", owner, name,
@@ -154,12 +168,13 @@ void Optimizer::load_state_dict(const StateDict& dict) {
   }
   for (const auto& [name, value] : dict.scalars) {
     if (name.rfind("state.", 0) != 0) continue;
-    const auto [index, key] = parse_state_name(owner, name, params.size());
+    const auto [index, key] = parse_state_name(owner, name, params.size(), false);
     // The only scalar state is a step count.
     TUTOR_CHECK(value >= 0 && value == std::floor(value) && value < 1e15,
                 "{}: '{}' = {} is not a step count (a non-negative integer)", owner, name, value);
     states[index].scalars[key] = value;
   }
+  for (size_t i = 0; i < states.size(); ++i) check_param_state(states[i], i);
   std::swap(groups, groups_);
   try {
     check_groups();

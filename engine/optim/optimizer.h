@@ -54,10 +54,11 @@ class Optimizer {
   void load_state_dict(const StateDict& dict);
 
  protected:
-  // `defaults` lists every option this optimizer knows, with its default value; `state_keys` the
-  // names of its per-parameter state (tensors and scalars), which load_state_dict accepts.
+  // `defaults` lists every option this optimizer knows, with its default value; `tensor_keys`
+  // and `scalar_keys` name its per-parameter state, which load_state_dict accepts.
   Optimizer(std::string name, std::vector<ParamGroup> groups,
-            std::map<std::string, double> defaults, std::set<std::string> state_keys);
+            std::map<std::string, double> defaults, std::set<std::string> tensor_keys,
+            std::set<std::string> scalar_keys = {});
 
   // The state of parameter `index` (across groups): tensors and scalars by key.
   struct ParamState {
@@ -68,18 +69,20 @@ class Optimizer {
   // Checks every group's options (the derived constructor calls it; load_state_dict too).
   void check_groups() const;
   virtual void check_group(const ParamGroup& group, size_t index) const = 0;
+  // Checks that a loaded parameter state is complete (its keys belong together).
+  virtual void check_param_state(const ParamState& /*state*/, size_t /*index*/) const {}
   // Throws "<name>: invalid <option> <value> in param group <g> (<rule>)" unless ok.
   void check_option(bool ok, size_t group, const char* option, double value,
                     const char* rule) const;
 
  private:
   std::pair<size_t, std::string> parse_state_name(const std::string& owner, const std::string& name,
-                                                  size_t num_params) const;
+                                                  size_t num_params, bool is_tensor) const;
 
   std::string name_;
   std::vector<ParamGroup> groups_;
   std::vector<ParamState> state_;
-  std::set<std::string> state_keys_;
+  std::set<std::string> tensor_keys_, scalar_keys_;
 };
 
 }  // namespace tutor::optim

@@ -231,7 +231,7 @@ TEST_CASE("optim: load_state_dict rejects a state dict that does not fit") {
   StateDict foreign = saved;
   foreign.tensors["state.0.exp_avg"] = zeros({3}, DType::f64);
   check_error([&] { sgd.load_state_dict(foreign); },
-              {"SGD.load_state_dict", "state.0.exp_avg", "not state of SGD"});
+              {"SGD.load_state_dict", "state.0.exp_avg", "not tensor state of SGD"});
   StateDict out_of_range = saved;
   out_of_range.tensors["state.1.momentum_buffer"] = zeros({3}, DType::f64);
   check_error([&] { sgd.load_state_dict(out_of_range); },
@@ -248,6 +248,19 @@ TEST_CASE("optim: load_state_dict rejects a state dict that does not fit") {
   bad_step.scalars["state.0.step"] = -3;
   check_error([&] { adam_b.load_state_dict(bad_step); },
               {"Adam.load_state_dict", "state.0.step", "-3"});
+
+  StateDict incomplete = adam_b.state_dict();
+  incomplete.tensors.erase("state.0.exp_avg_sq");
+  check_error([&] { adam_b.load_state_dict(incomplete); },
+              {"Adam.load_state_dict", "parameter 0", "exp_avg_sq"});
+  StateDict step_as_tensor = adam_b.state_dict();
+  step_as_tensor.tensors["state.0.step"] = ones({1}, DType::f64);
+  check_error([&] { adam_b.load_state_dict(step_as_tensor); },
+              {"Adam.load_state_dict", "state.0.step", "not tensor state"});
+  StateDict bad_index = adam_b.state_dict();
+  bad_index.scalars["state.99999999999999999999999.step"] = 1;
+  check_error([&] { adam_b.load_state_dict(bad_index); },
+              {"Adam.load_state_dict", "unexpected entry", "state.99999999999999999999999.step"});
 
   StateDict missing = saved;
   missing.scalars.erase("param_groups.0.momentum");
