@@ -2,6 +2,7 @@
 // epoch counter `last_epoch` and each group's base lr ("initial_lr"). Constructing a schedule sets
 // last_epoch = 0 and the groups' lr to the epoch-0 value, as PyTorch's initial step does; step()
 // advances one epoch (or iteration: a schedule does not care which) and sets the groups' lr.
+// A schedule keeps a reference to its optimizer, which must outlive it.
 #pragma once
 
 #include <memory>
