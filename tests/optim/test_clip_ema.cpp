@@ -1,12 +1,14 @@
 // clip_grad_norm_ against PyTorch 1.13 (tests/fixtures/optim/clip_grad_norm.txt), and the
-// exponential moving average of named tensors against its formula.
+// exponential moving average of named tensors against its formula, alone and on an nn::Module.
 #include <doctest/doctest.h>
 
 #include <cmath>
 
+#include "engine/nn/module.h"
 #include "engine/ops/ops.h"
 #include "engine/optim/clip_grad.h"
 #include "engine/optim/ema.h"
+#include "engine/optim/sgd.h"
 #include "optim/fixture.h"
 #include "support/op_test.h"
 
@@ -128,4 +130,36 @@ TEST_CASE("optim: EMA state dict round trip and errors") {
   bad.scalars.erase("decay");
   check_error([&] { b.load_state_dict(bad); },
               {"ExponentialMovingAverage.load_state_dict", "decay"});
+}
+
+namespace {
+
+// A student with one parameter and batch-norm-like buffers.
+struct TinyNet : nn::Module {
+  Tensor weight, running_mean, num_batches_tracked;
+  TinyNet(double w)
+      : weight(register_parameter("weight", tensor({w, 2 * w}, DType::f64))),
+        running_mean(register_buffer("running_mean", tensor({w}, DType::f64))),
+        num_batches_tracked(register_buffer("num_batches_tracked", full({}, 0, DType::i64))) {}
+};
+
+}  // namespace
+
+TEST_CASE("optim: EMA teacher of a module trained by SGD") {
+  TinyNet student(1.0), teacher(0.0);
+  ExponentialMovingAverage ema(student.state_dict(), 0.5);
+  SGD opt(student.parameters(), SGDOptions{.lr = 0.25});
+  sum(student.weight * student.weight).backward();  // grad = 2 w = {2, 4}
+  opt.step();                                       // w = {1, 2} - 0.25 {2, 4} = {0.5, 1}
+  {
+    NoGradGuard no_grad;
+    student.running_mean.fill_(3);
+    student.num_batches_tracked.fill_(1);
+  }
+  ema.update(student.state_dict());
+  ema.copy_to(teacher.state_dict());  // state_dict() shares storage with the module
+  // 0.5 * {1, 2} + 0.5 * {0.5, 1}; 0.5 * 1 + 0.5 * 3; the count copied
+  CHECK(teacher.weight.to_vector<double>() == std::vector<double>{0.75, 1.5});
+  CHECK(teacher.running_mean.to_vector<double>() == std::vector<double>{2});
+  CHECK(teacher.num_batches_tracked.item<int64_t>() == 1);
 }
