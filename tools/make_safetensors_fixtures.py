@@ -163,6 +163,7 @@ def reference_layout():
         "double": torch.tensor([[1.25], [-0.125]], dtype=torch.float64),
         "keep": torch.tensor([True, False, False, True, True]),
         "none": torch.zeros(0, dtype=torch.float32),
+        "\u00e9chelle": torch.tensor([2.0], dtype=torch.float32),  # sorts after ASCII, by bytes
     }
     metadata = {"format": "pt", "source": "tutor/\"fixture\""}
     return tensors, metadata

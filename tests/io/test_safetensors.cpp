@@ -145,6 +145,7 @@ TEST_CASE("io: safetensors layout matches the reference writer's, byte for byte"
       {"b.weight", tensor({{0, 0.25, 0.5}, {0.75, 1, 1.25}})},
       {"double", tensor({{1.25}, {-0.125}}, DType::f64)},
       {"steps", scalar_tensor(12345678901.0, DType::i64)},
+      {"\u00e9chelle", tensor({2})},  // UTF-8 bytes sort after ASCII, as in the reference
       {"a.bias", tensor({-1, 2})},
   };
   std::string path = dir.file("layout.safetensors");
