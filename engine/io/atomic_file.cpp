@@ -50,7 +50,8 @@ void sync_directory(const std::string& path) {
   int rc = ::fsync(fd);
   int err = errno;
   ::close(fd);
-  // Some file systems cannot sync a directory (EINVAL); the rename is then as durable as they allow.
+  // Some file systems cannot sync a directory (EINVAL); the rename is then as durable as they
+  // allow.
   TUTOR_CHECK(rc == 0 || err == EINVAL, "{}: written, but syncing its directory {} failed: {}",
               path, dir, errno_text(err));
 }

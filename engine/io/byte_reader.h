@@ -36,8 +36,14 @@ class ByteReader {
 
   // Unsigned or signed integers assembled byte by byte, so the result does not depend on the
   // host's byte order (IDX headers are big-endian, safetensors and checkpoints little-endian).
-  template <class T> T read_le(std::string_view field) { return assemble<T>(take(sizeof(T), field), false); }
-  template <class T> T read_be(std::string_view field) { return assemble<T>(take(sizeof(T), field), true); }
+  template <class T>
+  T read_le(std::string_view field) {
+    return assemble<T>(take(sizeof(T), field), false);
+  }
+  template <class T>
+  T read_be(std::string_view field) {
+    return assemble<T>(take(sizeof(T), field), true);
+  }
 
  private:
   template <class T>

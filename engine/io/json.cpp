@@ -71,7 +71,8 @@ class Parser {
     JsonValue value = parse_value(0);
     skip_whitespace();
     if (pos_ != text_.size())
-      error(pos_, fmt::format("unexpected {} after the end of the JSON value", describe_byte(text_[pos_])));
+      error(pos_, fmt::format("unexpected {} after the end of the JSON value",
+                              describe_byte(text_[pos_])));
     return value;
   }
 
@@ -84,7 +85,8 @@ class Parser {
   char peek() const { return text_[pos_]; }
 
   void skip_whitespace() {
-    while (!at_end() && (peek() == ' ' || peek() == '\t' || peek() == '\n' || peek() == '\r')) ++pos_;
+    while (!at_end() && (peek() == ' ' || peek() == '\t' || peek() == '\n' || peek() == '\r'))
+      ++pos_;
   }
 
   void expect(char c) {
@@ -109,8 +111,9 @@ class Parser {
     }
     if (c == '-' || (c >= '0' && c <= '9')) return parse_integer();
     if (c == 't' || c == 'f' || c == 'n')
-      error(pos_, "true, false and null are not part of a safetensors header "
-                  "(only objects, arrays, strings and integers are)");
+      error(pos_,
+            "true, false and null are not part of a safetensors header "
+            "(only objects, arrays, strings and integers are)");
     error(pos_, fmt::format("unexpected {} where a value should start", describe_byte(c)));
   }
 
@@ -175,10 +178,15 @@ class Parser {
     for (int i = 0; i < 4; ++i) {
       char c = text_[pos_ + size_t(i)];
       uint32_t digit;
-      if (c >= '0' && c <= '9') digit = uint32_t(c - '0');
-      else if (c >= 'a' && c <= 'f') digit = uint32_t(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') digit = uint32_t(c - 'A' + 10);
-      else error(pos_ + size_t(i), fmt::format("{} is not a hex digit in a \\u escape", describe_byte(c)));
+      if (c >= '0' && c <= '9')
+        digit = uint32_t(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        digit = uint32_t(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        digit = uint32_t(c - 'A' + 10);
+      else
+        error(pos_ + size_t(i),
+              fmt::format("{} is not a hex digit in a \\u escape", describe_byte(c)));
       value = value * 16 + digit;
     }
     pos_ += 4;
@@ -199,8 +207,8 @@ class Parser {
       if (static_cast<unsigned char>(c) < 0x20)
         error(pos_, fmt::format("unescaped control character {} in a string", describe_byte(c)));
       if (c != '\\') {
-        size_t len = utf8_sequence_length(reinterpret_cast<const unsigned char*>(text_.data() + pos_),
-                                          text_.size() - pos_);
+        size_t len = utf8_sequence_length(
+            reinterpret_cast<const unsigned char*>(text_.data() + pos_), text_.size() - pos_);
         if (len == 0) error(pos_, fmt::format("invalid UTF-8 ({}) in a string", describe_byte(c)));
         out.append(text_.substr(pos_, len));
         pos_ += len;
@@ -212,29 +220,48 @@ class Parser {
       char e = peek();
       ++pos_;
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           uint32_t cp = parse_hex4();
           if (cp >= 0xDC00 && cp <= 0xDFFF) error(escape_at, "lone low surrogate in a \\u escape");
           if (cp >= 0xD800 && cp <= 0xDBFF) {
             // A high surrogate must be followed by \u and a low surrogate (RFC 8259, section 7).
-            if (text_.substr(pos_, 2) != "\\u") error(escape_at, "lone high surrogate in a \\u escape");
+            if (text_.substr(pos_, 2) != "\\u")
+              error(escape_at, "lone high surrogate in a \\u escape");
             pos_ += 2;
             uint32_t low = parse_hex4();
-            if (low < 0xDC00 || low > 0xDFFF) error(escape_at, "high surrogate not followed by a low one");
+            if (low < 0xDC00 || low > 0xDFFF)
+              error(escape_at, "high surrogate not followed by a low one");
             cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
           }
           append_utf8(out, cp);
           break;
         }
-        default: error(escape_at, fmt::format("invalid escape \\{}", e));
+        default:
+          error(escape_at, fmt::format("invalid escape \\{}", e));
       }
     }
   }
@@ -249,10 +276,12 @@ class Parser {
       ++pos_;
     }
     if (at_end() || peek() < '0' || peek() > '9') error(v.offset, "'-' is not followed by a digit");
-    if (peek() == '0' && pos_ + 1 < text_.size() && text_[pos_ + 1] >= '0' && text_[pos_ + 1] <= '9')
+    if (peek() == '0' && pos_ + 1 < text_.size() && text_[pos_ + 1] >= '0' &&
+        text_[pos_ + 1] <= '9')
       error(v.offset, "integer with a leading zero");
     // The magnitude may reach 2^63 for a negative number; anything past that is out of range.
-    const uint64_t limit = negative ? uint64_t(1) << 63 : uint64_t(std::numeric_limits<int64_t>::max());
+    const uint64_t limit =
+        negative ? uint64_t(1) << 63 : uint64_t(std::numeric_limits<int64_t>::max());
     uint64_t magnitude = 0;
     while (!at_end() && peek() >= '0' && peek() <= '9') {
       uint64_t digit = uint64_t(peek() - '0');
@@ -261,7 +290,8 @@ class Parser {
       ++pos_;
     }
     if (!at_end() && (peek() == '.' || peek() == 'e' || peek() == 'E'))
-      error(v.offset, "only integers are allowed in a safetensors header (found a fraction or exponent)");
+      error(v.offset,
+            "only integers are allowed in a safetensors header (found a fraction or exponent)");
     v.integer = negative ? int64_t(0 - magnitude) : int64_t(magnitude);
     return v;
   }
@@ -282,10 +312,14 @@ const JsonValue* JsonValue::find(std::string_view key) const {
 
 std::string_view json_kind_name(JsonValue::Kind kind) {
   switch (kind) {
-    case JsonValue::Kind::object: return "object";
-    case JsonValue::Kind::array: return "array";
-    case JsonValue::Kind::string: return "string";
-    case JsonValue::Kind::integer: return "integer";
+    case JsonValue::Kind::object:
+      return "object";
+    case JsonValue::Kind::array:
+      return "array";
+    case JsonValue::Kind::string:
+      return "string";
+    case JsonValue::Kind::integer:
+      return "integer";
   }
   return "?";
 }
@@ -298,13 +332,27 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20)
           out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));

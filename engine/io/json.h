@@ -22,7 +22,7 @@ struct JsonValue {
   std::string string;
   std::vector<JsonValue> array;
   std::vector<std::pair<std::string, JsonValue>> object;  // in text order; keys are unique
-  size_t offset = 0;                                       // where the value starts in the text
+  size_t offset = 0;                                      // where the value starts in the text
 
   const JsonValue* find(std::string_view key) const;  // nullptr when absent
 };

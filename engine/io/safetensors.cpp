@@ -29,13 +29,13 @@ struct DTypeInfo {
 };
 
 constexpr DTypeInfo kDTypes[] = {
-    {SafetensorsDType::BOOL, "BOOL", 1}, {SafetensorsDType::U8, "U8", 1},
-    {SafetensorsDType::I8, "I8", 1},     {SafetensorsDType::F8_E5M2, "F8_E5M2", 1},
+    {SafetensorsDType::BOOL, "BOOL", 1},       {SafetensorsDType::U8, "U8", 1},
+    {SafetensorsDType::I8, "I8", 1},           {SafetensorsDType::F8_E5M2, "F8_E5M2", 1},
     {SafetensorsDType::F8_E4M3, "F8_E4M3", 1}, {SafetensorsDType::I16, "I16", 2},
-    {SafetensorsDType::U16, "U16", 2},   {SafetensorsDType::F16, "F16", 2},
-    {SafetensorsDType::BF16, "BF16", 2}, {SafetensorsDType::I32, "I32", 4},
-    {SafetensorsDType::U32, "U32", 4},   {SafetensorsDType::F32, "F32", 4},
-    {SafetensorsDType::F64, "F64", 8},   {SafetensorsDType::I64, "I64", 8},
+    {SafetensorsDType::U16, "U16", 2},         {SafetensorsDType::F16, "F16", 2},
+    {SafetensorsDType::BF16, "BF16", 2},       {SafetensorsDType::I32, "I32", 4},
+    {SafetensorsDType::U32, "U32", 4},         {SafetensorsDType::F32, "F32", 4},
+    {SafetensorsDType::F64, "F64", 8},         {SafetensorsDType::I64, "I64", 8},
     {SafetensorsDType::U64, "U64", 8},
 };
 
@@ -61,17 +61,28 @@ const JsonValue& require_member(const std::string& file, const std::string& name
   return *v;
 }
 
+int64_t non_negative_integer(const std::string& file, const std::string& name,
+                             const std::string& field, const JsonValue& v) {
+  if (v.kind != JsonValue::Kind::integer)
+    entry_error(file, name, field,
+                fmt::format("must be an integer, is {}", json_kind_name(v.kind)));
+  if (v.integer < 0) entry_error(file, name, field, fmt::format("is {}, must be >= 0", v.integer));
+  return v.integer;
+}
+
 SafetensorsEntry parse_entry(const std::string& file, const std::string& name,
                              const JsonValue& value, uint64_t data_size) {
   if (value.kind != JsonValue::Kind::object)
-    entry_error(file, name, "entry", fmt::format("must be an object, is {}", json_kind_name(value.kind)));
+    entry_error(file, name, "entry",
+                fmt::format("must be an object, is {}", json_kind_name(value.kind)));
   for (const auto& [key, member] : value.object)
     if (key != "dtype" && key != "shape" && key != "data_offsets")
       entry_error(file, name, key, "unknown field (an entry has dtype, shape and data_offsets)");
 
   SafetensorsEntry entry;
   entry.name = name;
-  const std::string& dtype_name = require_member(file, name, value, "dtype", JsonValue::Kind::string).string;
+  const std::string& dtype_name =
+      require_member(file, name, value, "dtype", JsonValue::Kind::string).string;
   std::optional<SafetensorsDType> dtype = find_dtype(dtype_name);
   if (!dtype)
     entry_error(file, name, "dtype",
@@ -82,14 +93,9 @@ SafetensorsEntry parse_entry(const std::string& file, const std::string& name,
   const uint64_t element = safetensors_dtype_size(entry.dtype);
 
   const JsonValue& shape = require_member(file, name, value, "shape", JsonValue::Kind::array);
-  for (size_t i = 0; i < shape.array.size(); ++i) {
-    const JsonValue& d = shape.array[i];
-    std::string field = fmt::format("shape[{}]", i);
-    if (d.kind != JsonValue::Kind::integer)
-      entry_error(file, name, field, fmt::format("must be an integer, is {}", json_kind_name(d.kind)));
-    if (d.integer < 0) entry_error(file, name, field, fmt::format("is {}, must be >= 0", d.integer));
-    entry.shape.push_back(d.integer);
-  }
+  for (size_t i = 0; i < shape.array.size(); ++i)
+    entry.shape.push_back(
+        non_negative_integer(file, name, fmt::format("shape[{}]", i), shape.array[i]));
   // The product of the non-zero dims times the element size must fit in int64 even when a zero
   // dim makes numel 0: tutor's contiguous strides are such products.
   uint64_t product = 1, numel = 1;
@@ -104,19 +110,13 @@ SafetensorsEntry parse_entry(const std::string& file, const std::string& name,
   }
   const uint64_t nbytes = numel * element;
 
-  const JsonValue& offsets = require_member(file, name, value, "data_offsets", JsonValue::Kind::array);
+  const JsonValue& offsets =
+      require_member(file, name, value, "data_offsets", JsonValue::Kind::array);
   if (offsets.array.size() != 2)
     entry_error(file, name, "data_offsets",
                 fmt::format("must be [begin, end], has {} entries", offsets.array.size()));
-  for (size_t i = 0; i < 2; ++i) {
-    const JsonValue& o = offsets.array[i];
-    std::string field = fmt::format("data_offsets[{}]", i);
-    if (o.kind != JsonValue::Kind::integer)
-      entry_error(file, name, field, fmt::format("must be an integer, is {}", json_kind_name(o.kind)));
-    if (o.integer < 0) entry_error(file, name, field, fmt::format("is {}, must be >= 0", o.integer));
-  }
-  entry.begin = uint64_t(offsets.array[0].integer);
-  entry.end = uint64_t(offsets.array[1].integer);
+  entry.begin = uint64_t(non_negative_integer(file, name, "data_offsets[0]", offsets.array[0]));
+  entry.end = uint64_t(non_negative_integer(file, name, "data_offsets[1]", offsets.array[1]));
   if (entry.begin > entry.end)
     entry_error(file, name, "data_offsets",
                 fmt::format("[{}, {}] has begin after end", entry.begin, entry.end));
@@ -125,10 +125,10 @@ SafetensorsEntry parse_entry(const std::string& file, const std::string& name,
                 fmt::format("[{}, {}] ends past the data section of {} bytes", entry.begin,
                             entry.end, data_size));
   if (entry.end - entry.begin != nbytes)
-    entry_error(file, name, "data_offsets",
-                fmt::format("[{}, {}] holds {} bytes, but shape {} of {} needs {}", entry.begin,
-                            entry.end, entry.end - entry.begin, shape_str(entry.shape), dtype_name,
-                            nbytes));
+    entry_error(
+        file, name, "data_offsets",
+        fmt::format("[{}, {}] holds {} bytes, but shape {} of {} needs {}", entry.begin, entry.end,
+                    entry.end - entry.begin, shape_str(entry.shape), dtype_name, nbytes));
   return entry;
 }
 
@@ -287,9 +287,10 @@ Tensor SafetensorsFile::load(const SafetensorsEntry& e) const {
     default:
       break;
   }
-  fail("{}: tensor \"{}\": dtype: {} cannot be loaded (tutor loads F32, F64, BF16, I64 and BOOL, "
-       "and converts F16 to f32 and I32, I16, I8, U8 to i64)",
-       path(), e.name, safetensors_dtype_name(e.dtype));
+  fail(
+      "{}: tensor \"{}\": dtype: {} cannot be loaded (tutor loads F32, F64, BF16, I64 and BOOL, "
+      "and converts F16 to f32 and I32, I16, I8, U8 to i64)",
+      path(), e.name, safetensors_dtype_name(e.dtype));
 }
 
 std::map<std::string, Tensor> SafetensorsFile::load_all() const {

@@ -38,7 +38,21 @@ namespace tutor {
 
 // The format's element types, in the reference's order (increasing alignment).
 enum class SafetensorsDType : uint8_t {
-  BOOL, U8, I8, F8_E5M2, F8_E4M3, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64
+  BOOL,
+  U8,
+  I8,
+  F8_E5M2,
+  F8_E4M3,
+  I16,
+  U16,
+  F16,
+  BF16,
+  I32,
+  U32,
+  F32,
+  F64,
+  I64,
+  U64
 };
 std::string_view safetensors_dtype_name(SafetensorsDType dtype);  // "F32", ...
 size_t safetensors_dtype_size(SafetensorsDType dtype);

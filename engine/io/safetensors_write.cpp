@@ -19,18 +19,23 @@ struct Item {
 
 SafetensorsDType file_dtype(DType dtype) {
   switch (dtype) {
-    case DType::f32: return SafetensorsDType::F32;
-    case DType::f64: return SafetensorsDType::F64;
-    case DType::bf16: return SafetensorsDType::BF16;
-    case DType::i64: return SafetensorsDType::I64;
-    case DType::b8: break;
+    case DType::f32:
+      return SafetensorsDType::F32;
+    case DType::f64:
+      return SafetensorsDType::F64;
+    case DType::bf16:
+      return SafetensorsDType::BF16;
+    case DType::i64:
+      return SafetensorsDType::I64;
+    case DType::b8:
+      break;
   }
   return SafetensorsDType::BOOL;
 }
 
 void check_utf8(const std::string& path, std::string_view what, const std::string& text) {
-  TUTOR_CHECK(is_valid_utf8(text), "save_safetensors: {}: {} \"{}\" is not valid UTF-8", path,
-              what, text);
+  TUTOR_CHECK(is_valid_utf8(text), "save_safetensors: {}: {} \"{}\" is not valid UTF-8", path, what,
+              text);
 }
 
 std::vector<Item> check_items(const std::string& path, std::vector<Item> items,
@@ -41,7 +46,8 @@ std::vector<Item> check_items(const std::string& path, std::vector<Item> items,
     const Tensor& t = *item.tensor;
     check_utf8(path, "tensor name", name);
     TUTOR_CHECK(name != "__metadata__",
-                "save_safetensors: {}: \"__metadata__\" is reserved and cannot name a tensor", path);
+                "save_safetensors: {}: \"__metadata__\" is reserved and cannot name a tensor",
+                path);
     TUTOR_CHECK(names.insert(name).second, "save_safetensors: {}: duplicate tensor name \"{}\"",
                 path, name);
     TUTOR_CHECK(t.defined(), "save_safetensors: {}: tensor \"{}\" is undefined", path, name);

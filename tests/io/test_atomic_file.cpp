@@ -77,10 +77,11 @@ TEST_CASE("io: atomic write leaves the target untouched when the content throws 
   CHECK(dir.listing() == std::vector<std::string>{"model.bin"});
 
   // Exceptions other than tutor::Error pass through unchanged, with the same cleanup.
-  CHECK_THROWS_AS(write_file_atomic(target, [](FileWriter& w) {
-                    w.write(std::string_view("x"));
-                    throw std::runtime_error("not ours");
-                  }),
+  CHECK_THROWS_AS(write_file_atomic(target,
+                                    [](FileWriter& w) {
+                                      w.write(std::string_view("x"));
+                                      throw std::runtime_error("not ours");
+                                    }),
                   std::runtime_error);
   CHECK(read_file(target) == "old content");
   CHECK(dir.listing() == std::vector<std::string>{"model.bin"});

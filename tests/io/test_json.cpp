@@ -44,14 +44,16 @@ TEST_CASE("io: json parses objects, arrays, strings and integers") {
 
 TEST_CASE("io: json decodes every escape and keeps UTF-8") {
   JsonValue v = parse_json(R"("q\" b\\ s\/ \b\f\n\r\t \u0041\u00e9\u2713 \ud834\udd1e é✓𝄞")", "h");
-  CHECK(v.string == "q\" b\\ s/ \b\f\n\r\t A\xc3\xa9\xe2\x9c\x93 \xf0\x9d\x84\x9e "
-                    "\xc3\xa9\xe2\x9c\x93\xf0\x9d\x84\x9e");
+  CHECK(v.string ==
+        "q\" b\\ s/ \b\f\n\r\t A\xc3\xa9\xe2\x9c\x93 \xf0\x9d\x84\x9e "
+        "\xc3\xa9\xe2\x9c\x93\xf0\x9d\x84\x9e");
   CHECK(parse_json(R"("\u0000")", "h").string == std::string(1, '\0'));
 }
 
 TEST_CASE("io: json rejects what safetensors headers never contain") {
-  CHECK(parse_error("1.5") == "h.json: JSON at byte 0: only integers are allowed in a safetensors "
-                              "header (found a fraction or exponent)");
+  CHECK(parse_error("1.5") ==
+        "h.json: JSON at byte 0: only integers are allowed in a safetensors "
+        "header (found a fraction or exponent)");
   CHECK(contains(parse_error("[1e3]"), "at byte 1: only integers"));
   CHECK(contains(parse_error("true"), "true, false and null are not part"));
   CHECK(contains(parse_error("[null]"), "at byte 1: true, false and null"));
@@ -85,13 +87,13 @@ TEST_CASE("io: json rejects malformed text with the byte offset") {
 }
 
 TEST_CASE("io: json rejects invalid UTF-8") {
-  for (const char* bad : {"\xc0\x80",           // overlong NUL
-                          "\xe0\x80\x80",       // overlong
-                          "\xed\xa0\x80",       // encoded surrogate U+D800
-                          "\xf4\x90\x80\x80",   // above U+10FFFF
-                          "\xf5\x80\x80\x80",   // invalid lead byte
-                          "\x80",               // lone continuation
-                          "\xc3",               // truncated sequence
+  for (const char* bad : {"\xc0\x80",          // overlong NUL
+                          "\xe0\x80\x80",      // overlong
+                          "\xed\xa0\x80",      // encoded surrogate U+D800
+                          "\xf4\x90\x80\x80",  // above U+10FFFF
+                          "\xf5\x80\x80\x80",  // invalid lead byte
+                          "\x80",              // lone continuation
+                          "\xc3",              // truncated sequence
                           "\xe2\x9c"}) {
     std::string text = std::string("\"a") + bad + "\"";
     CHECK(contains(parse_error(text), "at byte 2: invalid UTF-8"));
@@ -101,13 +103,15 @@ TEST_CASE("io: json rejects invalid UTF-8") {
 }
 
 TEST_CASE("io: json nesting is limited, so hostile depth cannot exhaust the stack") {
-  auto nested = [](int depth) { return std::string(size_t(depth), '[') + std::string(size_t(depth), ']'); };
+  auto nested = [](int depth) {
+    return std::string(size_t(depth), '[') + std::string(size_t(depth), ']');
+  };
   CHECK_NOTHROW(parse_json(nested(kJsonMaxDepth), "h"));
   CHECK(parse_error(nested(kJsonMaxDepth + 1)) ==
         fmt::format("h.json: JSON at byte {}: nested deeper than {} levels", kJsonMaxDepth,
                     kJsonMaxDepth));
   CHECK(contains(parse_error(std::string(1'000'000, '[')), "nested deeper than"));
-  CHECK(contains(parse_error(std::string(500'000, '{') ), "expected '\"'"));
+  CHECK(contains(parse_error(std::string(500'000, '{')), "expected '\"'"));
 }
 
 TEST_CASE("io: json strings written by append_json_string read back unchanged") {

@@ -20,7 +20,8 @@ namespace {
 bool same_bits(const Tensor& a, const Tensor& b) {
   if (a.dtype() != b.dtype() || a.sizes() != b.sizes()) return false;
   Tensor ca = a.contiguous_raw(), cb = b.contiguous_raw();
-  return std::memcmp(ca.raw_data(), cb.raw_data(), size_t(a.numel()) * element_size(a.dtype())) == 0;
+  return std::memcmp(ca.raw_data(), cb.raw_data(), size_t(a.numel()) * element_size(a.dtype())) ==
+         0;
 }
 
 void check_loaded(const std::map<std::string, Tensor>& loaded, const NamedTensors& expected) {
@@ -42,9 +43,11 @@ TEST_CASE("io: safetensors round trip of every dtype, 0-dim and empty tensors, m
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
   NamedTensors tensors = {
-      {"f32", from_vector(std::vector<float>{1.5f, -0.0f, float(inf), float(nan), 1e-45f, 3e38f}, {2, 3})},
+      {"f32",
+       from_vector(std::vector<float>{1.5f, -0.0f, float(inf), float(nan), 1e-45f, 3e38f}, {2, 3})},
       {"f64", from_vector(std::vector<double>{1.0 / 3, -1e300, 5e-324, -inf}, {2, 2}, DType::f64)},
-      {"bf16", from_vector(std::vector<float>{1, -0.5f, 3.140625f, float(nan), 1e-40f}, {5}, DType::bf16)},
+      {"bf16",
+       from_vector(std::vector<float>{1, -0.5f, 3.140625f, float(nan), 1e-40f}, {5}, DType::bf16)},
       {"i64", from_vector(std::vector<int64_t>{INT64_MIN, -1, 0, INT64_MAX}, {4, 1}, DType::i64)},
       {"mask", tensor({{1, 0, 1}, {0, 0, 1}}, DType::b8)},
       {"scalar", scalar_tensor(7.25)},
@@ -129,8 +132,8 @@ TEST_CASE("io: safetensors writes the reference implementation's bytes") {
   save_safetensors(path, NamedTensors{});
   CHECK(read_file(path) == std::string("\x08\0\0\0\0\0\0\0{}      ", 16));
   save_safetensors(path, NamedTensors{}, {{"framework", "pt"}});
-  CHECK(read_file(path) == std::string("\x28\0\0\0\0\0\0\0", 8) +
-                               R"({"__metadata__":{"framework":"pt"}}     )");
+  CHECK(read_file(path) ==
+        std::string("\x28\0\0\0\0\0\0\0", 8) + R"({"__metadata__":{"framework":"pt"}}     )");
   CHECK(load_safetensors(path).metadata == SafetensorsMetadata{{"framework", "pt"}});
 }
 
@@ -164,9 +167,9 @@ TEST_CASE("io: safetensors reads the fixture written by Python, converting F16 a
   SafetensorsContents c = load_safetensors(fixture("mixed_dtypes.safetensors"));
   const auto& t = c.tensors;
   REQUIRE(t.size() == 13);
-  CHECK(c.metadata == SafetensorsMetadata{
-                          {"format", "pt"},
-                          {"note", "tab\t quote\" backslash\\ newline\n é ✓ \xf0\x9d\x84\x9e"}});
+  CHECK(c.metadata ==
+        SafetensorsMetadata{{"format", "pt"},
+                            {"note", "tab\t quote\" backslash\\ newline\n é ✓ \xf0\x9d\x84\x9e"}});
 
   CHECK(t.at("f32").sizes() == Shape{2, 3});
   CHECK(t.at("f32").to_vector<float>() == std::vector<float>{-1.5f, 0, 0.25f, 3, 1e-3f, -7.75f});
@@ -181,7 +184,7 @@ TEST_CASE("io: safetensors reads the fixture written by Python, converting F16 a
   std::vector<float> h = f16.to_vector<float>();
   CHECK(h[0] == 1.0f);
   CHECK(h[1] == -2.5f);
-  CHECK(h[2] == 65504.0f);                // largest half
+  CHECK(h[2] == 65504.0f);               // largest half
   CHECK(h[3] == std::ldexp(1.0f, -24));  // smallest subnormal half
   CHECK(h[4] == std::ldexp(1.0f, -14));  // smallest normal half
   CHECK((h[5] == 0.0f && std::signbit(h[5])));
@@ -237,8 +240,9 @@ TEST_CASE("io: safetensors lists dtypes tutor cannot load, and refuses to load t
   CHECK(file.entry("u").dtype == SafetensorsDType::U32);
   CHECK(file.load("x").item() == 1.0);
   std::string message = error_of([&] { file.load("u"); });
-  CHECK(message == path + ": tensor \"u\": dtype: U32 cannot be loaded (tutor loads F32, F64, "
-                          "BF16, I64 and BOOL, and converts F16 to f32 and I32, I16, I8, U8 to i64)");
+  CHECK(message == path +
+                       ": tensor \"u\": dtype: U32 cannot be loaded (tutor loads F32, F64, "
+                       "BF16, I64 and BOOL, and converts F16 to f32 and I32, I16, I8, U8 to i64)");
   CHECK(error_of([&] { load_safetensors(path); }) == message);
 }
 
@@ -266,7 +270,8 @@ TEST_CASE("io: safetensors refuses bad names and tensors, leaving the target unt
         "save_safetensors: " + path + ": \"__metadata__\" is reserved and cannot name a tensor");
   CHECK(save_error({{"a", tensor({1})}, {"b", Tensor()}}) ==
         "save_safetensors: " + path + ": tensor \"b\" is undefined");
-  CHECK(contains(save_error({{"bad\xff", tensor({1})}}), "tensor name \"bad\xff\" is not valid UTF-8"));
+  CHECK(contains(save_error({{"bad\xff", tensor({1})}}),
+                 "tensor name \"bad\xff\" is not valid UTF-8"));
   CHECK(contains(save_error({{"a", tensor({1})}}, {{"k", "\xc0\x80"}}), "metadata value"));
   CHECK(contains(save_error({{"a", tensor({1})}}, {{"\xed\xa0\x80", "v"}}), "metadata key"));
 

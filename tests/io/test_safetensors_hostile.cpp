@@ -46,7 +46,8 @@ TEST_CASE("io: safetensors hostile header length") {
   Hostile h;
   const std::string p = h.path();
   CHECK(h.error("") == p + ": header length: need 8 bytes at offset 0, file has 0");
-  CHECK(h.error(std::string("\x10\0\0", 3)) == p + ": header length: need 8 bytes at offset 0, file has 3");
+  CHECK(h.error(std::string("\x10\0\0", 3)) ==
+        p + ": header length: need 8 bytes at offset 0, file has 3");
   CHECK(h.error(u64_le(100) + "{}") == p + ": header: need 100 bytes at offset 8, file has 10");
   CHECK(h.error(u64_le(UINT64_MAX) + "{}") ==
         p + ": header length: 18446744073709551615 bytes is over the limit of 100000000 (the "
@@ -58,9 +59,12 @@ TEST_CASE("io: safetensors hostile header length") {
 TEST_CASE("io: safetensors hostile header JSON") {
   Hostile h;
   const std::string p = h.path();
-  CHECK(h.error("[1, 2]  ", 0) == p + ": header: must be a JSON object starting with '{' at byte 8");
-  CHECK(h.error("  {}    ", 0) == p + ": header: must be a JSON object starting with '{' at byte 8");
-  CHECK(h.error("{\"a\":", 0) == p + ": header: JSON at byte 5: expected a value but the text ends");
+  CHECK(h.error("[1, 2]  ", 0) ==
+        p + ": header: must be a JSON object starting with '{' at byte 8");
+  CHECK(h.error("  {}    ", 0) ==
+        p + ": header: must be a JSON object starting with '{' at byte 8");
+  CHECK(h.error("{\"a\":", 0) ==
+        p + ": header: JSON at byte 5: expected a value but the text ends");
   CHECK(h.error("{} garbage", 0) ==
         p + ": header: JSON at byte 3: unexpected 'g' after the end of the JSON value");
   CHECK(contains(h.error(std::string("{}\0\0\0\0\0\0", 8), 0), "byte 0x00 after the end"));
@@ -99,18 +103,25 @@ TEST_CASE("io: safetensors hostile entries name the tensor and the field") {
         p + ": tensor \"w\": shape[0]: must be an integer, is string");
   CHECK(h.error("{" + entry("w", dtype + R"("shape":2,)" + offsets(0, 8)) + "}", 8) ==
         p + ": tensor \"w\": shape: must be array, is integer");
-  CHECK(h.error("{" + entry("w", dtype + R"("shape":[4611686018427387904,4],)" + offsets(0, 8)) +
-                    "}",
-                8) ==
-        p + ": tensor \"w\": shape: [4611686018427387904, 4] of 4-byte elements overflows a "
-            "64-bit size");
-  CHECK(contains(h.error("{" + entry("w", dtype + R"("shape":[2305843009213693952],)" + offsets(0, 8)) + "}", 8),
-                 "overflows a 64-bit size"));  // 2^61 elements of 4 bytes
+  CHECK(
+      h.error("{" + entry("w", dtype + R"("shape":[4611686018427387904,4],)" + offsets(0, 8)) + "}",
+              8) ==
+      p + ": tensor \"w\": shape: [4611686018427387904, 4] of 4-byte elements overflows a "
+          "64-bit size");
+  CHECK(contains(
+      h.error("{" + entry("w", dtype + R"("shape":[2305843009213693952],)" + offsets(0, 8)) + "}",
+              8),
+      "overflows a 64-bit size"));  // 2^61 elements of 4 bytes
   // A zero dim makes numel 0, but tutor's strides would still overflow.
-  CHECK(contains(h.error("{" + entry("w", dtype + R"("shape":[0,4294967296,4294967296],)" + offsets(0, 0)) + "}", 0),
-                 "shape: [0, 4294967296, 4294967296] of 4-byte elements overflows"));
-  CHECK(contains(h.error("{" + entry("w", dtype + R"("shape":[9223372036854775808],)" + offsets(0, 8)) + "}", 8),
-                 "integer out of the range of int64"));
+  CHECK(contains(
+      h.error(
+          "{" + entry("w", dtype + R"("shape":[0,4294967296,4294967296],)" + offsets(0, 0)) + "}",
+          0),
+      "shape: [0, 4294967296, 4294967296] of 4-byte elements overflows"));
+  CHECK(contains(
+      h.error("{" + entry("w", dtype + R"("shape":[9223372036854775808],)" + offsets(0, 8)) + "}",
+              8),
+      "integer out of the range of int64"));
 
   // Offsets.
   CHECK(h.error("{" + entry("w", dtype + shape + offsets(0, 400)) + "}", 16) ==
@@ -125,15 +136,18 @@ TEST_CASE("io: safetensors hostile entries name the tensor and the field") {
         p + ": tensor \"w\": data_offsets: must be [begin, end], has 3 entries");
   CHECK(h.error("{" + entry("w", dtype + shape + R"("data_offsets":[0,"8"])") + "}", 8) ==
         p + ": tensor \"w\": data_offsets[1]: must be an integer, is string");
-  CHECK(contains(h.error("{" + entry("w", dtype + shape + R"("data_offsets":[0,18446744073709551615])") + "}", 8),
-                 "integer out of the range of int64"));
+  CHECK(contains(
+      h.error("{" + entry("w", dtype + shape + R"("data_offsets":[0,18446744073709551615])") + "}",
+              8),
+      "integer out of the range of int64"));
 }
 
 TEST_CASE("io: safetensors hostile layouts: overlap, gaps, trailing bytes, duplicates") {
   Hostile h;
   const std::string p = h.path();
   auto f32 = [](const std::string& name, int n, int b, int e) {
-    return entry(name, fmt::format(R"("dtype":"F32","shape":[{}],"data_offsets":[{},{}])", n, b, e));
+    return entry(name,
+                 fmt::format(R"("dtype":"F32","shape":[{}],"data_offsets":[{},{}])", n, b, e));
   };
   CHECK(h.error("{" + f32("a", 2, 0, 8) + "," + f32("b", 2, 4, 12) + "}", 12) ==
         p + ": tensor \"b\": data_offsets: [4, 12] overlaps tensor \"a\" at [0, 8]");
