@@ -1,9 +1,7 @@
 // write_file_atomic: the target holds the old or the complete new content and no temporary file
 // survives a failure; MappedFile: mapping, empty files and errors.
 #include <doctest/doctest.h>
-#include <sys/resource.h>
 
-#include <csignal>
 #include <cstring>
 #include <stdexcept>
 
@@ -19,27 +17,6 @@ namespace {
 std::span<const std::byte> as_bytes(const std::string& s) {
   return std::as_bytes(std::span<const char>(s.data(), s.size()));
 }
-
-// Lowers the file size limit for the scope, with SIGXFSZ ignored so an oversized write fails with
-// EFBIG instead of killing the process (setrlimit(2)).
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved_) == 0);
-    previous_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit lowered = saved_;
-    lowered.rlim_cur = bytes;
-    REQUIRE(::setrlimit(RLIMIT_FSIZE, &lowered) == 0);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &saved_);
-    std::signal(SIGXFSZ, previous_handler_);
-  }
-
- private:
-  rlimit saved_{};
-  void (*previous_handler_)(int) = nullptr;
-};
 
 }  // namespace
 
@@ -117,6 +94,16 @@ TEST_CASE("io: atomic write names the path and errno when the target cannot be w
   write_file_atomic(plain, as_bytes("not a directory"));
   message = error_of([&] { write_file_atomic(plain + "/out.bin", as_bytes("x")); });
   CHECK(contains(message, std::strerror(ENOTDIR)));
+
+  // A directory without write permission (root writes anyway, so only checked for other users).
+  if (::geteuid() != 0) {
+    std::filesystem::create_directory(dir.file("locked"));
+    std::filesystem::permissions(dir.file("locked"), std::filesystem::perms::owner_read |
+                                                         std::filesystem::perms::owner_exec);
+    message = error_of([&] { write_file_atomic(dir.file("locked/out.bin"), as_bytes("x")); });
+    CHECK(contains(message, std::strerror(EACCES)));
+    std::filesystem::remove(dir.file("locked"));
+  }
 
   // A target that is a non-empty directory: the rename fails after the data was written, and the
   // temporary file is removed.

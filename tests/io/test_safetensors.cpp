@@ -278,3 +278,20 @@ TEST_CASE("io: safetensors refuses bad names and tensors, leaving the target unt
   CHECK(read_file(path) == before);
   CHECK(dir.listing() == std::vector<std::string>{"model.safetensors"});
 }
+
+TEST_CASE("io: safetensors write failing midway leaves the old file and no temporary file") {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  save_safetensors(path, NamedTensors{{"w", tensor({1, 2})}});
+  const std::string before = read_file(path);
+  std::string message;
+  {
+    FileSizeLimit limit(4096);  // the second tensor's bytes hit the limit
+    message = error_of([&] {
+      save_safetensors(path, NamedTensors{{"a", zeros({100})}, {"b", zeros({64, 64}).t()}});
+    });
+  }
+  CHECK(contains(message, path + ": not written, the file is unchanged: write failed after"));
+  CHECK(read_file(path) == before);
+  CHECK(dir.listing() == std::vector<std::string>{"model.safetensors"});
+}
