@@ -86,7 +86,10 @@ inline std::string read_file(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// Unlinks before writing: truncating a file in place makes ext4 flush it to disk on close
+// (auto_da_alloc), which turns thousands of small test files into seconds of I/O wait.
 inline void write_file(const std::string& path, const std::string& bytes) {
+  std::filesystem::remove(path);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), std::streamsize(bytes.size()));
   REQUIRE(out.good());
