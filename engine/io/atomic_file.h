@@ -5,7 +5,8 @@
 // atomic only within one file system), lets `fill` write the content, fsyncs the file, renames it
 // over `path` and fsyncs the directory so the rename itself is durable. On any failure (`fill`
 // throws, a write or fsync fails, the rename fails) the temporary file is removed, the target is
-// left as it was, and a tutor::Error names the target and the errno text.
+// left as it was, and a tutor::Error names the target and the errno text. A symlink at `path`
+// is replaced by the new file, not written through.
 #pragma once
 
 #include <cstddef>
