@@ -9,7 +9,7 @@
 #include <optional>
 #include <tuple>
 
-#include "engine/io/byte_reader.h"
+#include "engine/io/byte_cursor.h"
 #include "engine/io/json.h"
 
 namespace tutor {
@@ -205,7 +205,7 @@ std::string_view safetensors_dtype_name(SafetensorsDType dtype) {
 size_t safetensors_dtype_size(SafetensorsDType dtype) { return kDTypes[size_t(dtype)].size; }
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : file_(path) {
-  ByteReader reader(file_.bytes(), path);
+  ByteCursor reader(file_.bytes(), path);
   const uint64_t header_size = reader.read_le<uint64_t>("header length");
   TUTOR_CHECK(header_size <= kMaxHeaderSize,
               "{}: header length: {} bytes is over the limit of {} (the reference reader's)", path,

@@ -1,11 +1,11 @@
-// ByteReader: integers in both byte orders and bounds checks that name the file and the field.
+// ByteCursor: integers in both byte orders and bounds checks that name the file and the field.
 #include <doctest/doctest.h>
 
 #include <array>
 #include <cstdint>
 #include <limits>
 
-#include "engine/io/byte_reader.h"
+#include "engine/io/byte_cursor.h"
 #include "io/io_test_util.h"
 
 using namespace tutor;
@@ -22,29 +22,29 @@ std::array<std::byte, 10> sample() {
 
 }  // namespace
 
-TEST_CASE("io: byte reader reads little- and big-endian integers") {
+TEST_CASE("io: byte cursor reads little- and big-endian integers") {
   auto bytes = sample();
-  ByteReader le(bytes, "f.bin");
+  ByteCursor le(bytes, "f.bin");
   CHECK(le.read_le<uint32_t>("a") == 0x04030201u);
   CHECK(le.read_le<int16_t>("b") == int16_t(-257));  // 0xfeff
   CHECK(le.offset() == 6);
   CHECK(le.remaining() == 4);
 
-  ByteReader be(bytes, "f.bin");
+  ByteCursor be(bytes, "f.bin");
   CHECK(be.read_be<uint32_t>("magic") == 0x01020304u);
   CHECK(be.read_be<int16_t>("b") == int16_t(-2));  // 0xfffe
   CHECK(be.read_be<uint32_t>("count") == 0x00000803u);
   CHECK(be.at_end());
 
-  ByteReader all(bytes, "f.bin");
+  ByteCursor all(bytes, "f.bin");
   all.seek(2, "seek");
   CHECK(all.read_le<uint8_t>("x") == 0x03);
   CHECK(all.take(3, "span")[2] == std::byte(0xfe));
 }
 
-TEST_CASE("io: byte reader refuses to read past the end") {
+TEST_CASE("io: byte cursor refuses to read past the end") {
   auto bytes = sample();
-  ByteReader r(bytes, "f.bin");
+  ByteCursor r(bytes, "f.bin");
   r.skip(6, "header");
   CHECK(error_of([&] { r.read_le<uint64_t>("count"); }) ==
         "f.bin: count: need 8 bytes at offset 6, file has 10");
@@ -59,7 +59,7 @@ TEST_CASE("io: byte reader refuses to read past the end") {
   CHECK(r.at_end());
   CHECK(r.take(0, "nothing").empty());
 
-  ByteReader empty_reader(std::span<const std::byte>(), "empty.bin");
+  ByteCursor empty_reader(std::span<const std::byte>(), "empty.bin");
   CHECK(error_of([&] { empty_reader.read_be<uint32_t>("magic"); }) ==
         "empty.bin: magic: need 4 bytes at offset 0, file has 0");
 }

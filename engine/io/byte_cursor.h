@@ -1,7 +1,8 @@
-// ByteReader: a cursor over the bytes of a file (usually a MappedFile) that never reads past the
+// ByteCursor: a cursor over the bytes of a file (usually a MappedFile) that never reads past the
 // end. Every read names the field it is for, so a truncated or hostile file fails with
 //   "FILE: FIELD: need N bytes at offset O, file has M"
-// instead of reading out of bounds. Shared by the safetensors, checkpoint and IDX readers.
+// instead of reading out of bounds. For files read whole from memory (safetensors, checkpoints);
+// engine/data/byte_reader.h streams files that may be gzip-compressed.
 #pragma once
 
 #include <cstddef>
@@ -14,10 +15,10 @@
 
 namespace tutor {
 
-class ByteReader {
+class ByteCursor {
  public:
   // `file` names the source in error messages; `bytes` must outlive the reader.
-  ByteReader(std::span<const std::byte> bytes, std::string file)
+  ByteCursor(std::span<const std::byte> bytes, std::string file)
       : bytes_(bytes), file_(std::move(file)) {}
 
   const std::string& file() const { return file_; }
@@ -48,7 +49,7 @@ class ByteReader {
  private:
   template <class T>
   static T assemble(std::span<const std::byte> b, bool big_endian) {
-    static_assert(std::is_integral_v<T>, "ByteReader reads integers");
+    static_assert(std::is_integral_v<T>, "ByteCursor reads integers");
     using U = std::make_unsigned_t<T>;
     U value = 0;
     for (size_t i = 0; i < sizeof(T); ++i) {
