@@ -16,7 +16,6 @@ void ensure_registered() {
     reference::register_indexing();
     reference::register_losses();
     reference::register_resampling();
-    reference::register_attention();
   });
 }
 

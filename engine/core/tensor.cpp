@@ -144,6 +144,18 @@ Tensor Tensor::contiguous_raw() const {
   return out;
 }
 
+void Tensor::set_data(const Tensor& src) const {
+  TUTOR_CHECK(src.defined(), "set_data: the source tensor is undefined");
+  TUTOR_CHECK(!IMPL.requires_grad || src.is_floating_point(),
+              "set_data: a tensor that requires grad cannot hold {} data", src.dtype());
+  const TensorImpl& from = *src.impl();
+  IMPL.storage = from.storage;
+  IMPL.sizes = from.sizes;
+  IMPL.strides = from.strides;
+  IMPL.offset = from.offset;
+  IMPL.dtype = from.dtype;
+}
+
 bool Tensor::requires_grad() const { return IMPL.requires_grad || IMPL.grad_fn != nullptr; }
 
 Tensor& Tensor::requires_grad_(bool enabled) {

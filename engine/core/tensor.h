@@ -84,6 +84,10 @@ class Tensor {
   void copy_raw_(const Tensor& src) const;
   void fill_raw_(double value) const;
   Tensor contiguous_raw() const;  // this tensor if already contiguous, else a packed copy
+  // Makes this tensor (and every handle to it) view `src`'s data, keeping its autograd identity
+  // (requires_grad, grad, grad_fn): how a module converts its parameters in place, as PyTorch's
+  // `param.data = ...`.
+  void set_data(const Tensor& src) const;
 
   // In-place changes bump the storage's version; autograd uses it to detect stale saved tensors.
   uint64_t version() const { return storage()->version(); }
@@ -129,6 +133,30 @@ class Tensor {
   const Tensor& zero_() const { return fill_(0.0); }
 
   void retain_grad() const;  // keep .grad() on a non-leaf too
+
+  // The most used ops as methods, as libtorch has them; each forwards to the free function of the
+  // same name in engine/ops (where the full set, the formulas and the options live).
+  Tensor sum(const std::vector<int64_t>& dims = {}, bool keepdim = false) const;
+  Tensor mean(const std::vector<int64_t>& dims = {}, bool keepdim = false) const;
+  Tensor amax(const std::vector<int64_t>& dims = {}, bool keepdim = false) const;
+  Tensor argmax(std::optional<int64_t> dim = {}, bool keepdim = false) const;
+  Tensor abs() const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor sqrt() const;
+  Tensor square() const;
+  Tensor pow(double exponent) const;
+  Tensor relu() const;
+  Tensor sigmoid() const;
+  Tensor tanh() const;
+  Tensor matmul(const Tensor& other) const;
+  Tensor softmax(int64_t dim) const;
+  Tensor log_softmax(int64_t dim) const;
+  Tensor masked_fill(const Tensor& mask, double value) const;
+  const Tensor& add_(const Tensor& other) const;
+  const Tensor& sub_(const Tensor& other) const;
+  const Tensor& mul_(const Tensor& other) const;
+  const Tensor& mul_(double factor) const;
 
   // Runs backprop from this tensor. `grad_output` defaults to 1 for a one-element tensor.
   void backward(const Tensor& grad_output = Tensor(), bool retain_graph = false,

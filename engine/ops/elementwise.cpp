@@ -137,35 +137,37 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   return y;
 }
 
-// d(a*b) = g*b, g*a
+// d(a*b) = g*b, g*a. Each input is saved only when the other one needs its gradient.
 Tensor mul(const Tensor& a, const Tensor& b) {
   static const Kernel k("mul");
   Tensor y = binary(k, a, b);
   if (needs_grad({a, b}))
     record("mul", {a, b}, {y},
-           [sa = autograd::save(a), sb = autograd::save(b)](const FunctionNode& n,
-                                                            const TensorList& g) {
-             Tensor a_ = n.unpack(sa), b_ = n.unpack(sb);
+           [sa = b.requires_grad() ? autograd::save(a) : autograd::SavedTensor{},
+            sb = a.requires_grad() ? autograd::save(b) : autograd::SavedTensor{},
+            shape_a = a.sizes(), shape_b = b.sizes()](const FunctionNode& n, const TensorList& g) {
              return TensorList{
-                 n.needs_input_grad(0) ? sum_to(mul(g[0], b_), a_.sizes()) : Tensor(),
-                 n.needs_input_grad(1) ? sum_to(mul(g[0], a_), b_.sizes()) : Tensor()};
+                 n.needs_input_grad(0) ? sum_to(mul(g[0], n.unpack(sb)), shape_a) : Tensor(),
+                 n.needs_input_grad(1) ? sum_to(mul(g[0], n.unpack(sa)), shape_b) : Tensor()};
            });
   return y;
 }
 
-// d(a/b) = g/b, -g*a/b^2
+// d(a/b) = g/b, -g*a/b^2. a is saved only when b needs its gradient.
 Tensor div(const Tensor& a, const Tensor& b) {
   static const Kernel k("div");
   Tensor y = binary(k, a, b);
   if (needs_grad({a, b}))
     record("div", {a, b}, {y},
-           [sa = autograd::save(a), sb = autograd::save(b)](const FunctionNode& n,
-                                                            const TensorList& g) {
-             Tensor a_ = n.unpack(sa), b_ = n.unpack(sb);
+           [sa = b.requires_grad() ? autograd::save(a) : autograd::SavedTensor{},
+            sb = autograd::save(b), shape_a = a.sizes()](const FunctionNode& n,
+                                                         const TensorList& g) {
+             Tensor b_ = n.unpack(sb);
              Tensor ga = div(g[0], b_);
              return TensorList{
-                 n.needs_input_grad(0) ? sum_to(ga, a_.sizes()) : Tensor(),
-                 n.needs_input_grad(1) ? sum_to(neg(mul(ga, div(a_, b_))), b_.sizes()) : Tensor()};
+                 n.needs_input_grad(0) ? sum_to(ga, shape_a) : Tensor(),
+                 n.needs_input_grad(1) ? sum_to(neg(mul(ga, div(n.unpack(sa), b_))), b_.sizes())
+                                       : Tensor()};
            });
   return y;
 }

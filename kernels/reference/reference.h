@@ -16,7 +16,6 @@ void register_normalization();
 void register_indexing();
 void register_losses();
 void register_resampling();  // interpolate, pad
-void register_attention();
 
 
 }  // namespace tutor::kernels::reference

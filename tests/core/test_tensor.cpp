@@ -107,3 +107,30 @@ TEST_CASE("tensor: printing in PyTorch's style") {
   CHECK(ones({2}).requires_grad_().str() == "tensor([1., 1.], requires_grad=True)");
   CHECK(zeros({2000}).str().find("...") != std::string::npos);
 }
+
+TEST_CASE("tensor: set_data swaps the data behind every handle") {
+  Tensor p = zeros({2}).requires_grad_();
+  Tensor alias = p;
+  p.set_data(ones({3}, DType::f64));
+  CHECK(alias.dtype() == DType::f64);
+  CHECK(alias.sizes() == Shape{3});
+  CHECK(alias.requires_grad());
+  CHECK(alias.is_leaf());
+  CHECK_THROWS_WITH_AS(p.set_data(zeros({1}, DType::i64)), doctest::Contains("i64"), Error);
+}
+
+TEST_CASE("tensor: op methods forward to the free functions") {
+  Tensor x = tensor({{1, -2}, {3, 4}});
+  CHECK(x.sum().item() == 6.0);
+  CHECK(x.sum({1}).to_vector<float>() == std::vector<float>{-1, 7});
+  CHECK(x.mean({0}, true).sizes() == Shape{1, 2});
+  CHECK(x.abs().amax().item() == 4.0);
+  CHECK(x.argmax().item<int64_t>() == 3);
+  CHECK(x.relu().to_vector<float>() == std::vector<float>{1, 0, 3, 4});
+  CHECK(x.square().sum().item() == 30.0);
+  CHECK(x.matmul(x).to_vector<float>() == std::vector<float>{-5, -10, 15, 10});
+  CHECK(x.softmax(1).sum({1}).to_vector<float>() == std::vector<float>{1, 1});
+  Tensor y = x.clone();
+  y.add_(ones({2})).mul_(2.0);
+  CHECK(y.to_vector<float>() == std::vector<float>{4, -2, 8, 10});
+}
