@@ -18,7 +18,8 @@
 // dtypes: F32, F64, BF16, I64 and BOOL load as tutor's f32, f64, bf16, i64 and bool (BOOL bytes
 // other than 0 become true). F16 is converted exactly to f32; I32, I16, I8 and U8 are widened to
 // i64. U16, U32, U64, F8_E5M2 and F8_E4M3 are valid in a file (SafetensorsFile lists them) but
-// loading one throws naming the dtype.
+// loading one throws naming the dtype. dtypes added by later versions of the format (F8_E8M0,
+// F4, F6_E2M3, F6_E3M2, C64, ...) are rejected as unknown when the file is opened.
 //
 // Tensors are copied out of the mapping into tutor's 64-byte aligned storage (offsets in a file
 // need not be aligned). The host must be little-endian, as the format is.
