@@ -183,6 +183,9 @@ struct TensorImpl {
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
+// Tensors by name, in order: state dicts, safetensors files, EMA averages.
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
 // ---- factories (engine/core): new leaf tensors ----
 Tensor empty(const Shape& shape, TensorOptions options = {});
 Tensor zeros(const Shape& shape, TensorOptions options = {});

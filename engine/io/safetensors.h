@@ -109,7 +109,6 @@ SafetensorsContents load_safetensors(const std::string& path);
 // tensors must be defined and on the CPU. safetensors.torch.save_file writes the same bytes for
 // the same tensors when the metadata has at most one key (the reference keeps metadata in a hash
 // map, so the order of several keys is arbitrary there).
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const SafetensorsMetadata& metadata = {});
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,

@@ -28,7 +28,7 @@
 
 namespace tutor::nn {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+using tutor::NamedTensors;
 
 class Module;
 using ModulePtr = std::shared_ptr<Module>;

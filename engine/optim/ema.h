@@ -15,7 +15,7 @@
 
 namespace tutor::optim {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+using tutor::NamedTensors;
 
 class ExponentialMovingAverage {
  public:
