@@ -1,0 +1,211 @@
+#include "kernels/cpu/onednn.h"
+
+#include <fmt/format.h>
+
+#include <list>
+#include <mutex>
+
+#include "engine/core/error.h"
+#include "kernels/cpu/threads.h"
+
+namespace tutor::kernels::cpu::onednn {
+
+const dnnl::engine& engine() {
+  static const dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+dnnl::stream& stream() {
+  thread_local dnnl::stream s(engine());
+  return s;
+}
+
+memory::data_type data_type(DType dtype, std::string_view op) {
+  switch (dtype) {
+    case DType::f32:
+      return memory::data_type::f32;
+    case DType::bf16:
+      return memory::data_type::bf16;
+    default:
+      break;
+  }
+  throw Error(fmt::format("{}: the oneDNN backend has no {} kernels (f32 and bf16 only)", op,
+                          dtype_name(dtype)));
+}
+
+bool addressable(const Tensor& t) {
+  for (int64_t d = 0; d < t.dim(); ++d)
+    if (t.size(d) > 1 && t.stride(d) <= 0) return false;
+  return true;
+}
+
+Tensor addressable_or_packed(const Tensor& t) { return addressable(t) ? t : t.contiguous_raw(); }
+
+memory::desc strided_desc(DType dtype, const Shape& dims, const Shape& strides) {
+  memory::dims s(strides.begin(), strides.end());
+  for (size_t i = dims.size(); i-- > 0;)
+    if (dims[i] == 1) s[i] = i + 1 < dims.size() ? s[i + 1] * std::max<int64_t>(dims[i + 1], 1) : 1;
+  return memory::desc(memory::dims(dims.begin(), dims.end()), data_type(dtype, "oneDNN"), s);
+}
+
+memory::desc plain_desc(const Tensor& t) { return strided_desc(t.dtype(), t.sizes(), t.strides()); }
+
+memory::desc any_desc(DType dtype, const Shape& dims) {
+  return memory::desc(memory::dims(dims.begin(), dims.end()), data_type(dtype, "oneDNN"),
+                      memory::format_tag::any);
+}
+
+// ---- keys ----
+
+Key& Key::add(int64_t v) {
+  fmt::format_to(std::back_inserter(text_), ",{}", v);
+  return *this;
+}
+
+Key& Key::add(const Shape& v) {
+  text_ += ",[";
+  for (int64_t x : v) fmt::format_to(std::back_inserter(text_), "{} ", x);
+  text_ += ']';
+  return *this;
+}
+
+Key& Key::add(const Tensor& t) {
+  if (!t.defined()) {
+    text_ += ",-";
+    return *this;
+  }
+  fmt::format_to(std::back_inserter(text_), ",{}", dtype_name(t.dtype()));
+  return add(t.sizes()).add(t.strides());
+}
+
+// ---- the primitive cache: an LRU list with a map into it ----
+
+namespace {
+
+class PrimitiveCache {
+ public:
+  static constexpr size_t kCapacity = 512;
+
+  bool find(const std::string& key, Primitive* out) {
+    std::lock_guard lock(mu_);
+    auto it = index_.find(key);
+    if (it == index_.end()) return false;
+    order_.splice(order_.begin(), order_, it->second);
+    *out = it->second->second;
+    return true;
+  }
+
+  void insert(const std::string& key, const Primitive& p) {
+    std::lock_guard lock(mu_);
+    if (index_.count(key)) return;  // another thread made it meanwhile
+    order_.emplace_front(key, p);
+    index_.emplace(key, order_.begin());
+    if (order_.size() > kCapacity) {
+      index_.erase(order_.back().first);
+      order_.pop_back();
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::list<std::pair<std::string, Primitive>> order_;
+  std::unordered_map<std::string, std::list<std::pair<std::string, Primitive>>::iterator> index_;
+};
+
+PrimitiveCache& cache() {
+  static PrimitiveCache c;
+  return c;
+}
+
+// Creates the entry outside the cache's lock: primitive creation can take milliseconds.
+Primitive create(const std::string& key, const std::function<dnnl::primitive_desc_base()>& make,
+                 const std::function<dnnl::primitive(const dnnl::primitive_desc_base&)>& build) {
+  Primitive p;
+  try {
+    p.pd = make();
+    p.prim = build(p.pd);
+  } catch (const dnnl::error& e) {
+    if (e.status != dnnl_unimplemented)
+      throw Error(fmt::format("oneDNN: cannot create the primitive {}: {}", key, e.what()));
+    p = Primitive{};
+  }
+  return p;
+}
+
+}  // namespace
+
+Primitive cached(const Key& key, const std::function<dnnl::primitive_desc()>& make) {
+  Primitive p;
+  if (cache().find(key.str(), &p)) return p;
+  dnnl::primitive_desc pd;
+  p = create(
+      key.str(),
+      [&] {
+        pd = make();
+        return dnnl::primitive_desc_base(pd);
+      },
+      [&](const dnnl::primitive_desc_base&) { return dnnl::primitive(pd); });
+  cache().insert(key.str(), p);
+  return p;
+}
+
+// ---- execution ----
+
+void execute(const dnnl::primitive& prim, const std::unordered_map<int, memory>& args) {
+  apply_num_threads();
+  prim.execute(stream(), args);
+}
+
+Primitive Exec::reorder(int arg, const memory::desc& from, const memory::desc& to) {
+  const std::string key = fmt::format("{}#reorder{}", key_, arg);
+  Primitive p;
+  if (cache().find(key, &p)) return p;
+  dnnl::reorder::primitive_desc pd;
+  p = create(
+      key,
+      [&] {
+        pd = dnnl::reorder::primitive_desc(engine(), from, engine(), to);
+        return dnnl::primitive_desc_base(pd);
+      },
+      [&](const dnnl::primitive_desc_base&) { return dnnl::primitive(dnnl::reorder(pd)); });
+  TUTOR_CHECK(p.prim, "oneDNN: no reorder for argument {} of {}", arg, key_);
+  cache().insert(key, p);
+  return p;
+}
+
+void Exec::input(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want) {
+  memory mine(user, engine(), t.raw_data());
+  if (user == want) {
+    args_.emplace(arg, mine);
+    return;
+  }
+  memory theirs(want, engine());
+  reorders_in_.emplace_back(reorder(arg, user, want).prim, std::make_pair(mine, theirs));
+  args_.emplace(arg, theirs);
+}
+
+void Exec::output(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want) {
+  memory mine(user, engine(), t.raw_data());
+  if (user == want) {
+    args_.emplace(arg, mine);
+    return;
+  }
+  memory theirs(want, engine());
+  reorders_out_.emplace_back(reorder(-arg, want, user).prim, std::make_pair(theirs, mine));
+  args_.emplace(arg, theirs);
+}
+
+void Exec::run() {
+  apply_num_threads();
+  dnnl::stream& s = stream();
+  auto reorder_all = [&s](const auto& reorders) {
+    for (const auto& [prim, mem] : reorders)
+      prim.execute(s, {{DNNL_ARG_FROM, mem.first}, {DNNL_ARG_TO, mem.second}});
+  };
+  reorder_all(reorders_in_);
+  p_.prim.execute(s, args_);
+  reorder_all(reorders_out_);
+  s.wait();
+}
+
+}  // namespace tutor::kernels::cpu::onednn
