@@ -1,8 +1,11 @@
 #include "kernels/cpu/onednn.h"
 
 #include <fmt/format.h>
+#include <sys/mman.h>
 
+#include <cstdlib>
 #include <list>
+#include <memory>
 #include <mutex>
 
 #include "engine/core/error.h"
@@ -151,6 +154,58 @@ Primitive cached(const Key& key, const std::function<dnnl::primitive_desc()>& ma
 
 // ---- execution ----
 
+namespace {
+
+// The thread's buffers for blocked copies of tensors, kept between calls: fresh memory costs a
+// page fault per 4 KiB (DESIGN.md, Performance). Large ones are 2 MiB aligned and ask for huge
+// pages.
+class Workspace {
+ public:
+  void* get(size_t slot, size_t bytes) {
+    if (slot >= buffers_.size()) buffers_.resize(slot + 1);
+    Buffer& b = buffers_[slot];
+    if (b.size < bytes) {
+      const size_t align = bytes >= kHuge ? kHuge : 64;
+      const size_t size = (bytes + align - 1) / align * align;
+      b.data.reset(static_cast<char*>(std::aligned_alloc(align, size)));
+      TUTOR_CHECK(b.data != nullptr, "oneDNN adapter: cannot allocate a {} byte workspace", size);
+      if (align == kHuge) madvise(b.data.get(), size, MADV_HUGEPAGE);
+      b.size = size;
+    }
+    return b.data.get();
+  }
+
+  size_t top = 0;  // slots below are in use by live Execs (a stack: Execs nest by scope)
+
+ private:
+  static constexpr size_t kHuge = size_t(2) << 20;
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  struct Buffer {
+    std::unique_ptr<char, Free> data;
+    size_t size = 0;
+  };
+  std::vector<Buffer> buffers_;
+};
+
+Workspace& workspace() {
+  thread_local Workspace w;
+  return w;
+}
+
+}  // namespace
+
+Exec::Exec(Primitive p, const Key& key)
+    : p_(std::move(p)), key_(key.str()), first_slot_(workspace().top) {}
+
+Exec::~Exec() { workspace().top = first_slot_; }
+
+memory Exec::temporary(const memory::desc& desc) {
+  Workspace& w = workspace();
+  return memory(desc, engine(), w.get(w.top++, desc.get_size()));
+}
+
 void execute(const dnnl::primitive& prim, const std::unordered_map<int, memory>& args) {
   apply_num_threads();
   prim.execute(stream(), args);
@@ -179,7 +234,7 @@ void Exec::input(int arg, const Tensor& t, const memory::desc& user, const memor
     args_.emplace(arg, mine);
     return;
   }
-  memory theirs(want, engine());
+  memory theirs = temporary(want);
   reorders_in_.emplace_back(reorder(arg, user, want).prim, std::make_pair(mine, theirs));
   args_.emplace(arg, theirs);
 }
@@ -190,7 +245,7 @@ void Exec::output(int arg, const Tensor& t, const memory::desc& user, const memo
     args_.emplace(arg, mine);
     return;
   }
-  memory theirs(want, engine());
+  memory theirs = temporary(want);
   reorders_out_.emplace_back(reorder(-arg, want, user).prim, std::make_pair(theirs, mine));
   args_.emplace(arg, theirs);
 }

@@ -65,19 +65,25 @@ Primitive cached(const Key& key, const std::function<dnnl::primitive_desc()>& ma
 
 // One execution of a primitive. Inputs and outputs are tutor tensors with their plain strided
 // descriptors; where the primitive wants another layout (`want`), the tensor is reordered into a
-// temporary before the run, or out of one after it.
+// temporary before the run, or out of one after it. The temporaries live in buffers that the
+// thread keeps and reuses; an Exec holds its buffers until it is destroyed.
 class Exec {
  public:
-  Exec(Primitive p, const Key& key) : p_(std::move(p)), key_(key.str()) {}
+  Exec(Primitive p, const Key& key);
+  ~Exec();
+  Exec(const Exec&) = delete;
+  Exec& operator=(const Exec&) = delete;
   void input(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want);
   void output(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want);
   void run();
 
  private:
   Primitive reorder(int arg, const memory::desc& from, const memory::desc& to);
+  memory temporary(const memory::desc& desc);
 
   Primitive p_;
   std::string key_;
+  size_t first_slot_;  // the thread's workspace slots from here on are this Exec's
   std::unordered_map<int, memory> args_;
   std::vector<std::pair<dnnl::primitive, std::pair<memory, memory>>> reorders_in_, reorders_out_;
 };
