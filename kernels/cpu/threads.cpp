@@ -5,7 +5,6 @@
 #include <atomic>
 #include <charconv>
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
 
 #include "engine/core/error.h"
@@ -16,19 +15,22 @@ namespace {
 
 std::atomic<int> configured{0};  // 0: not yet decided
 
-// TUTOR_NUM_THREADS if set (a positive integer), else the OpenMP default.
+// TUTOR_NUM_THREADS if set, else the OpenMP default.
 int initial_threads() {
   const char* env = std::getenv("TUTOR_NUM_THREADS");
-  if (env == nullptr || *env == '\0') return omp_get_max_threads();
-  int n = 0;
-  const char* end = env + std::strlen(env);
-  auto [ptr, ec] = std::from_chars(env, end, n);
-  TUTOR_CHECK(ec == std::errc() && ptr == end && n >= 1,
-              "TUTOR_NUM_THREADS: expected a positive integer, got '{}'", env);
-  return n;
+  return env == nullptr || *env == '\0' ? omp_get_max_threads() : parse_num_threads(env);
 }
 
 }  // namespace
+
+int parse_num_threads(std::string_view value) {
+  int n = 0;
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, n);
+  TUTOR_CHECK(ec == std::errc() && ptr == end && n >= 1,
+              "TUTOR_NUM_THREADS: expected a positive integer, got '{}'", value);
+  return n;
+}
 
 int num_threads() {
   static std::once_flag once;

@@ -4,12 +4,18 @@
 // the calling thread alone.
 #pragma once
 
+#include <string_view>
+
 namespace tutor::kernels::cpu {
 
 // Threads used by every CPU kernel: set_num_threads(n) if called, else the TUTOR_NUM_THREADS
 // environment variable if set, else the OpenMP default (OMP_NUM_THREADS or the number of cores).
 int num_threads();
 void set_num_threads(int n);  // n >= 1; applies to every thread that runs a kernel afterwards
+
+// The value of TUTOR_NUM_THREADS: a positive integer; anything else is a tutor::Error naming the
+// variable and the value.
+int parse_num_threads(std::string_view value);
 
 // Makes the calling thread's OpenMP setting agree with num_threads(); each kernel calls it first.
 void apply_num_threads();

@@ -278,7 +278,18 @@ TEST_CASE("cpu backend: the cpu kernels serve f32 and the reference kernels f64"
   }
 }
 
-TEST_CASE("cpu backend: results do not depend on the thread count") {
+TEST_CASE("cpu backend: TUTOR_NUM_THREADS takes a positive integer") {
+  CHECK(kernels::cpu::parse_num_threads("3") == 3);
+  for (const char* bad : {"0", "-2", "two", "4 ", ""})
+    CHECK_THROWS_WITH_AS(kernels::cpu::parse_num_threads(bad),
+                         doctest::Contains(fmt::format("TUTOR_NUM_THREADS: expected a positive "
+                                                       "integer, got '{}'",
+                                                       bad)
+                                               .c_str()),
+                         Error);
+}
+
+TEST_CASE("cpu backend: set_num_threads sets the thread count, results stay right") {
   const Case c = conv("3x3 with bias", {{4, 8, 10, 10}, {8, 8, 3, 3}, 1, 1});
   const int before = kernels::cpu::num_threads();
   kernels::cpu::set_num_threads(1);
