@@ -173,7 +173,7 @@ void conv2d_backward_input_kernel(const KernelArgs& a) {
                w = onednn::addressable_or_packed(a.in[1]);
   const Tensor bias =
       optional_bias(a).defined() ? onednn::addressable_or_packed(optional_bias(a)) : Tensor();
-  if (empty_reduction(w) || g.numel() == 0) return fill_bias_or_zero(full, bias);
+  if (empty_reduction(w)) return fill_bias_or_zero(full, bias);
   const Tensor gx = reached(full, p, w.sizes(), g.sizes());
   if (!gx.is_same(full)) full.fill_raw_(0.0);  // rows no output reads have a zero gradient
   const onednn::Key key = conv_key("conv2d_backward_input", a, g, w, Tensor());

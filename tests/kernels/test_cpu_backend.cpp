@@ -141,6 +141,7 @@ std::vector<Case> matmul_cases() {
          return TensorList{matmul(x.transpose(1, 2), w.t())};
        }},
       mm("square 128", {128, 128}, {128, 128}),
+      mm("empty contraction", {4, 0}, {0, 3}),
   };
 }
 
@@ -181,6 +182,8 @@ std::vector<Case> conv_cases() {
       conv("permuted (NHWC) input", {{2, 8, 7, 9}, {4, 8, 3, 3}, 1, 1, 1, 1, true, true}),
       conv("permuted input, groups", {{2, 6, 6, 5}, {6, 3, 3, 3}, 2, 1, 1, 2, false, true}),
       conv("kernel as large as the padded input", {{2, 2, 4, 4}, {3, 2, 6, 6}, 1, 1}),
+      conv("no input channels: the output is the bias", {{2, 0, 5, 5}, {3, 0, 3, 3}, 1, 1}),
+      conv("batch 0", {{0, 3, 5, 5}, {4, 3, 3, 3}, 1, 1}),
       {"conv_transpose2d with output_padding and bias",
        [](Inputs& in) {
          Tensor x = in.leaf({2, 4, 5, 6}), w = in.leaf({4, 3, 3, 3}), b = in.leaf({3});
