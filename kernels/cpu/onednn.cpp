@@ -60,6 +60,8 @@ memory::desc any_desc(DType dtype, const Shape& dims) {
 
 // ---- keys ----
 
+Key::Key(std::string_view op) : text_(op) { add(num_threads()); }
+
 Key& Key::add(int64_t v) {
   fmt::format_to(std::back_inserter(text_), ",{}", v);
   return *this;

@@ -39,9 +39,10 @@ memory::desc plain_desc(const Tensor& t);  // t's own sizes and strides
 memory::desc any_desc(DType dtype, const Shape& dims);
 
 // A cache key: the op, then every shape, stride, dtype and attribute that changes the primitive.
+// It starts with the thread count: oneDNN partitions work for the count at creation time.
 class Key {
  public:
-  explicit Key(std::string_view op) : text_(op) {}
+  explicit Key(std::string_view op);
   Key& add(int64_t v);
   Key& add(const Shape& v);
   Key& add(const Tensor& t);  // dtype, sizes and strides; "-" when undefined
