@@ -122,19 +122,16 @@ PrimitiveCache& cache() {
   return c;
 }
 
-// Creates the entry outside the cache's lock: primitive creation can take milliseconds.
-Primitive create(const std::string& key, const std::function<dnnl::primitive_desc_base()>& make,
-                 const std::function<dnnl::primitive(const dnnl::primitive_desc_base&)>& build) {
-  Primitive p;
+// Runs `make` outside the cache's lock (primitive creation can take milliseconds); an
+// unimplemented descriptor gives an empty entry.
+Primitive create(const std::string& key, const std::function<Primitive()>& make) {
   try {
-    p.pd = make();
-    p.prim = build(p.pd);
+    return make();
   } catch (const dnnl::error& e) {
     if (e.status != dnnl_unimplemented)
       throw Error(fmt::format("oneDNN: cannot create the primitive {}: {}", key, e.what()));
-    p = Primitive{};
+    return Primitive{};
   }
-  return p;
 }
 
 }  // namespace
@@ -142,14 +139,10 @@ Primitive create(const std::string& key, const std::function<dnnl::primitive_des
 Primitive cached(const Key& key, const std::function<dnnl::primitive_desc()>& make) {
   Primitive p;
   if (cache().find(key.str(), &p)) return p;
-  dnnl::primitive_desc pd;
-  p = create(
-      key.str(),
-      [&] {
-        pd = make();
-        return dnnl::primitive_desc_base(pd);
-      },
-      [&](const dnnl::primitive_desc_base&) { return dnnl::primitive(pd); });
+  p = create(key.str(), [&] {
+    const dnnl::primitive_desc pd = make();
+    return Primitive{dnnl::primitive(pd), pd};
+  });
   cache().insert(key.str(), p);
   return p;
 }
@@ -208,23 +201,14 @@ memory Exec::temporary(const memory::desc& desc) {
   return memory(desc, engine(), w.get(w.top++, desc.get_size()));
 }
 
-void execute(const dnnl::primitive& prim, const std::unordered_map<int, memory>& args) {
-  apply_num_threads();
-  prim.execute(stream(), args);
-}
-
 Primitive Exec::reorder(int arg, const memory::desc& from, const memory::desc& to) {
   const std::string key = fmt::format("{}#reorder{}", key_, arg);
   Primitive p;
   if (cache().find(key, &p)) return p;
-  dnnl::reorder::primitive_desc pd;
-  p = create(
-      key,
-      [&] {
-        pd = dnnl::reorder::primitive_desc(engine(), from, engine(), to);
-        return dnnl::primitive_desc_base(pd);
-      },
-      [&](const dnnl::primitive_desc_base&) { return dnnl::primitive(dnnl::reorder(pd)); });
+  p = create(key, [&] {
+    const dnnl::reorder::primitive_desc pd(engine(), from, engine(), to);
+    return Primitive{dnnl::reorder(pd), pd};
+  });
   TUTOR_CHECK(p.prim, "oneDNN: no reorder for argument {} of {}", arg, key_);
   cache().insert(key, p);
   return p;

@@ -89,7 +89,4 @@ class Exec {
   std::vector<std::pair<dnnl::primitive, std::pair<memory, memory>>> reorders_in_, reorders_out_;
 };
 
-// Runs a single primitive with the given arguments (no layout conversion).
-void execute(const dnnl::primitive& prim, const std::unordered_map<int, memory>& args);
-
 }  // namespace tutor::kernels::cpu::onednn
