@@ -89,8 +89,6 @@ namespace {
 
 class PrimitiveCache {
  public:
-  static constexpr size_t kCapacity = 512;
-
   bool find(const std::string& key, Primitive* out) {
     std::lock_guard lock(mu_);
     auto it = index_.find(key);
@@ -100,12 +98,17 @@ class PrimitiveCache {
     return true;
   }
 
+  size_t size() {
+    std::lock_guard lock(mu_);
+    return order_.size();
+  }
+
   void insert(const std::string& key, const Primitive& p) {
     std::lock_guard lock(mu_);
     if (index_.count(key)) return;  // another thread made it meanwhile
     order_.emplace_front(key, p);
     index_.emplace(key, order_.begin());
-    if (order_.size() > kCapacity) {
+    if (order_.size() > kCacheCapacity) {
       index_.erase(order_.back().first);
       order_.pop_back();
     }
@@ -146,6 +149,8 @@ Primitive cached(const Key& key, const std::function<dnnl::primitive_desc()>& ma
   cache().insert(key.str(), p);
   return p;
 }
+
+size_t cache_size() { return cache().size(); }
 
 // ---- execution ----
 

@@ -60,9 +60,11 @@ struct Primitive {
 };
 
 // The cached primitive for `key`, created by `make` on a miss; `make` builds the primitive
-// descriptor. Keeps the 512 most recently used entries. Errors other than "unimplemented" become
-// a tutor::Error naming the key.
+// descriptor. Keeps the kCacheCapacity most recently used entries. Errors other than
+// "unimplemented" become a tutor::Error naming the key.
 Primitive cached(const Key& key, const std::function<dnnl::primitive_desc()>& make);
+inline constexpr size_t kCacheCapacity = 512;
+size_t cache_size();  // entries now held (primitives and reorders)
 
 // One execution of a primitive. Inputs and outputs are tutor tensors with their plain strided
 // descriptors; where the primitive wants another layout (`want`), the tensor is reordered into a

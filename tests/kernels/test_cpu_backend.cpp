@@ -13,6 +13,7 @@
 #include "engine/core/random.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/ops.h"
+#include "kernels/cpu/onednn.h"
 #include "kernels/cpu/threads.h"
 
 namespace tutor {
@@ -279,6 +280,27 @@ TEST_CASE("cpu backend: the cpu kernels serve f32 and the reference kernels f64"
     ops::ReferenceOnlyGuard reference_only;
     CHECK(ops::backend_for(k, kCPU, DType::f32) == kernels::Backend::reference);
   }
+}
+
+TEST_CASE("cpu backend: the primitive cache keeps the most recent entries and stays correct") {
+  Generator gen(3);
+  auto product_matches = [&gen](int64_t k) {
+    Tensor a = randn({2, k}, DType::f32, &gen), b = randn({k, 3}, DType::f32, &gen);
+    Tensor fast = matmul(a, b), expected;
+    {
+      ops::ReferenceOnlyGuard reference_only;
+      expected = matmul(a, b);
+    }
+    return nmse(fast, expected) <= 1e-7;
+  };
+  CHECK(product_matches(1));
+  const size_t extra = 40;  // distinct shapes beyond the capacity
+  bool all = true;
+  for (size_t k = 2; k < kernels::cpu::onednn::kCacheCapacity + extra; ++k)
+    all = all && product_matches(int64_t(k));
+  CHECK(all);
+  CHECK(kernels::cpu::onednn::cache_size() == kernels::cpu::onednn::kCacheCapacity);
+  CHECK(product_matches(1));  // evicted long ago: created again
 }
 
 TEST_CASE("cpu backend: TUTOR_NUM_THREADS takes a positive integer") {
