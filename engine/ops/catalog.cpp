@@ -13,6 +13,7 @@ const std::vector<OpInfo>& op_catalog() {
     add_conv_pool_ops(ops);
     add_normalization_ops(ops);
     add_indexing_ops(ops);
+    add_shaping_ops(ops);
     add_loss_ops(ops);
     add_resampling_ops(ops);
     add_attention_ops(ops);

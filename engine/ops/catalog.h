@@ -27,6 +27,7 @@ void add_activation_ops(std::vector<OpInfo>& ops);
 void add_conv_pool_ops(std::vector<OpInfo>& ops);
 void add_normalization_ops(std::vector<OpInfo>& ops);
 void add_indexing_ops(std::vector<OpInfo>& ops);
+void add_shaping_ops(std::vector<OpInfo>& ops);
 void add_loss_ops(std::vector<OpInfo>& ops);
 void add_resampling_ops(std::vector<OpInfo>& ops);
 void add_attention_ops(std::vector<OpInfo>& ops);

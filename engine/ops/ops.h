@@ -15,4 +15,5 @@
 #include "engine/ops/normalization.h"
 #include "engine/ops/reductions.h"
 #include "engine/ops/resampling.h"
+#include "engine/ops/shaping.h"
 #include "engine/ops/views.h"
