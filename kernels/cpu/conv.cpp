@@ -1,0 +1,236 @@
+// conv2d, conv2d_backward_input and conv2d_backward_weight (NCHW) on oneDNN's convolution
+// primitives. The conventions are those of kernels/reference/conv_pool.cpp: input [N, C, H, W],
+// weight [O, C/G, kH, kW], output [N, O, OH, OW]; inputs with any positive strides (a permuted
+// input is described by its strides), contiguous outputs. The primitives choose their own
+// (blocked) layouts; the adapter reorders at the boundary.
+//
+// oneDNN's geometry differs from PyTorch's in two ways: its dilation counts the gaps (PyTorch's
+// d is oneDNN's d - 1), and it takes the right/bottom padding explicitly, which must satisfy
+// OH = (H + pad_l + pad_r - ((kH - 1) d + 1)) / s + 1 in integer division.
+#include <algorithm>
+
+#include "kernels/conv_pool_params.h"
+#include "kernels/cpu/cpu.h"
+#include "kernels/cpu/onednn.h"
+#include "kernels/registry.h"
+
+namespace tutor::kernels::cpu {
+
+namespace {
+
+using onednn::memory;
+
+struct Geometry {
+  memory::dims strides, dilates, pad_l, pad_r;
+};
+
+// x and y are the NCHW shapes of the convolution's input and output, w its weight's; x has been
+// cut to the rows and columns the convolution reaches (see reached()).
+Geometry geometry(const Conv2dParams& p, const Shape& x, const Shape& w, const Shape& y) {
+  Geometry g;
+  for (size_t i = 0; i < 2; ++i) {
+    const int64_t in = x[2 + i], out = y[2 + i], span = (w[2 + i] - 1) * p.dilation[i] + 1;
+    const int64_t s = p.stride[i], pad = p.padding[i];
+    g.strides.push_back(s);
+    g.dilates.push_back(p.dilation[i] - 1);
+    g.pad_l.push_back(pad);
+    // Symmetric padding when it gives the right size (conv2d always), else the exact one.
+    const bool symmetric = (in + 2 * pad - span) / s + 1 == out;
+    g.pad_r.push_back(symmetric ? pad : (out - 1) * s + span - in - pad);
+  }
+  return g;
+}
+
+// x cut to the rows and columns that some output reads: the last output reads up to row
+// (OH - 1) s - pad + span. conv_transpose2d's output_padding can make x longer than that; the
+// rows beyond feed no output and get no gradient, and leaving them out keeps oneDNN's right
+// padding non-negative, which it requires of dilated convolutions.
+Tensor reached(const Tensor& x, const Conv2dParams& p, const Shape& w, const Shape& y) {
+  Shape sizes = x.sizes();
+  for (size_t i = 0; i < 2; ++i)
+    sizes[2 + i] = std::min(sizes[2 + i], (y[2 + i] - 1) * p.stride[i] - p.padding[i] +
+                                              (w[2 + i] - 1) * p.dilation[i] + 1);
+  return sizes == x.sizes() ? x : x.as_strided_raw(sizes, x.strides(), x.offset());
+}
+
+// The weight seen as oneDNN's grouped weight [G, O/G, C/G, kH, kW] (plain [O, C, kH, kW] when
+// G = 1), through w's own strides.
+Shape grouped_dims(const Shape& w, int64_t groups) {
+  if (groups == 1) return w;
+  return {groups, w[0] / groups, w[1], w[2], w[3]};
+}
+
+memory::desc weight_desc(const Tensor& w, int64_t groups) {
+  if (groups == 1) return onednn::plain_desc(w);
+  const Shape& s = w.strides();
+  return onednn::strided_desc(w.dtype(), grouped_dims(w.sizes(), groups),
+                              {s[0] * (w.size(0) / groups), s[0], s[1], s[2], s[3]});
+}
+
+// The three primitives share their descriptors: x, w and y with layouts left to oneDNN.
+struct Descs {
+  memory::desc x, w, y, bias;
+  Geometry geo;
+};
+
+Descs descs(DType dtype, const Conv2dParams& p, const Shape& x, const Shape& w, const Shape& y,
+            const Tensor& bias) {
+  return {onednn::any_desc(dtype, x), onednn::any_desc(dtype, grouped_dims(w, p.groups)),
+          onednn::any_desc(dtype, y), bias.defined() ? onednn::plain_desc(bias) : memory::desc(),
+          geometry(p, x, w, y)};
+}
+
+dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d) {
+  using dnnl::convolution_forward;
+  const auto& g = d.geo;
+  auto desc = d.bias.is_zero()
+                  ? convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                              dnnl::algorithm::convolution_direct, d.x, d.w, d.y,
+                                              g.strides, g.dilates, g.pad_l, g.pad_r)
+                  : convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                              dnnl::algorithm::convolution_direct, d.x, d.w, d.bias,
+                                              d.y, g.strides, g.dilates, g.pad_l, g.pad_r);
+  return convolution_forward::primitive_desc(desc, onednn::engine());
+}
+
+onednn::Key conv_key(const char* op, const KernelArgs& a, const Tensor& in0, const Tensor& in1,
+                     const Tensor& bias) {
+  const auto& p = a.p<Conv2dParams>();
+  return onednn::Key(op)
+      .add(in0)
+      .add(in1)
+      .add(bias)
+      .add(a.out[0].sizes())
+      .add({p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1],
+            p.groups});
+}
+
+const Tensor& optional_bias(const KernelArgs& a) {
+  static const Tensor none;
+  return a.in.size() > 2 ? a.in[2] : none;
+}
+
+// A convolution with an empty reduction (no input channels, or no kernel taps) has nothing for
+// oneDNN to do; its output is the bias (or zero).
+bool empty_reduction(const Tensor& w) { return w.numel() == 0; }
+
+// out[n, c, ...] += bias[c], in place, on oneDNN's binary primitive (broadcasting bias).
+void add_channel_bias(const Tensor& out, const Tensor& bias) {
+  const Shape& s = out.sizes();
+  const memory::desc od = onednn::plain_desc(out);
+  const memory::desc bd =
+      onednn::strided_desc(bias.dtype(), {1, s[1], 1, 1}, {0, bias.stride(0), 0, 0});
+  const onednn::Key key = onednn::Key("channel_bias").add(out).add(bias);
+  onednn::Primitive p = onednn::cached(key, [&] {
+    return dnnl::binary::primitive_desc(dnnl::binary::desc(dnnl::algorithm::binary_add, od, bd, od),
+                                        onednn::engine());
+  });
+  TUTOR_CHECK(p.prim, "conv2d: oneDNN cannot add a bias of shape {} to an output of shape {}",
+              shape_str(bias.sizes()), shape_str(s));
+  onednn::Exec exec(p, key);
+  exec.input(DNNL_ARG_SRC_0, out, od, od);
+  exec.input(DNNL_ARG_SRC_1, bias, bd, bd);
+  exec.output(DNNL_ARG_DST, out, od, od);
+  exec.run();
+}
+
+void fill_bias_or_zero(const Tensor& out, const Tensor& bias) {
+  out.fill_raw_(0.0);
+  if (bias.defined()) add_channel_bias(out, bias);
+}
+
+// in: x [N, C, H, W], w [O, C/G, kH, kW], optional bias [O]; out: y [N, O, OH, OW]
+void conv2d_kernel(const KernelArgs& a) {
+  const Tensor& y = a.out[0];
+  if (y.numel() == 0) return;
+  const auto& p = a.p<Conv2dParams>();
+  const Tensor w = onednn::addressable_or_packed(a.in[1]);
+  const Tensor x = reached(onednn::addressable_or_packed(a.in[0]), p, w.sizes(), y.sizes());
+  const Tensor bias =
+      optional_bias(a).defined() ? onednn::addressable_or_packed(optional_bias(a)) : Tensor();
+  if (empty_reduction(w)) return fill_bias_or_zero(y, bias);
+  const onednn::Key key = conv_key("conv2d", a, x, w, bias);
+  onednn::Primitive prim = onednn::cached(
+      key, [&] { return forward_pd(descs(y.dtype(), p, x.sizes(), w.sizes(), y.sizes(), bias)); });
+  TUTOR_CHECK(prim.prim, "conv2d: oneDNN has no kernel for input {} and weight {}",
+              shape_str(x.sizes()), shape_str(w.sizes()));
+  onednn::Exec exec(prim, key);
+  exec.input(DNNL_ARG_SRC, x, onednn::plain_desc(x), prim.pd.src_desc(0));
+  exec.input(DNNL_ARG_WEIGHTS, w, weight_desc(w, p.groups), prim.pd.weights_desc(0));
+  if (bias.defined())
+    exec.input(DNNL_ARG_BIAS, bias, onednn::plain_desc(bias), prim.pd.weights_desc(1));
+  exec.output(DNNL_ARG_DST, y, onednn::plain_desc(y), prim.pd.dst_desc(0));
+  exec.run();
+}
+
+// The adjoint of conv2d in its input, plus bias[c] (conv_transpose2d's bias).
+// in: g [N, O, OH, OW], w [O, C/G, kH, kW], optional bias [C]; out: gx [N, C, H, W]
+void conv2d_backward_input_kernel(const KernelArgs& a) {
+  const Tensor& full = a.out[0];
+  if (full.numel() == 0) return;
+  const auto& p = a.p<Conv2dParams>();
+  const Tensor g = onednn::addressable_or_packed(a.in[0]),
+               w = onednn::addressable_or_packed(a.in[1]);
+  const Tensor bias =
+      optional_bias(a).defined() ? onednn::addressable_or_packed(optional_bias(a)) : Tensor();
+  if (empty_reduction(w)) return fill_bias_or_zero(full, bias);
+  const Tensor gx = reached(full, p, w.sizes(), g.sizes());
+  if (!gx.is_same(full)) full.fill_raw_(0.0);  // rows no output reads have a zero gradient
+  const onednn::Key key = conv_key("conv2d_backward_input", a, g, w, Tensor());
+  onednn::Primitive prim = onednn::cached(key, [&] {
+    const Descs d = descs(gx.dtype(), p, gx.sizes(), w.sizes(), g.sizes(), Tensor());
+    const auto& geo = d.geo;
+    using dnnl::convolution_backward_data;
+    return convolution_backward_data::primitive_desc(
+        convolution_backward_data::desc(dnnl::algorithm::convolution_direct, d.x, d.w, d.y,
+                                        geo.strides, geo.dilates, geo.pad_l, geo.pad_r),
+        onednn::engine(), forward_pd(d));
+  });
+  TUTOR_CHECK(prim.prim, "conv2d_backward_input: oneDNN has no kernel for grad {} and weight {}",
+              shape_str(g.sizes()), shape_str(w.sizes()));
+  onednn::Exec exec(prim, key);
+  exec.input(DNNL_ARG_DIFF_DST, g, onednn::plain_desc(g), prim.pd.diff_dst_desc(0));
+  exec.input(DNNL_ARG_WEIGHTS, w, weight_desc(w, p.groups), prim.pd.weights_desc(0));
+  exec.output(DNNL_ARG_DIFF_SRC, gx, onednn::plain_desc(gx), prim.pd.diff_src_desc(0));
+  exec.run();
+  if (bias.defined()) add_channel_bias(full, bias);
+}
+
+// The adjoint of conv2d in its weight. in: x [N, C, H, W], g [N, O, OH, OW]; out: gw w-shaped
+void conv2d_backward_weight_kernel(const KernelArgs& a) {
+  const Tensor& gw = a.out[0];
+  if (gw.numel() == 0) return;
+  const auto& p = a.p<Conv2dParams>();
+  const Tensor g = onednn::addressable_or_packed(a.in[1]);
+  const Tensor x = reached(onednn::addressable_or_packed(a.in[0]), p, gw.sizes(), g.sizes());
+  if (x.numel() == 0 || g.numel() == 0) return gw.fill_raw_(0.0);
+  const onednn::Key key = conv_key("conv2d_backward_weight", a, x, g, Tensor());
+  onednn::Primitive prim = onednn::cached(key, [&] {
+    const Descs d = descs(gw.dtype(), p, x.sizes(), gw.sizes(), g.sizes(), Tensor());
+    const auto& geo = d.geo;
+    using dnnl::convolution_backward_weights;
+    return convolution_backward_weights::primitive_desc(
+        convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, d.x, d.w, d.y,
+                                           geo.strides, geo.dilates, geo.pad_l, geo.pad_r),
+        onednn::engine(), forward_pd(d));
+  });
+  TUTOR_CHECK(prim.prim, "conv2d_backward_weight: oneDNN has no kernel for input {} and grad {}",
+              shape_str(x.sizes()), shape_str(g.sizes()));
+  onednn::Exec exec(prim, key);
+  exec.input(DNNL_ARG_SRC, x, onednn::plain_desc(x), prim.pd.src_desc(0));
+  exec.input(DNNL_ARG_DIFF_DST, g, onednn::plain_desc(g), prim.pd.diff_dst_desc(0));
+  exec.output(DNNL_ARG_DIFF_WEIGHTS, gw, weight_desc(gw, p.groups), prim.pd.diff_weights_desc(0));
+  exec.run();
+}
+
+}  // namespace
+
+void register_conv() {
+  for (DType dtype : {DType::f32, DType::bf16}) {
+    register_kernel("conv2d", Backend::cpu, dtype, &conv2d_kernel);
+    register_kernel("conv2d_backward_input", Backend::cpu, dtype, &conv2d_backward_input_kernel);
+    register_kernel("conv2d_backward_weight", Backend::cpu, dtype, &conv2d_backward_weight_kernel);
+  }
+}
+
+}  // namespace tutor::kernels::cpu

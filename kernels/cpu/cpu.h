@@ -1,0 +1,12 @@
+// The CPU backend: oneDNN primitives (through the adapter in onednn.h) registered as
+// Backend::cpu for f32 and bf16. Ops without a cpu kernel, and f64, use the reference backend.
+#pragma once
+
+namespace tutor::kernels::cpu {
+
+void register_kernels();  // every family below
+
+void register_matmul();
+void register_conv();
+
+}  // namespace tutor::kernels::cpu
