@@ -1,5 +1,6 @@
 #include <mutex>
 
+#include "kernels/cpu/loops.h"
 #include "kernels/reference/reference.h"
 
 namespace tutor::kernels {
@@ -16,6 +17,7 @@ void ensure_registered() {
     reference::register_indexing();
     reference::register_losses();
     reference::register_resampling();
+    cpu::register_loops();
   });
 }
 
