@@ -53,14 +53,18 @@ void parallel_range(int64_t n, int64_t cost, F f) {
 
 // exp(x) in f32 without a libm call, so loops over it vectorize: x = n ln2 + r with |r| <= ln2/2,
 // e^r by its degree-6 Taylor-Horner polynomial (Cephes expf coefficients, rel. error ~1.5e-7),
-// times 2^n built in the exponent bits. Overflows to inf above 88.72, flushes to 0 below -87.33
-// (where the result would be subnormal), and passes NaN through.
+// times 2^n built in the exponent bits as 2^n1 * 2^n2 (n1 + n2 = n, both normal). x is clamped to
+// [-104, 89], where the product already underflows to 0 or overflows to inf, so the ends need no
+// branch; NaN passes through the clamps and the arithmetic. The loop files are compiled with
+// -fno-trapping-math (CMakeLists.txt): otherwise GCC threads the clamps into branches around the
+// float-to-int conversion and gives up vectorizing.
 inline float vexp(float x) {
-  constexpr float kHi = 88.7228391f, kLo = -87.3365448f;
+  constexpr float kHi = 89.0f, kLo = -104.0f;
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  const float xc = std::min(std::max(x, kLo), kHi);
+  float xc = x < kLo ? kLo : x;
+  xc = xc > kHi ? kHi : xc;
   const float fn = (xc * kLog2e + kRound) - kRound;
   const float r = (xc - fn * kLn2Hi) - fn * kLn2Lo;
   float p = 1.9875691500e-4f;
@@ -70,12 +74,8 @@ inline float vexp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  // fn in [-126, 128]: 2^fn as 2^n1 * 2^n2 keeps both biased exponents normal at either end
   const int32_t n = int32_t(fn), n1 = n >> 1, n2 = n - n1;
-  float y = p * std::bit_cast<float>((n1 + 127) << 23) * std::bit_cast<float>((n2 + 127) << 23);
-  y = x > kHi ? std::numeric_limits<float>::infinity() : y;
-  y = x < kLo ? 0.0f : y;
-  return x != x ? x : y;
+  return p * std::bit_cast<float>((n1 + 127) << 23) * std::bit_cast<float>((n2 + 127) << 23);
 }
 
 // 1 / (1 + exp(-x)) from exp(-|x|), which never overflows.
@@ -100,6 +100,28 @@ double chunked_sum(int64_t n, F f) {
     total += double(s);
   }
   return total;
+}
+
+// tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|); below |x| = 0.0625, where 1 - e loses
+// digits, its odd Taylor series to x^7 (truncation error < 4e-13).
+inline float vtanh(float x) {
+  const float ax = std::abs(x);
+  const float e = vexp(-2.0f * ax);
+  const float big = (1.0f - e) / (1.0f + e);
+  const float x2 = x * x;
+  const float small = x * (1.0f + x2 * (-1.0f / 3 + x2 * (2.0f / 15 + x2 * (-17.0f / 315))));
+  return ax < 0.0625f ? small : std::copysign(big, x);
+}
+
+// erf(x) by Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7):
+// 1 - (a1 t + ... + a5 t^5) exp(-x^2), t = 1 / (1 + 0.3275911 |x|), odd in x.
+inline float verf(float x) {
+  const float ax = std::abs(x);
+  const float t = 1.0f / (1.0f + 0.3275911f * ax);
+  const float poly =
+      t * (0.254829592f +
+           t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+  return std::copysign(1.0f - poly * vexp(-ax * ax), x);
 }
 
 // Operands of an element-wise loop: K tensors of one shape (operand 0 the output), with dims of

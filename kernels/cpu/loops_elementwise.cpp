@@ -100,7 +100,7 @@ void rsqrt_kernel(const KernelArgs& a) {
   unary(a, [](float x) { return 1.0f / std::sqrt(x); });
 }
 void tanh_kernel(const KernelArgs& a) {
-  unary(a, [](float x) { return std::tanh(x); });
+  unary(a, [](float x) { return vtanh(x); });
 }
 void sigmoid_kernel(const KernelArgs& a) {
   unary(a, [](float x) { return vsigmoid(x); });
@@ -121,23 +121,23 @@ bool tanh_form(const KernelArgs& a) { return a.p<ScalarParams>().a != 0; }
 void gelu_kernel(const KernelArgs& a) {
   if (tanh_form(a))
     unary(a, [](float x) {
-      return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + kGeluC * x * x * x)));
+      return 0.5f * x * (1.0f + vtanh(kSqrt2OverPi * (x + kGeluC * x * x * x)));
     });
   else
-    unary(a, [](float x) { return 0.5f * x * (1.0f + std::erf(x * kInvSqrt2)); });
+    unary(a, [](float x) { return 0.5f * x * (1.0f + verf(x * kInvSqrt2)); });
 }
 
 // d gelu / dx: erf form Phi(x) + x phi(x); tanh form 0.5 (1 + t) + 0.5 x (1 - t^2) u'(x)
 void gelu_backward_kernel(const KernelArgs& a) {
   if (tanh_form(a))
     unary(a, [](float x) {
-      const float t = std::tanh(kSqrt2OverPi * (x + kGeluC * x * x * x));
+      const float t = vtanh(kSqrt2OverPi * (x + kGeluC * x * x * x));
       const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluC * x * x);
       return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
     });
   else
     unary(a, [](float x) {
-      return 0.5f * (1.0f + std::erf(x * kInvSqrt2)) + x * vexp(-0.5f * x * x) * kInvSqrt2Pi;
+      return 0.5f * (1.0f + verf(x * kInvSqrt2)) + x * vexp(-0.5f * x * x) * kInvSqrt2Pi;
     });
 }
 

@@ -54,6 +54,14 @@ struct CeInputs {
   const int64_t* indices() const { return target.data<int64_t>(); }
 };
 
+// Calls f(weight) with weight(k) = w_k, or the constant 1 without weights: the class loops get
+// no per-element branch and vectorize.
+template <class F>
+void with_weight(const CeInputs& in, F f) {
+  if (in.w) f([w = in.w](int64_t k) { return w[k]; });
+  else f([](int64_t) { return 1.0f; });
+}
+
 // lse of one row.
 template <bool Unit>
 float row_lse(const Row<Unit>& r, const float* x, int64_t c) {
@@ -76,13 +84,13 @@ double index_row_loss(const Row<Unit>& r, const float* x, const CeInputs& in, in
 }
 
 // The loss of one row against target probabilities t (a row at the same stride).
-template <bool Unit>
-double prob_row_loss(const Row<Unit>& r, const float* x, const float* t, const CeInputs& in,
+template <bool Unit, class W>
+double prob_row_loss(const Row<Unit>& r, const float* x, const float* t, int64_t c, W weight,
                      double eps) {
-  const float lse = row_lse(r, x, in.c);
-  const float keep = float(1 - eps), spread = float(eps / double(in.c));
-  return chunked_sum(in.c, [&](int64_t k) {
-    return in.weight_of(k) * (keep * t[r(k)] + spread) * (lse - x[r(k)]);
+  const float lse = row_lse(r, x, c);
+  const float keep = float(1 - eps), spread = float(eps / double(c));
+  return chunked_sum(c, [&](int64_t k) {
+    return weight(k) * (keep * t[r(k)] + spread) * (lse - x[r(k)]);
   });
 }
 
@@ -92,18 +100,22 @@ void cross_entropy_kernel(const KernelArgs& a) {
   const float* x = f32_ptr(in.input);
   float* loss = f32_ptr(a.out[0]);
   const int64_t rows = in.n * in.inner;
-  for_each_row({in.n, in.c, in.inner}, 1, [&](int64_t row, int64_t start, int64_t, int64_t st) {
-    auto run = [&](auto r) {
-      if (p.prob_target) {
-        loss[row] = float(prob_row_loss(r, x + start, in.probs() + start, in, p.label_smoothing));
-        return;
-      }
-      const int64_t y = in.indices()[row];
-      loss[row] = y == p.ignore_index ? 0.0f
-                                      : float(index_row_loss(r, x + start, in, y, p.label_smoothing));
-    };
-    if (st == 1) run(Row<true>{1});
-    else run(Row<false>{st});
+  with_weight(in, [&](auto weight) {
+    for_each_row({in.n, in.c, in.inner}, 1, [&](int64_t row, int64_t start, int64_t c, int64_t st) {
+      auto run = [&](auto r) {
+        if (p.prob_target) {
+          loss[row] = float(
+              prob_row_loss(r, x + start, in.probs() + start, c, weight, p.label_smoothing));
+          return;
+        }
+        const int64_t y = in.indices()[row];
+        loss[row] = y == p.ignore_index
+                        ? 0.0f
+                        : float(index_row_loss(r, x + start, in, y, p.label_smoothing));
+      };
+      if (st == 1) run(Row<true>{1});
+      else run(Row<false>{st});
+    });
   });
   double total = double(rows);
   if (!p.prob_target) {
@@ -116,8 +128,8 @@ void cross_entropy_kernel(const KernelArgs& a) {
 }
 
 // gx_c = g (p_c mass - a_c) for one row; with probabilities also gt_c = -g (1 - eps) w_c log p_c.
-template <bool Unit>
-void backward_row(const Row<Unit>& r, const float* x, const CeInputs& in,
+template <bool Unit, class W>
+void backward_row(const Row<Unit>& r, const float* x, const CeInputs& in, W weight,
                   const ClassLossParams& p, int64_t row, int64_t start, float g, float* gx,
                   float* gt) {
   const int64_t c = in.c;
@@ -135,23 +147,23 @@ void backward_row(const Row<Unit>& r, const float* x, const CeInputs& in,
     const float mass = float((1 - eps) * double(wy) + eps / double(c) * in.w_total);
 #pragma omp simd
     for (int64_t k = 0; k < c; ++k)
-      gx[r(k)] = g * (vexp(x[r(k)] - lse) * mass - spread * in.weight_of(k));
+      gx[r(k)] = g * (vexp(x[r(k)] - lse) * mass - spread * weight(k));
     gx[r(y)] -= g * keep * wy;
     return;
   }
   const float* t = in.probs() + start;
   const float lse = row_lse(r, x, c);
   const float massf = float(
-      chunked_sum(c, [&](int64_t k) { return in.weight_of(k) * (keep * t[r(k)] + spread); }));
+      chunked_sum(c, [&](int64_t k) { return weight(k) * (keep * t[r(k)] + spread); }));
 #pragma omp simd
   for (int64_t k = 0; k < c; ++k) {
-    const float ak = in.weight_of(k) * (keep * t[r(k)] + spread);
+    const float ak = weight(k) * (keep * t[r(k)] + spread);
     gx[r(k)] = g * (vexp(x[r(k)] - lse) * massf - ak);
   }
   if (gt) {
     gt += start;
 #pragma omp simd
-    for (int64_t k = 0; k < c; ++k) gt[r(k)] = -g * keep * in.weight_of(k) * (x[r(k)] - lse);
+    for (int64_t k = 0; k < c; ++k) gt[r(k)] = -g * keep * weight(k) * (x[r(k)] - lse);
   }
 }
 
@@ -164,9 +176,11 @@ void cross_entropy_backward_kernel(const KernelArgs& a) {
   const float* gp = f32_ptr(g);
   float* gx = f32_ptr(a.out[0]);
   float* gt = a.out.size() > 1 && a.out[1].defined() ? f32_ptr(a.out[1]) : nullptr;
-  for_each_row({in.n, in.c, in.inner}, 1, [&](int64_t row, int64_t start, int64_t, int64_t st) {
-    if (st == 1) backward_row(Row<true>{1}, x, in, p, row, start, gp[row], gx, gt);
-    else backward_row(Row<false>{st}, x, in, p, row, start, gp[row], gx, gt);
+  with_weight(in, [&](auto weight) {
+    for_each_row({in.n, in.c, in.inner}, 1, [&](int64_t row, int64_t start, int64_t, int64_t st) {
+      if (st == 1) backward_row(Row<true>{1}, x, in, weight, p, row, start, gp[row], gx, gt);
+      else backward_row(Row<false>{st}, x, in, weight, p, row, start, gp[row], gx, gt);
+    });
   });
 }
 
