@@ -1,20 +1,43 @@
-// Building blocks of the CPU loop kernels: a vectorizable expf, the static split of an index range
-// over OpenMP threads, and an N-operand strided iterator that coalesces dims and hands contiguous
-// (or constant-stride) inner runs to a kernel.
+// The ISA-independent parts of the CPU loop kernels: the static split of an index range over
+// OpenMP threads, an N-operand strided iterator that coalesces dims and hands contiguous (or
+// constant-stride) inner runs to a kernel, the rows along one dim, and kernel tables. The
+// vectorized math is in loops_simd.h, compiled once per ISA (loops_isa.h).
 #pragma once
 
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <bit>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
+#include "engine/core/shape.h"
 #include "engine/core/tensor.h"
+#include "kernels/registry.h"
 
 namespace tutor::kernels::cpu {
+
+// A kernel of a loop file's table, registered under `name` for Backend::cpu and f32.
+struct LoopKernel {
+  const char* name;
+  KernelFn fn;
+};
+
+// Whether this CPU runs the AVX-512 builds of the loops (loops_isa.h); TUTOR_CPU_ISA=baseline
+// forces the baseline build (to test it on an AVX-512 machine).
+bool use_avx512();
+
+// Registers one of a loop file's two tables: the AVX-512 one where the CPU has it.
+template <size_t N, size_t M>
+void register_table(const LoopKernel (&baseline)[N], const LoopKernel (&avx512)[M]) {
+  static_assert(N == M, "both builds of a loop file have the same kernels");
+  const bool wide = use_avx512();
+  for (size_t i = 0; i < N; ++i)
+    register_kernel(baseline[i].name, Backend::cpu, DType::f32, wide ? avx512[i].fn : baseline[i].fn);
+}
 
 // Below this many elements a loop stays on the calling thread: opening a parallel region costs
 // a few microseconds, about what 32K floats take to stream.
@@ -49,79 +72,6 @@ void parallel_range(int64_t n, int64_t cost, F f) {
     Range r = thread_range(n, omp_get_thread_num(), omp_get_num_threads());
     if (r.begin < r.end) f(r.begin, r.end);
   }
-}
-
-// exp(x) in f32 without a libm call, so loops over it vectorize: x = n ln2 + r with |r| <= ln2/2,
-// e^r by its degree-6 Taylor-Horner polynomial (Cephes expf coefficients, rel. error ~1.5e-7),
-// times 2^n built in the exponent bits as 2^n1 * 2^n2 (n1 + n2 = n, both normal). x is clamped to
-// [-104, 89], where the product already underflows to 0 or overflows to inf, so the ends need no
-// branch; NaN passes through the clamps and the arithmetic. The loop files are compiled with
-// -fno-trapping-math (CMakeLists.txt): otherwise GCC threads the clamps into branches around the
-// float-to-int conversion and gives up vectorizing.
-inline float vexp(float x) {
-  constexpr float kHi = 89.0f, kLo = -104.0f;
-  constexpr float kLog2e = 1.44269504088896341f;
-  constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
-  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  float xc = x < kLo ? kLo : x;
-  xc = xc > kHi ? kHi : xc;
-  const float fn = (xc * kLog2e + kRound) - kRound;
-  const float r = (xc - fn * kLn2Hi) - fn * kLn2Lo;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const int32_t n = int32_t(fn), n1 = n >> 1, n2 = n - n1;
-  return p * std::bit_cast<float>((n1 + 127) << 23) * std::bit_cast<float>((n2 + 127) << 23);
-}
-
-// 1 / (1 + exp(-x)) from exp(-|x|), which never overflows.
-inline float vsigmoid(float x) {
-  const float e = vexp(-std::abs(x));
-  const float r = 1.0f / (1.0f + e);
-  return x >= 0 ? r : e * r;
-}
-
-// sum_{i < n} f(i): f32 partial sums over chunks of 1024 (vectorized lanes), added in double.
-// The error stays near that of a double sum, and the loop vectorizes even when f mixes int and
-// float math (a double reduction there does not).
-template <class F>
-double chunked_sum(int64_t n, F f) {
-  constexpr int64_t kChunk = 1024;
-  double total = 0;
-  for (int64_t b = 0; b < n; b += kChunk) {
-    const int64_t e = std::min(n, b + kChunk);
-    float s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int64_t i = b; i < e; ++i) s += f(i);
-    total += double(s);
-  }
-  return total;
-}
-
-// tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|); below |x| = 0.0625, where 1 - e loses
-// digits, its odd Taylor series to x^7 (truncation error < 4e-13).
-inline float vtanh(float x) {
-  const float ax = std::abs(x);
-  const float e = vexp(-2.0f * ax);
-  const float big = (1.0f - e) / (1.0f + e);
-  const float x2 = x * x;
-  const float small = x * (1.0f + x2 * (-1.0f / 3 + x2 * (2.0f / 15 + x2 * (-17.0f / 315))));
-  return ax < 0.0625f ? small : std::copysign(big, x);
-}
-
-// erf(x) by Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7):
-// 1 - (a1 t + ... + a5 t^5) exp(-x^2), t = 1 / (1 + 0.3275911 |x|), odd in x.
-inline float verf(float x) {
-  const float ax = std::abs(x);
-  const float t = 1.0f / (1.0f + 0.3275911f * ax);
-  const float poly =
-      t * (0.254829592f +
-           t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
-  return std::copysign(1.0f - poly * vexp(-ax * ax), x);
 }
 
 // Operands of an element-wise loop: K tensors of one shape (operand 0 the output), with dims of
@@ -196,5 +146,21 @@ struct StridedLoop {
     parallel_range(numel, 1, [&](int64_t b, int64_t e) { for_range(b, e, run); });
   }
 };
+
+// Calls f(row, start, n, stride) for every row (row = o * inner + i) along `dim` of a contiguous tensor of `sizes`, rows
+// split over the threads.
+template <class F>
+void for_each_row(const Shape& sizes, int64_t dim, F f) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < dim; ++d) outer *= sizes[size_t(d)];
+  for (size_t d = size_t(dim) + 1; d < sizes.size(); ++d) inner *= sizes[d];
+  const int64_t n = sizes[size_t(dim)];
+  parallel_range(outer * inner, n * 4, [&](int64_t b, int64_t e) {
+    for (int64_t row = b; row < e; ++row) {
+      const int64_t o = row / inner, i = row % inner;
+      f(row, o * n * inner + i, n, inner);
+    }
+  });
+}
 
 }  // namespace tutor::kernels::cpu

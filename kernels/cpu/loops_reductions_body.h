@@ -1,0 +1,128 @@
+// The body of loops_reductions.cpp, compiled once per ISA (loops_isa.h): no include guard, no
+// includes.
+
+double row_sum(const float* x, int64_t n) {
+  return chunked_sum(n, [x](int64_t i) { return x[i]; });
+}
+
+// Sums of contiguous rows: out[o] = sum of x[o * n, (o + 1) * n).
+void sum_rows(const float* x, float* y, int64_t rows, int64_t n) {
+  if (rows == 1) {
+    const int nt = n < kGrain ? 1 : omp_get_max_threads();
+    std::vector<double> part(size_t(nt), 0.0);
+#pragma omp parallel num_threads(nt)
+    {
+      Range r = thread_range(n, omp_get_thread_num(), omp_get_num_threads());
+      part[size_t(omp_get_thread_num())] = row_sum(x + r.begin, r.end - r.begin);
+    }
+    double s = 0;
+    for (double v : part) s += v;
+    y[0] = float(s);
+    return;
+  }
+  parallel_range(rows, n, [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o) y[o] = float(row_sum(x + o * n, n));
+  });
+}
+
+// Column sums: out[k] = sum over r < rows of x[r * cols + k].
+void sum_cols(const float* x, float* y, int64_t rows, int64_t cols) {
+  constexpr int64_t kBlock = 512;
+  const int64_t blocks = (cols + kBlock - 1) / kBlock;
+  parallel_range(blocks, rows * kBlock, [&](int64_t b, int64_t e) {
+    double acc[kBlock];
+    for (int64_t blk = b; blk < e; ++blk) {
+      const int64_t k0 = blk * kBlock, w = std::min(kBlock, cols - k0);
+      for (int64_t k = 0; k < w; ++k) acc[k] = 0;
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* row = x + r * cols + k0;
+#pragma omp simd
+        for (int64_t k = 0; k < w; ++k) acc[k] += double(row[k]);
+      }
+      for (int64_t k = 0; k < w; ++k) y[k0 + k] = float(acc[k]);
+    }
+  });
+}
+
+// Any layout: kept dims index the outputs, reduced dims (coalesced) are walked per output.
+void sum_strided(const Tensor& x, float* y, const std::vector<int64_t>& dims) {
+  const Shape& sizes = x.sizes();
+  std::vector<bool> reduced(sizes.size(), false);
+  for (int64_t d : dims) reduced[size_t(d)] = true;
+  std::vector<int64_t> kept_size, kept_stride, red_size, red_stride;  // innermost first
+  for (size_t d = sizes.size(); d-- > 0;) {
+    if (sizes[d] == 1) continue;
+    auto& sz = reduced[d] ? red_size : kept_size;
+    auto& st = reduced[d] ? red_stride : kept_stride;
+    if (!sz.empty() && x.strides()[d] == st.back() * sz.back()) {
+      sz.back() *= sizes[d];
+    } else {
+      sz.push_back(sizes[d]);
+      st.push_back(x.strides()[d]);
+    }
+  }
+  int64_t outputs = 1, slice = 1;
+  for (int64_t s : kept_size) outputs *= s;
+  for (int64_t s : red_size) slice *= s;
+  const float* base = f32_ptr(x);
+  parallel_range(outputs, slice, [&](int64_t b, int64_t e) {
+    std::vector<int64_t> idx(red_size.size());
+    for (int64_t o = b; o < e; ++o) {
+      int64_t off = 0, rest = o;
+      for (size_t d = 0; d < kept_size.size(); ++d) {
+        off += (rest % kept_size[d]) * kept_stride[d];
+        rest /= kept_size[d];
+      }
+      double s = 0;
+      if (red_size.empty()) {
+        s = base[off];
+      } else {
+        const int64_t n = red_size[0], st = red_stride[0];
+        std::fill(idx.begin(), idx.end(), 0);
+        for (int64_t done = 0; done < slice; done += n) {
+          const float* p = base + off;
+          if (st == 1) s += row_sum(p, n);
+          else
+            for (int64_t i = 0; i < n; ++i) s += double(p[i * st]);
+          for (size_t d = 1; d < red_size.size(); ++d) {
+            off += red_stride[d];
+            if (++idx[d] < red_size[d]) break;
+            off -= red_stride[d] * red_size[d];
+            idx[d] = 0;
+          }
+        }
+      }
+      y[o] = float(s);
+    }
+  });
+}
+
+void sum_kernel(const KernelArgs& a) {
+  const Tensor& x = a.in[0];
+  const auto& dims = a.p<ReduceParams>().dims;
+  float* y = f32_ptr(a.out[0]);
+  const int64_t outputs = a.out[0].numel();
+  if (outputs == 0) return;
+  if (x.numel() == 0) {
+    for (int64_t i = 0; i < outputs; ++i) y[i] = 0;
+    return;
+  }
+  if (x.is_contiguous()) {
+    // reduced dims form a trailing or leading run (size-1 dims may sit anywhere)
+    const int64_t nd = x.dim();
+    auto is_red = [&](int64_t d) {
+      return std::find(dims.begin(), dims.end(), d) != dims.end() || x.size(d) == 1;
+    };
+    int64_t lead = 0, trail = nd;
+    while (lead < nd && is_red(lead)) ++lead;
+    while (trail > 0 && is_red(trail - 1)) --trail;
+    bool only_trailing = true, only_leading = true;
+    for (int64_t d : dims) only_trailing &= d >= trail, only_leading &= d < lead;
+    const int64_t slice = x.numel() / outputs;
+    if (only_trailing) return sum_rows(f32_ptr(x), y, outputs, slice);
+    if (only_leading) return sum_cols(f32_ptr(x), y, slice, outputs);
+  }
+  sum_strided(x, y, dims);
+}
+
+const LoopKernel kTable[] = {{"sum", sum_kernel}};
