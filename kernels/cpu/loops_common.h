@@ -7,9 +7,9 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cmath>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -36,7 +36,8 @@ void register_table(const LoopKernel (&baseline)[N], const LoopKernel (&avx512)[
   static_assert(N == M, "both builds of a loop file have the same kernels");
   const bool wide = use_avx512();
   for (size_t i = 0; i < N; ++i)
-    register_kernel(baseline[i].name, Backend::cpu, DType::f32, wide ? avx512[i].fn : baseline[i].fn);
+    register_kernel(baseline[i].name, Backend::cpu, DType::f32,
+                    wide ? avx512[i].fn : baseline[i].fn);
 }
 
 // Below this many elements a loop stays on the calling thread: opening a parallel region costs
@@ -147,8 +148,8 @@ struct StridedLoop {
   }
 };
 
-// Calls f(row, start, n, stride) for every row (row = o * inner + i) along `dim` of a contiguous tensor of `sizes`, rows
-// split over the threads.
+// Calls f(row, start, n, stride) for every row (row = o * inner + i) along `dim` of a contiguous
+// tensor of `sizes`, rows split over the threads.
 template <class F>
 void for_each_row(const Shape& sizes, int64_t dim, F f) {
   int64_t outer = 1, inner = 1;

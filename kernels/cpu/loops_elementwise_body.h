@@ -34,17 +34,17 @@ void binary(const KernelArgs& a, F f) {
 template <class F>
 void unary(const KernelArgs& a, F f) {
   StridedLoop<2> loop({&a.out[0], &a.in[0]});
-  loop.parallel_for([&](const std::array<float*, 2>& p, int64_t n,
-                        const std::array<int64_t, 2>& s) {
-    float* y = p[0];
-    const float* x = p[1];
-    if (s[0] == 1 && s[1] == 1) {
+  loop.parallel_for(
+      [&](const std::array<float*, 2>& p, int64_t n, const std::array<int64_t, 2>& s) {
+        float* y = p[0];
+        const float* x = p[1];
+        if (s[0] == 1 && s[1] == 1) {
 #pragma omp simd
-      for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
-    } else {
-      for (int64_t i = 0; i < n; ++i) y[i * s[0]] = f(x[i * s[1]]);
-    }
-  });
+          for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
+        } else {
+          for (int64_t i = 0; i < n; ++i) y[i * s[0]] = f(x[i * s[1]]);
+        }
+      });
 }
 
 void add_kernel(const KernelArgs& a) {
@@ -127,10 +127,21 @@ void gelu_backward_kernel(const KernelArgs& a) {
 }
 
 const LoopKernel kTable[] = {
-    {"add", add_kernel},       {"sub", sub_kernel},         {"mul", mul_kernel},
-    {"div", div_kernel},       {"neg", neg_kernel},         {"abs", abs_kernel},
-    {"square", square_kernel}, {"relu", relu_kernel},       {"exp", exp_kernel},
-    {"log", log_kernel},       {"sqrt", sqrt_kernel},       {"rsqrt", rsqrt_kernel},
-    {"tanh", tanh_kernel},     {"sigmoid", sigmoid_kernel}, {"silu", silu_kernel},
-    {"gelu", gelu_kernel},     {"gelu_backward", gelu_backward_kernel},
+    {"add", add_kernel},
+    {"sub", sub_kernel},
+    {"mul", mul_kernel},
+    {"div", div_kernel},
+    {"neg", neg_kernel},
+    {"abs", abs_kernel},
+    {"square", square_kernel},
+    {"relu", relu_kernel},
+    {"exp", exp_kernel},
+    {"log", log_kernel},
+    {"sqrt", sqrt_kernel},
+    {"rsqrt", rsqrt_kernel},
+    {"tanh", tanh_kernel},
+    {"sigmoid", sigmoid_kernel},
+    {"silu", silu_kernel},
+    {"gelu", gelu_kernel},
+    {"gelu_backward", gelu_backward_kernel},
 };

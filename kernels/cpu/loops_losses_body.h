@@ -6,6 +6,7 @@ struct CeInputs {
   Tensor input, target, weight;
   int64_t n, c, inner = 1;
   const float* w = nullptr;
+  const int64_t* index_ptr = nullptr;  // class targets
   double w_total;  // sum_c w_c (C without weights)
 
   CeInputs(std::span<const Tensor> in, size_t first, const ClassLossParams& p)
@@ -16,6 +17,7 @@ struct CeInputs {
         c(input.size(1)) {
     for (int64_t d = 2; d < input.dim(); ++d) inner *= input.size(d);
     if (weight.defined()) w = f32_ptr(weight);
+    if (!p.prob_target) index_ptr = target.data<int64_t>();  // may throw: not inside a parallel loop
     w_total = double(c);
     if (w) {
       w_total = 0;
@@ -33,15 +35,17 @@ struct CeInputs {
   }
   float weight_of(int64_t k) const { return w ? w[k] : 1.0f; }
   const float* probs() const { return f32_ptr(target); }
-  const int64_t* indices() const { return target.data<int64_t>(); }
+  const int64_t* indices() const { return index_ptr; }
 };
 
 // Calls f(weight) with weight(k) = w_k, or the constant 1 without weights: the class loops get
 // no per-element branch and vectorize.
 template <class F>
 void with_weight(const CeInputs& in, F f) {
-  if (in.w) f([w = in.w](int64_t k) { return w[k]; });
-  else f([](int64_t) { return 1.0f; });
+  if (in.w)
+    f([w = in.w](int64_t k) { return w[k]; });
+  else
+    f([](int64_t) { return 1.0f; });
 }
 
 // lse of one row.
@@ -71,9 +75,8 @@ double prob_row_loss(const Row<Unit>& r, const float* x, const float* t, int64_t
                      double eps) {
   const float lse = row_lse(r, x, c);
   const float keep = float(1 - eps), spread = float(eps / double(c));
-  return chunked_sum(c, [&](int64_t k) {
-    return weight(k) * (keep * t[r(k)] + spread) * (lse - x[r(k)]);
-  });
+  return chunked_sum(
+      c, [&](int64_t k) { return weight(k) * (keep * t[r(k)] + spread) * (lse - x[r(k)]); });
 }
 
 void cross_entropy_kernel(const KernelArgs& a) {
@@ -86,8 +89,8 @@ void cross_entropy_kernel(const KernelArgs& a) {
     for_each_row({in.n, in.c, in.inner}, 1, [&](int64_t row, int64_t start, int64_t c, int64_t st) {
       auto run = [&](auto r) {
         if (p.prob_target) {
-          loss[row] = float(
-              prob_row_loss(r, x + start, in.probs() + start, c, weight, p.label_smoothing));
+          loss[row] =
+              float(prob_row_loss(r, x + start, in.probs() + start, c, weight, p.label_smoothing));
           return;
         }
         const int64_t y = in.indices()[row];
@@ -95,8 +98,10 @@ void cross_entropy_kernel(const KernelArgs& a) {
                         ? 0.0f
                         : float(index_row_loss(r, x + start, in, y, p.label_smoothing));
       };
-      if (st == 1) run(Row<true>{1});
-      else run(Row<false>{st});
+      if (st == 1)
+        run(Row<true>{1});
+      else
+        run(Row<false>{st});
     });
   });
   double total = double(rows);
@@ -135,8 +140,8 @@ void backward_row(const Row<Unit>& r, const float* x, const CeInputs& in, W weig
   }
   const float* t = in.probs() + start;
   const float lse = row_lse(r, x, c);
-  const float massf = float(
-      chunked_sum(c, [&](int64_t k) { return weight(k) * (keep * t[r(k)] + spread); }));
+  const float massf =
+      float(chunked_sum(c, [&](int64_t k) { return weight(k) * (keep * t[r(k)] + spread); }));
 #pragma omp simd
   for (int64_t k = 0; k < c; ++k) {
     const float ak = weight(k) * (keep * t[r(k)] + spread);
@@ -160,8 +165,10 @@ void cross_entropy_backward_kernel(const KernelArgs& a) {
   float* gt = a.out.size() > 1 && a.out[1].defined() ? f32_ptr(a.out[1]) : nullptr;
   with_weight(in, [&](auto weight) {
     for_each_row({in.n, in.c, in.inner}, 1, [&](int64_t row, int64_t start, int64_t, int64_t st) {
-      if (st == 1) backward_row(Row<true>{1}, x, in, weight, p, row, start, gp[row], gx, gt);
-      else backward_row(Row<false>{st}, x, in, weight, p, row, start, gp[row], gx, gt);
+      if (st == 1)
+        backward_row(Row<true>{1}, x, in, weight, p, row, start, gp[row], gx, gt);
+      else
+        backward_row(Row<false>{st}, x, in, weight, p, row, start, gp[row], gx, gt);
     });
   });
 }

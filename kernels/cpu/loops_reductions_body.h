@@ -81,7 +81,8 @@ void sum_strided(const Tensor& x, float* y, const std::vector<int64_t>& dims) {
         std::fill(idx.begin(), idx.end(), 0);
         for (int64_t done = 0; done < slice; done += n) {
           const float* p = base + off;
-          if (st == 1) s += row_sum(p, n);
+          if (st == 1)
+            s += row_sum(p, n);
           else
             for (int64_t i = 0; i < n; ++i) s += double(p[i * st]);
           for (size_t d = 1; d < red_size.size(); ++d) {

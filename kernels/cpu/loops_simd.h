@@ -101,4 +101,3 @@ template <bool Unit>
 double row_sum_exp(const Row<Unit>& r, const float* x, int64_t n, float m) {
   return chunked_sum(n, [&](int64_t i) { return vexp(x[r(i)] - m); });
 }
-

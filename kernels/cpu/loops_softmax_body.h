@@ -46,8 +46,10 @@ void softmax_kernel(const KernelArgs& a) {
   const float* xp = f32_ptr(x);
   float* yp = f32_ptr(a.out[0]);
   for_each_row(x.sizes(), p.dim, [&](int64_t, int64_t start, int64_t n, int64_t st) {
-    if (st == 1) softmax_row<Log, true>(xp + start, yp + start, n, 1, p.zero_fully_masked);
-    else softmax_row<Log, false>(xp + start, yp + start, n, st, p.zero_fully_masked);
+    if (st == 1)
+      softmax_row<Log, true>(xp + start, yp + start, n, 1, p.zero_fully_masked);
+    else
+      softmax_row<Log, false>(xp + start, yp + start, n, st, p.zero_fully_masked);
   });
 }
 
@@ -58,8 +60,10 @@ void softmax_backward_kernel(const KernelArgs& a) {
   const float *gp = f32_ptr(g), *yp = f32_ptr(y);
   float* gxp = f32_ptr(a.out[0]);
   for_each_row(y.sizes(), p.dim, [&](int64_t, int64_t start, int64_t n, int64_t st) {
-    if (st == 1) softmax_backward_row<Log, true>(gp + start, yp + start, gxp + start, n, 1);
-    else softmax_backward_row<Log, false>(gp + start, yp + start, gxp + start, n, st);
+    if (st == 1)
+      softmax_backward_row<Log, true>(gp + start, yp + start, gxp + start, n, 1);
+    else
+      softmax_backward_row<Log, false>(gp + start, yp + start, gxp + start, n, st);
   });
 }
 

@@ -89,19 +89,49 @@ using Unary = std::function<Tensor(const Tensor&)>;
 // Input shape pairs: same shape at odd sizes, scalar, row and channel broadcast, a broadcast of
 // both sides (no fast path), transposed and empty operands.
 std::vector<std::pair<Shape, Shape>> binary_shapes() {
-  return {{{1}, {1}},          {{7}, {7}},           {{1023}, {1023}},     {{4097}, {4097}},
-          {{257, 129}, {}},    {{}, {33, 65}},       {{65, 1000}, {1000}}, {{1, 7}, {7}},
-          {{2, 7, 5, 3}, {1, 7, 1, 1}}, {{1, 3, 2, 2}, {3, 1, 1}}, {{64, 1, 9}, {1, 33, 9}},
-          {{5, 1}, {1, 6}},    {{0, 7}, {7}},        {{128, 513}, {128, 1}}};
+  return {{{1}, {1}},
+          {{7}, {7}},
+          {{1023}, {1023}},
+          {{4097}, {4097}},
+          {{257, 129}, {}},
+          {{}, {33, 65}},
+          {{65, 1000}, {1000}},
+          {{1, 7}, {7}},
+          {{2, 7, 5, 3}, {1, 7, 1, 1}},
+          {{1, 3, 2, 2}, {3, 1, 1}},
+          {{64, 1, 9}, {1, 33, 9}},
+          {{5, 1}, {1, 6}},
+          {{0, 7}, {7}},
+          {{128, 513}, {128, 1}}};
 }
 
 }  // namespace
 
 TEST_CASE("cpu loops: registered as the cpu backend for f32") {
-  for (const char* name :
-       {"add", "sub", "mul", "div", "neg", "exp", "log", "sqrt", "rsqrt", "relu", "sigmoid", "tanh",
-        "gelu", "gelu_backward", "silu", "square", "abs", "sum", "softmax", "log_softmax",
-        "softmax_backward", "log_softmax_backward", "cross_entropy", "cross_entropy_backward"}) {
+  for (const char* name : {"add",
+                           "sub",
+                           "mul",
+                           "div",
+                           "neg",
+                           "exp",
+                           "log",
+                           "sqrt",
+                           "rsqrt",
+                           "relu",
+                           "sigmoid",
+                           "tanh",
+                           "gelu",
+                           "gelu_backward",
+                           "silu",
+                           "square",
+                           "abs",
+                           "sum",
+                           "softmax",
+                           "log_softmax",
+                           "softmax_backward",
+                           "log_softmax_backward",
+                           "cross_entropy",
+                           "cross_entropy_backward"}) {
     INFO(name);
     const ops::Kernel k(name);
     CHECK(ops::backend_for(k, kCPU, DType::f32) == kernels::Backend::cpu);
@@ -121,30 +151,38 @@ TEST_CASE("cpu loops: add, sub, mul, div with broadcasting") {
     for (auto [sa, sb] : binary_shapes()) {
       Tensor a = randn_f32(sa, seed++), b = randn_f32(sb, seed++);
       if (std::string(name) == "div") b = add(abs(b), 0.5).detach();  // away from 0
-      cases.push_back({std::string(name) + " " + shape_str(sa) + " " + shape_str(sb), {a, b},
+      cases.push_back({std::string(name) + " " + shape_str(sa) + " " + shape_str(sb),
+                       {a, b},
                        [op](const TensorList& t) { return op(t[0], t[1]); }});
     }
   // non-contiguous operands: a transpose against a contiguous tensor, and two transposes
-  cases.push_back({"add transposed", {randn_f32({33, 17}, 50), randn_f32({17, 33}, 51)},
+  cases.push_back({"add transposed",
+                   {randn_f32({33, 17}, 50), randn_f32({17, 33}, 51)},
                    [](const TensorList& t) { return add(t[0].t(), t[1]); }});
-  cases.push_back({"mul both transposed", {randn_f32({9, 65}, 52), randn_f32({9, 65}, 53)},
+  cases.push_back({"mul both transposed",
+                   {randn_f32({9, 65}, 52), randn_f32({9, 65}, 53)},
                    [](const TensorList& t) { return mul(t[0].t(), t[1].t()); }});
-  cases.push_back({"sub permuted 4-d", {randn_f32({3, 4, 5, 6}, 54), randn_f32({6, 5, 4, 3}, 55)},
-                   [](const TensorList& t) { return sub(t[0].permute({3, 2, 1, 0}), t[1]); }});
+  cases.push_back({"sub permuted 4-d",
+                   {randn_f32({3, 4, 5, 6}, 54), randn_f32({6, 5, 4, 3}, 55)},
+                   [](const TensorList& t) {
+                     return sub(t[0].permute({3, 2, 1, 0}), t[1]);
+                   }});
   check_cases(cases);
 }
 
 TEST_CASE("cpu loops: in-place arithmetic into a transposed view") {
   // the output of the in-place kernel is the non-contiguous target itself
   std::vector<Case> cases;
-  cases.push_back({"add_ transposed target", {randn_f32({37, 41}, 60), randn_f32({41}, 61)},
+  cases.push_back({"add_ transposed target",
+                   {randn_f32({37, 41}, 60), randn_f32({41}, 61)},
                    [](const TensorList& t) {
                      Tensor base = t[0].detach().clone();
                      add_(base.t(), t[1].detach().view({41, 1}));
                      return base;
                    },
                    false});
-  cases.push_back({"mul_ scalar into narrowed rows", {randn_f32({300, 129}, 62)},
+  cases.push_back({"mul_ scalar into narrowed rows",
+                   {randn_f32({300, 129}, 62)},
                    [](const TensorList& t) {
                      Tensor base = t[0].detach().clone();
                      mul_(base.narrow(1, 3, 100), 1.5);
@@ -174,16 +212,19 @@ TEST_CASE("cpu loops: unary math and activations") {
   uint64_t seed = 100;
   for (const auto& [name, op] : ops_list) {
     for (const Shape& s : shapes)
-      cases.push_back({std::string(name) + " " + shape_str(s), {randn_f32(s, seed++, 3)},
+      cases.push_back({std::string(name) + " " + shape_str(s),
+                       {randn_f32(s, seed++, 3)},
                        [op](const TensorList& t) { return op(t[0]); }});
-    cases.push_back({std::string(name) + " transposed", {randn_f32({65, 31}, seed++, 3)},
+    cases.push_back({std::string(name) + " transposed",
+                     {randn_f32({65, 31}, seed++, 3)},
                      [op](const TensorList& t) { return op(t[0].t()); }});
   }
   // exp's range ends: overflow to inf, underflow to 0, NaN passes through (forward only)
-  cases.push_back({"exp extremes",
-                   {from_vector<float>({-1e30f, -104.f, -87.f, -20.f, 0.f, 1e-6f, 20.f, 88.f, 88.7f},
-                                       {9})},
-                   [](const TensorList& t) { return exp(t[0]); }, false});
+  cases.push_back(
+      {"exp extremes",
+       {from_vector<float>({-1e30f, -104.f, -87.f, -20.f, 0.f, 1e-6f, 20.f, 88.f, 88.7f}, {9})},
+       [](const TensorList& t) { return exp(t[0]); },
+       false});
   check_cases(cases);
 }
 
@@ -193,12 +234,23 @@ TEST_CASE("cpu loops: sum over any dims") {
     std::vector<int64_t> dims;
     bool transpose = false;
   };
-  const SumCase sums[] = {{{1}, {}},           {{7}, {}},           {{4097}, {0}},
-                          {{300001}, {}},      {{64, 1000}, {1}},   {{64, 1000}, {0}},
-                          {{1, 1000}, {1}},    {{5, 7, 9}, {1}},    {{5, 7, 9}, {0, 2}},
-                          {{5, 7, 9}, {0, 1}}, {{5, 7, 9}, {1, 2}}, {{4, 1, 6}, {0, 1}},
-                          {{0, 5}, {0}},       {{0, 5}, {1}},       {{33, 65}, {0}, true},
-                          {{33, 65}, {1}, true}, {{2000, 70}, {1}, true}};
+  const SumCase sums[] = {{{1}, {}},
+                          {{7}, {}},
+                          {{4097}, {0}},
+                          {{300001}, {}},
+                          {{64, 1000}, {1}},
+                          {{64, 1000}, {0}},
+                          {{1, 1000}, {1}},
+                          {{5, 7, 9}, {1}},
+                          {{5, 7, 9}, {0, 2}},
+                          {{5, 7, 9}, {0, 1}},
+                          {{5, 7, 9}, {1, 2}},
+                          {{4, 1, 6}, {0, 1}},
+                          {{0, 5}, {0}},
+                          {{0, 5}, {1}},
+                          {{33, 65}, {0}, true},
+                          {{33, 65}, {1}, true},
+                          {{2000, 70}, {1}, true}};
   std::vector<Case> cases;
   uint64_t seed = 200;
   for (const SumCase& s : sums)
@@ -216,7 +268,7 @@ TEST_CASE("cpu loops: softmax and log_softmax along any dim") {
     Shape shape;
     int64_t dim;
   };
-  const SoftmaxCase sms[] = {{{1, 1}, 1},    {{7}, 0},          {{128, 1000}, 1}, {{128, 1000}, 0},
+  const SoftmaxCase sms[] = {{{1, 1}, 1},     {{7}, 0},         {{128, 1000}, 1}, {{128, 1000}, 0},
                              {{1, 4097}, -1}, {{3, 5, 7}, 1},   {{3, 5, 7}, 0},   {{0, 9}, 1},
                              {{4, 0}, 1},     {{2, 3, 4, 5}, 2}};
   std::vector<Case> cases;
@@ -224,16 +276,19 @@ TEST_CASE("cpu loops: softmax and log_softmax along any dim") {
   for (const SoftmaxCase& s : sms) {
     const std::string shape = shape_str(s.shape) + " dim " + std::to_string(s.dim);
     Tensor x = randn_f32(s.shape, seed++, 4);
-    cases.push_back({"softmax " + shape, {x},
-                     [s](const TensorList& t) { return softmax(t[0], s.dim); }});
-    cases.push_back({"log_softmax " + shape, {x},
-                     [s](const TensorList& t) { return log_softmax(t[0], s.dim); }});
+    cases.push_back(
+        {"softmax " + shape, {x}, [s](const TensorList& t) { return softmax(t[0], s.dim); }});
+    cases.push_back({"log_softmax " + shape, {x}, [s](const TensorList& t) {
+                       return log_softmax(t[0], s.dim);
+                     }});
   }
-  cases.push_back({"softmax transposed", {randn_f32({1000, 33}, 350, 4)},
-                   [](const TensorList& t) { return softmax(t[0].t(), 1); }});
+  cases.push_back({"softmax transposed", {randn_f32({1000, 33}, 350, 4)}, [](const TensorList& t) {
+                     return softmax(t[0].t(), 1);
+                   }});
   cases.push_back({"safe_softmax with a fully masked row",
                    {from_vector<float>({1, 2, 3, -INFINITY, -INFINITY, -INFINITY}, {2, 3})},
-                   [](const TensorList& t) { return safe_softmax(t[0], 1); }, false});
+                   [](const TensorList& t) { return safe_softmax(t[0], 1); },
+                   false});
   check_cases(cases);
 }
 
@@ -268,13 +323,12 @@ TEST_CASE("cpu loops: cross_entropy forward and backward") {
                            : randint(0, c.shape[1], index_shape, DType::i64, &gen);
     if (!c.prob && target.numel() > 3) target.view({-1}).narrow(0, 1, 2).fill_raw_(-100.0);
     Tensor w = c.weight ? add(rand({c.shape[1]}, DType::f32, &gen), 0.5).detach() : Tensor();
-    cases.push_back({"cross_entropy " + c.name, {x, target},
-                     [c, w](const TensorList& t) {
+    cases.push_back({"cross_entropy " + c.name, {x, target}, [c, w](const TensorList& t) {
                        return cross_entropy(t[0], t[1], w, -100, c.reduction, c.smoothing);
                      }});
   }
-  cases.push_back({"cross_entropy transposed logits", {randn_f32({1000, 64}, 450, 3),
-                                                       randint(0, 1000, {64}, DType::i64)},
+  cases.push_back({"cross_entropy transposed logits",
+                   {randn_f32({1000, 64}, 450, 3), randint(0, 1000, {64}, DType::i64)},
                    [](const TensorList& t) {
                      return cross_entropy(t[0].t(), t[1], {}, -100, Reduction::none);
                    }});
@@ -284,6 +338,5 @@ TEST_CASE("cpu loops: cross_entropy forward and backward") {
 TEST_CASE("cpu loops: cross_entropy rejects a class index out of range") {
   Tensor x = randn_f32({4, 3}, 500);
   Tensor y = from_vector<int64_t>({0, 1, 3, 2}, {4}, DType::i64);
-  CHECK_THROWS_WITH_AS(cross_entropy(x, y), doctest::Contains("out of range for 3 classes"),
-                       Error);
+  CHECK_THROWS_WITH_AS(cross_entropy(x, y), doctest::Contains("out of range for 3 classes"), Error);
 }
