@@ -11,10 +11,14 @@ namespace isa_baseline {
 #include TUTOR_LOOPS_BODY
 }  // namespace isa_baseline
 
+#if defined(__x86_64__)
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,avx512f,avx512dq,avx512bw,avx512vl")
-namespace isa_avx512 {
+#endif
+namespace isa_avx512 {  // off x86-64 a second baseline copy that use_avx512() never picks
 #include "kernels/cpu/loops_simd.h"
 #include TUTOR_LOOPS_BODY
 }  // namespace isa_avx512
+#if defined(__x86_64__)
 #pragma GCC pop_options
+#endif

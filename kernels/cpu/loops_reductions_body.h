@@ -25,23 +25,56 @@ void sum_rows(const float* x, float* y, int64_t rows, int64_t n) {
   });
 }
 
-// Column sums: out[k] = sum over r < rows of x[r * cols + k].
-void sum_cols(const float* x, float* y, int64_t rows, int64_t cols) {
-  constexpr int64_t kBlock = 512;
-  const int64_t blocks = (cols + kBlock - 1) / kBlock;
-  parallel_range(blocks, rows * kBlock, [&](int64_t b, int64_t e) {
-    double acc[kBlock];
-    for (int64_t blk = b; blk < e; ++blk) {
-      const int64_t k0 = blk * kBlock, w = std::min(kBlock, cols - k0);
-      for (int64_t k = 0; k < w; ++k) acc[k] = 0;
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* row = x + r * cols + k0;
+constexpr int64_t kColBlock = 512;
+
+// acc[k] += sum over rows [r0, r1) of x[r * cols + k0 + k], k < w <= kColBlock: f32 partial sums
+// over 256 rows at a time, added in double.
+void col_block(const float* x, int64_t cols, int64_t r0, int64_t r1, int64_t k0, int64_t w,
+               double* acc) {
+  float part[kColBlock];
+  for (int64_t rb = r0; rb < r1; rb += 256) {
+    const int64_t re = std::min(r1, rb + 256);
+    for (int64_t k = 0; k < w; ++k) part[k] = 0;
+    for (int64_t r = rb; r < re; ++r) {
+      const float* row = x + r * cols + k0;
 #pragma omp simd
-        for (int64_t k = 0; k < w; ++k) acc[k] += double(row[k]);
-      }
-      for (int64_t k = 0; k < w; ++k) y[k0 + k] = float(acc[k]);
+      for (int64_t k = 0; k < w; ++k) part[k] += row[k];
     }
-  });
+    for (int64_t k = 0; k < w; ++k) acc[k] += double(part[k]);
+  }
+}
+
+// Column sums: out[k] = sum over r < rows of x[r * cols + k]. Blocks of columns go to the
+// threads; with fewer blocks than threads, the rows are split and the partial sums added.
+void sum_cols(const float* x, float* y, int64_t rows, int64_t cols) {
+  const int64_t blocks = (cols + kColBlock - 1) / kColBlock;
+  const int nt = omp_get_max_threads();
+  if (blocks >= nt || rows * cols < kGrain || rows < 2 * nt) {
+    parallel_range(blocks, rows * kColBlock, [&](int64_t b, int64_t e) {
+      double acc[kColBlock];
+      for (int64_t blk = b; blk < e; ++blk) {
+        const int64_t k0 = blk * kColBlock, w = std::min(kColBlock, cols - k0);
+        std::fill(acc, acc + w, 0.0);
+        col_block(x, cols, 0, rows, k0, w, acc);
+        for (int64_t k = 0; k < w; ++k) y[k0 + k] = float(acc[k]);
+      }
+    });
+    return;
+  }
+  std::vector<double> part(size_t(nt * cols), 0.0);
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num();
+    const Range r = thread_range(rows, t, omp_get_num_threads());
+    for (int64_t k0 = 0; k0 < cols; k0 += kColBlock)
+      col_block(x, cols, r.begin, r.end, k0, std::min(kColBlock, cols - k0),
+                part.data() + t * cols + k0);
+  }
+  for (int64_t k = 0; k < cols; ++k) {
+    double s = 0;
+    for (int t = 0; t < nt; ++t) s += part[size_t(t * cols + k)];
+    y[k] = float(s);
+  }
 }
 
 // Any layout: kept dims index the outputs, reduced dims (coalesced) are walked per output.

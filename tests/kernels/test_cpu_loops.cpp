@@ -250,7 +250,10 @@ TEST_CASE("cpu loops: sum over any dims") {
                           {{0, 5}, {1}},
                           {{33, 65}, {0}, true},
                           {{33, 65}, {1}, true},
-                          {{2000, 70}, {1}, true}};
+                          {{2000, 70}, {1}, true},
+                          {{70001, 3}, {0}},
+                          {{3001, 700}, {0}},
+                          {{5, 9, 11}, {0, 1}}};
   std::vector<Case> cases;
   uint64_t seed = 200;
   for (const SumCase& s : sums)
