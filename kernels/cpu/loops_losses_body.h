@@ -7,7 +7,7 @@ struct CeInputs {
   int64_t n, c, inner = 1;
   const float* w = nullptr;
   const int64_t* index_ptr = nullptr;  // class targets
-  double w_total;  // sum_c w_c (C without weights)
+  double w_total;                      // sum_c w_c (C without weights)
 
   CeInputs(std::span<const Tensor> in, size_t first, const ClassLossParams& p)
       : input(in[first].contiguous_raw()),
@@ -17,7 +17,8 @@ struct CeInputs {
         c(input.size(1)) {
     for (int64_t d = 2; d < input.dim(); ++d) inner *= input.size(d);
     if (weight.defined()) w = f32_ptr(weight);
-    if (!p.prob_target) index_ptr = target.data<int64_t>();  // may throw: not inside a parallel loop
+    if (!p.prob_target)
+      index_ptr = target.data<int64_t>();  // may throw: not inside a parallel loop
     w_total = double(c);
     if (w) {
       w_total = 0;

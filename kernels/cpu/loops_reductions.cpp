@@ -1,9 +1,11 @@
-// f32 sum over any dims (ReduceParams::dims, sorted; the output keeps the input's rank and is
-// contiguous). Partial sums are f32 chunks added in double (chunked_sum), or double. Three layouts:
+// f32 sum, max and min over any dims (ReduceParams::dims, sorted; the output keeps the input's
+// rank and is contiguous). Partial sums are f32 chunks added in double. sum has three layouts:
 //   reduced dims innermost and contiguous:  each output sums one contiguous row (rows split over
 //                                            threads; a single row is split across them);
 //   reduced dims leading, input contiguous:  out[k] = sum_r x[r, k], column sums blocked over k;
 //   anything else:                           each output walks its slice at the input's strides.
+// max and min (values and int64 positions of the first extreme, NaN winning) walk the slices,
+// with a vectorized scan of every contiguous run.
 #include <cmath>
 #include <vector>
 

@@ -77,57 +77,76 @@ void sum_cols(const float* x, float* y, int64_t rows, int64_t cols) {
   }
 }
 
-// Any layout: kept dims index the outputs, reduced dims (coalesced) are walked per output.
-void sum_strided(const Tensor& x, float* y, const std::vector<int64_t>& dims) {
-  const Shape& sizes = x.sizes();
-  std::vector<bool> reduced(sizes.size(), false);
-  for (int64_t d : dims) reduced[size_t(d)] = true;
+// Any layout: the kept dims (coalesced) index the outputs; each output's slice, the reduced dims
+// (coalesced), is walked in row-major order as runs along its innermost dim.
+struct SliceWalk {
   std::vector<int64_t> kept_size, kept_stride, red_size, red_stride;  // innermost first
-  for (size_t d = sizes.size(); d-- > 0;) {
-    if (sizes[d] == 1) continue;
-    auto& sz = reduced[d] ? red_size : kept_size;
-    auto& st = reduced[d] ? red_stride : kept_stride;
-    if (!sz.empty() && x.strides()[d] == st.back() * sz.back()) {
-      sz.back() *= sizes[d];
-    } else {
-      sz.push_back(sizes[d]);
-      st.push_back(x.strides()[d]);
+  int64_t outputs = 1, slice = 1;
+  const float* base;
+
+  SliceWalk(const Tensor& x, const std::vector<int64_t>& dims) : base(f32_ptr(x)) {
+    const Shape& sizes = x.sizes();
+    std::vector<bool> reduced(sizes.size(), false);
+    for (int64_t d : dims) reduced[size_t(d)] = true;
+    for (size_t d = sizes.size(); d-- > 0;) {
+      if (sizes[d] == 1) continue;
+      auto& sz = reduced[d] ? red_size : kept_size;
+      auto& st = reduced[d] ? red_stride : kept_stride;
+      if (!sz.empty() && x.strides()[d] == st.back() * sz.back()) {
+        sz.back() *= sizes[d];
+      } else {
+        sz.push_back(sizes[d]);
+        st.push_back(x.strides()[d]);
+      }
+    }
+    if (red_size.empty()) red_size.push_back(1), red_stride.push_back(1);
+    for (int64_t v : kept_size) outputs *= v;
+    for (int64_t v : red_size) slice *= v;
+  }
+
+  // Calls run(p, n, stride, pos) for each run of output o's slice: n elements at p[i * stride],
+  // the first at row-major position pos within the slice. idx: scratch of red_size.size().
+  template <class Run>
+  void for_slice(int64_t o, std::vector<int64_t>& idx, Run run) const {
+    int64_t off = 0, rest = o;
+    for (size_t d = 0; d < kept_size.size(); ++d) {
+      off += (rest % kept_size[d]) * kept_stride[d];
+      rest /= kept_size[d];
+    }
+    std::fill(idx.begin(), idx.end(), 0);
+    const int64_t n = red_size[0];
+    for (int64_t pos = 0; pos < slice; pos += n) {
+      run(base + off, n, red_stride[0], pos);
+      for (size_t d = 1; d < red_size.size(); ++d) {
+        off += red_stride[d];
+        if (++idx[d] < red_size[d]) break;
+        off -= red_stride[d] * red_size[d];
+        idx[d] = 0;
+      }
     }
   }
-  int64_t outputs = 1, slice = 1;
-  for (int64_t s : kept_size) outputs *= s;
-  for (int64_t s : red_size) slice *= s;
-  const float* base = f32_ptr(x);
-  parallel_range(outputs, slice, [&](int64_t b, int64_t e) {
-    std::vector<int64_t> idx(red_size.size());
-    for (int64_t o = b; o < e; ++o) {
-      int64_t off = 0, rest = o;
-      for (size_t d = 0; d < kept_size.size(); ++d) {
-        off += (rest % kept_size[d]) * kept_stride[d];
-        rest /= kept_size[d];
-      }
-      double s = 0;
-      if (red_size.empty()) {
-        s = base[off];
-      } else {
-        const int64_t n = red_size[0], st = red_stride[0];
-        std::fill(idx.begin(), idx.end(), 0);
-        for (int64_t done = 0; done < slice; done += n) {
-          const float* p = base + off;
-          if (st == 1)
-            s += row_sum(p, n);
-          else
-            for (int64_t i = 0; i < n; ++i) s += double(p[i * st]);
-          for (size_t d = 1; d < red_size.size(); ++d) {
-            off += red_stride[d];
-            if (++idx[d] < red_size[d]) break;
-            off -= red_stride[d] * red_size[d];
-            idx[d] = 0;
-          }
-        }
-      }
-      y[o] = float(s);
-    }
+
+  // Calls f(o, idx) for every output, split over the threads.
+  template <class F>
+  void parallel_outputs(F f) const {
+    parallel_range(outputs, slice, [&](int64_t b, int64_t e) {
+      std::vector<int64_t> idx(red_size.size());
+      for (int64_t o = b; o < e; ++o) f(o, idx);
+    });
+  }
+};
+
+void sum_strided(const Tensor& x, float* y, const std::vector<int64_t>& dims) {
+  const SliceWalk w(x, dims);
+  w.parallel_outputs([&](int64_t o, std::vector<int64_t>& idx) {
+    double s = 0;
+    w.for_slice(o, idx, [&](const float* p, int64_t n, int64_t st, int64_t) {
+      if (st == 1)
+        s += row_sum(p, n);
+      else
+        for (int64_t i = 0; i < n; ++i) s += double(p[i * st]);
+    });
+    y[o] = float(s);
   });
 }
 
@@ -159,4 +178,64 @@ void sum_kernel(const KernelArgs& a) {
   sum_strided(x, y, dims);
 }
 
-const LoopKernel kTable[] = {{"sum", sum_kernel}};
+// ---- max / min: values and int64 positions (row-major within the slice) of the first extreme
+// element of each slice; a NaN wins, the first one, as in PyTorch and the reference.
+
+struct Extreme {
+  float value;
+  int64_t index;
+};
+
+// The first extreme of a run of n >= 1 elements at stride st: the extreme value by a vectorized
+// reduction (which skips NaN) and a NaN count, then a scan for its first occurrence.
+template <bool Max>
+Extreme run_extreme(const float* p, int64_t n, int64_t st) {
+  if (st != 1) {
+    Extreme e{p[0], 0};
+    for (int64_t i = 1; i < n; ++i) {
+      const float v = p[i * st];
+      if (e.value != e.value) break;
+      if (v != v || (Max ? v > e.value : v < e.value)) e = {v, i};
+    }
+    return e;
+  }
+  float m = p[0];
+  int64_t nans = 0;
+  if constexpr (Max) {
+#pragma omp simd reduction(max : m) reduction(+ : nans)
+    for (int64_t i = 0; i < n; ++i) m = p[i] > m ? p[i] : m, nans += p[i] != p[i];
+  } else {
+#pragma omp simd reduction(min : m) reduction(+ : nans)
+    for (int64_t i = 0; i < n; ++i) m = p[i] < m ? p[i] : m, nans += p[i] != p[i];
+  }
+  for (int64_t i = 0; i < n; ++i)
+    if (nans ? p[i] != p[i] : p[i] == m) return {p[i], i};
+  return {m, 0};  // only when p[0] is NaN and counted: unreachable, kept total
+}
+
+template <bool Max>
+void extreme_kernel(const KernelArgs& a) {
+  const Tensor& x = a.in[0];
+  float* values = f32_ptr(a.out[0]);
+  int64_t* indices = a.out[1].data<int64_t>();
+  if (a.out[0].numel() == 0 || x.numel() == 0) return;  // the op rejects empty slices
+  const SliceWalk w(x, a.p<ReduceParams>().dims);
+  w.parallel_outputs([&](int64_t o, std::vector<int64_t>& idx) {
+    Extreme best{0, -1};
+    w.for_slice(o, idx, [&](const float* p, int64_t n, int64_t st, int64_t pos) {
+      const Extreme e = run_extreme<Max>(p, n, st);
+      const bool best_nan = best.index >= 0 && best.value != best.value;
+      if (best.index < 0 || (!best_nan && (e.value != e.value ||
+                                           (Max ? e.value > best.value : e.value < best.value))))
+        best = {e.value, pos + e.index};
+    });
+    values[o] = best.value;
+    indices[o] = best.index;
+  });
+}
+
+const LoopKernel kTable[] = {
+    {"sum", sum_kernel},
+    {"max", &extreme_kernel<true>},
+    {"min", &extreme_kernel<false>},
+};

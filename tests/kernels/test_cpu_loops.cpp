@@ -126,6 +126,8 @@ TEST_CASE("cpu loops: registered as the cpu backend for f32") {
                            "square",
                            "abs",
                            "sum",
+                           "max",
+                           "min",
                            "softmax",
                            "log_softmax",
                            "softmax_backward",
@@ -263,6 +265,54 @@ TEST_CASE("cpu loops: sum over any dims") {
                      [s](const TensorList& t) {
                        return sum(s.transpose ? t[0].t() : t[0], s.dims, /*keepdim=*/false);
                      }});
+  check_cases(cases);
+}
+
+TEST_CASE("cpu loops: max and min, values and indices") {
+  struct ExtremeCase {
+    Shape shape;
+    int64_t dim;
+    bool transpose = false;
+  };
+  // ties: values rounded to a coarse grid, so the first extreme must win
+  auto coarse = [](const Shape& s, uint64_t seed) {
+    return div(floor(mul(randn_f32(s, seed), 2.0)), 2.0).detach();
+  };
+  const ExtremeCase exts[] = {{{1}, 0},       {{7}, 0},       {{64, 1000}, 1},     {{64, 1000}, 0},
+                              {{3, 4097}, 1}, {{5, 7, 9}, 1}, {{33, 65}, 1, true}, {{300001}, 0}};
+  std::vector<Case> cases;
+  uint64_t seed = 600;
+  for (const ExtremeCase& e : exts) {
+    const std::string shape =
+        shape_str(e.shape) + " dim " + std::to_string(e.dim) + (e.transpose ? " transposed" : "");
+    Tensor x = coarse(e.shape, seed++);
+    auto input = [e](const Tensor& t) { return e.transpose ? t.t() : t; };
+    cases.push_back({"max values " + shape, {x}, [e, input](const TensorList& t) {
+                       return max(input(t[0]), e.dim).values;
+                     }});
+    cases.push_back({"min values " + shape, {x}, [e, input](const TensorList& t) {
+                       return min(input(t[0]), e.dim).values;
+                     }});
+    cases.push_back(
+        {"argmax " + shape,
+         {x},
+         [e, input](const TensorList& t) { return argmax(input(t[0]), e.dim).to(DType::f32); },
+         false});
+    cases.push_back(
+        {"argmin " + shape,
+         {x},
+         [e, input](const TensorList& t) { return argmin(input(t[0]), e.dim).to(DType::f32); },
+         false});
+  }
+  cases.push_back({"amax over dims 0, 2", {coarse({6, 5, 7}, 650)}, [](const TensorList& t) {
+                     return amax(t[0], {0, 2});
+                   }});
+  cases.push_back({"argmax over all, with NaN",
+                   {from_vector<float>({1, NAN, 3, NAN, 7, 7}, {2, 3})},
+                   [](const TensorList& t) {
+                     return add(argmax(t[0]).to(DType::f32), argmax(t[0], 1).to(DType::f32).sum());
+                   },
+                   false});
   check_cases(cases);
 }
 
