@@ -200,6 +200,11 @@ LoadReport Module::load_state_dict(const NamedTensors& state, bool strict) {
     TUTOR_CHECK(given.emplace(name, &t).second, "{}: load_state_dict: key '{}' appears twice",
                 type_name_, name);
   }
+  auto drop_ignored = [&](const std::string& prefix, const Module& m) {
+    for (const std::string& key : m.ignored_state_keys()) given.erase(prefix + key);
+  };
+  drop_ignored("", *this);
+  for (const auto& [path, m] : named_modules()) drop_ignored(path + ".", *m);
   NamedTensors own = state_dict();
   std::vector<std::pair<const Tensor*, const Tensor*>> copies;  // destination, source
   for (const auto& [name, t] : own) {

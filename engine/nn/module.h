@@ -109,6 +109,10 @@ class Module {
  protected:
   // The text inside the parentheses of this module's line in str().
   virtual std::string extra_repr() const { return {}; }
+  // Keys (relative to this module) that load_state_dict drops without reporting them: for a layer
+  // that reads another layer's checkpoints (FrozenBatchNorm2d drops BatchNorm's
+  // num_batches_tracked, as torchvision's _load_from_state_dict).
+  virtual std::vector<std::string> ignored_state_keys() const { return {}; }
 
  private:
   void add_child(const std::string& name, ModulePtr module);

@@ -50,8 +50,8 @@ TEST_CASE("module: dotted names in PyTorch's order") {
   Net net;
   CHECK(names(net.named_parameters()) ==
         std::vector<std::string>{"gain", "first.scale", "first.shift", "second.scale"});
-  CHECK(names(net.named_buffers()) == std::vector<std::string>{"first.calls", "first.scratch",
-                                                                "second.calls", "second.scratch"});
+  CHECK(names(net.named_buffers()) ==
+        std::vector<std::string>{"first.calls", "first.scratch", "second.calls", "second.scratch"});
   // state_dict: per module, parameters then persistent buffers, then children
   CHECK(names(net.state_dict()) == std::vector<std::string>{"gain", "first.scale", "first.shift",
                                                             "first.calls", "second.scale",
@@ -67,7 +67,8 @@ TEST_CASE("module: dotted names in PyTorch's order") {
 
 TEST_CASE("module: registration errors") {
   Affine a(2);
-  CHECK_THROWS_WITH_AS(a.register_parameter("scale", ones({1})), doctest::Contains("already"), Error);
+  CHECK_THROWS_WITH_AS(a.register_parameter("scale", ones({1})), doctest::Contains("already"),
+                       Error);
   CHECK_THROWS_WITH_AS(a.register_buffer("a.b", ones({1})), doctest::Contains("'a.b'"), Error);
   Tensor non_leaf = ones({1}).requires_grad_() * 2.0;
   CHECK_THROWS_WITH_AS(a.register_parameter("w", non_leaf), doctest::Contains("leaf"), Error);
@@ -128,9 +129,9 @@ TEST_CASE("module: state_dict round trip and strict loading") {
   CHECK(!b.first->scale.shares_storage(a.first->scale));  // copied, not aliased
 
   nn::NamedTensors bad = a.state_dict();
-  bad.erase(bad.begin());                              // drop "gain"
-  bad.emplace_back("extra.weight", ones({1}));          // unknown
-  bad[0].second = ones({4});                           // first.scale with a wrong shape
+  bad.erase(bad.begin());                       // drop "gain"
+  bad.emplace_back("extra.weight", ones({1}));  // unknown
+  bad[0].second = ones({4});                    // first.scale with a wrong shape
   try {
     b.load_state_dict(bad);
     FAIL("expected an error");
@@ -167,4 +168,32 @@ TEST_CASE("module: loading converts dtypes and bumps versions") {
 TEST_CASE("module: printing as PyTorch's repr") {
   Net net;
   CHECK(net.str() == "Net(\n  (first): Affine(n=3)\n  (second): Affine(n=3)\n)");
+}
+
+namespace {
+
+// Reads Affine checkpoints, whose "calls" it has no use for.
+class Reader : public nn::Module {
+ public:
+  Reader() : Module("Reader") { scale = register_parameter("scale", ones({3})); }
+  Tensor scale;
+
+ protected:
+  std::vector<std::string> ignored_state_keys() const override { return {"calls"}; }
+};
+
+}  // namespace
+
+TEST_CASE("module: load_state_dict drops the keys a module ignores, at any depth") {
+  Affine source(3, false);
+  nn::NamedTensors state = source.state_dict();  // scale, calls
+  Reader reader;
+  nn::LoadReport r = reader.load_state_dict(state);
+  CHECK(r.ok());
+  nn::Module parent("Parent");
+  parent.register_module("r", std::make_shared<Reader>());
+  nn::NamedTensors nested = {{"r.scale", ones({3})}, {"r.calls", zeros({1})}, {"calls", ones({1})}};
+  r = parent.load_state_dict(nested, /*strict=*/false);
+  CHECK(r.unexpected == std::vector<std::string>{"calls"});  // only the Reader's own key is dropped
+  CHECK(r.missing.empty());
 }
