@@ -1,6 +1,7 @@
 #include <mutex>
 
 #include "kernels/cpu/cpu.h"
+#include "kernels/cpu/loops.h"
 #include "kernels/reference/reference.h"
 
 namespace tutor::kernels {
@@ -17,7 +18,8 @@ void ensure_registered() {
     reference::register_indexing();
     reference::register_losses();
     reference::register_resampling();
-    cpu::register_kernels();
+    cpu::register_kernels();  // oneDNN: matmul, convolution
+    cpu::register_loops();    // vectorized OpenMP loops: element-wise, reductions, softmax, CE
   });
 }
 
