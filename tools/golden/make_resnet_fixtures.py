@@ -26,8 +26,9 @@ Models:
             shared/spec/models-and-transformer-kd.md §A2 and shared/spec/benchmarks.md define it for
             1x28x28 inputs: global average pooling), 1 input channel, 10 classes, batch 8x1x28x28.
             Written to tests/fixtures/models/resnet8_parity.safetensors (committed, ~0.8 MB).
-  resnet18  torchvision.models.resnet18(num_classes=10), batch 4x3x64x64 (64 px so that layer4's
-            BatchNorm normalizes over 2x2 positions x 4 samples, not 1x1 x N). 45 MB of weights and as
+  resnet18  torchvision.models.resnet18(num_classes=10), batch 2x3x48x48 (48 px so that layer4's
+            BatchNorm normalizes over 2x2 positions x 2 samples: at 32 px it would see 1x1 x 2
+            values, which it maps to +-1 whatever they are). 45 MB of weights and as
             many gradients: too big to commit, so it is written only with --resnet18 DIR, to
             DIR/resnet18_parity.safetensors; the C++ test reads it from the directory named by the
             TUTOR_RESNET18_FIXTURE_DIR environment variable and is skipped with a message otherwise.
@@ -276,8 +277,8 @@ def main():
         gen = torch.Generator().manual_seed(2)
         model = torchvision.models.resnet18(num_classes=10)
         perturb_running_stats(model, gen)
-        x = torch.randn(4, 3, 64, 64, generator=gen)
-        labels = torch.randint(0, 10, (4,), generator=gen)
+        x = torch.randn(2, 3, 48, 48, generator=gen)
+        labels = torch.randint(0, 10, (2,), generator=gen)
         out, meta = golden(model, torchvision_taps, x, labels, 'torchvision resnet18, 10 classes')
         os.makedirs(args.resnet18, exist_ok=True)
         save_safetensors(os.path.join(args.resnet18, 'resnet18_parity.safetensors'), out, meta)
