@@ -140,6 +140,9 @@ std::vector<std::shared_ptr<nn::BatchNorm2d>> ResNet::bn_before_relu() const {
 }
 
 Tensor ResNet::run(const Tensor& x, Taps* taps) {
+  TUTOR_CHECK(x.dim() == 4 && x.size(1) == config_.in_channels,
+              "{}: expected an input [N, {}, H, W], got {}", name(), config_.in_channels,
+              shape_str(x.sizes()));
   auto offer = [&](const std::string& name, const Tensor& t) {
     if (taps != nullptr) taps->offer(name, t);
   };

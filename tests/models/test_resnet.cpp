@@ -94,6 +94,10 @@ TEST_CASE("models: ResNet options change the stem's input channels and the head'
   CHECK(w->conv1->weight.sizes() == Shape{32, 3, 3, 3});
   CHECK(w->fc->weight.sizes() == Shape{10, 256});
   CHECK(w->feature_dim() == 256);
+  testing::check_error([&] { w->forward(randn_input({2, 1, 32, 32}, 1)); },
+                       {"resnet8x4", "expected an input [N, 3, H, W]", "[2, 1, 32, 32]"});
+  testing::check_error([&] { w->forward(randn_input({3, 32, 32}, 1)); },
+                       {"resnet8x4", "[3, 32, 32]"});
   testing::check_error([] { models::cifar_resnet(10, false); }, {"resnet10", "6n + 2", "10"});
   testing::check_error([] { models::resnet18({.num_classes = 0}); },
                        {"resnet18", "num_classes 0"});
