@@ -15,7 +15,9 @@
 //   stem_preact   after bn1, before the ReLU
 //   stem          after the ReLU (before the max pool in the torchvision stem): RepDistiller's f0
 //   layerK        stage K's output (post-ReLU): f1..f3 / mdistiller's feats
-//   layerK_preact stage K's last residual sum before its ReLU: mdistiller's preact_feats
+//   layerK_preact stage K's last residual sum before its ReLU: mdistiller's preact_feats[K]
+//                 (its preact_feats[0] is the post-ReLU stem for the CIFAR models and the
+//                 pre-ReLU one for the ImageNet models: stem and stem_preact here)
 //   pooled        the pooled embedding [N, C], input of fc: RepDistiller's f4, pooled_feat
 //   logits        [N, num_classes]
 #pragma once
