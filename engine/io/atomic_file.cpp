@@ -101,4 +101,8 @@ void write_file_atomic(const std::string& path, std::span<const std::byte> bytes
   write_file_atomic(path, [&](FileWriter& w) { w.write(bytes); });
 }
 
+void write_file_atomic(const std::string& path, std::string_view text) {
+  write_file_atomic(path, [&](FileWriter& out) { out.write(text); });
+}
+
 }  // namespace tutor

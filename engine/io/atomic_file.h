@@ -38,5 +38,6 @@ class FileWriter {
 
 void write_file_atomic(const std::string& path, const std::function<void(FileWriter&)>& fill);
 void write_file_atomic(const std::string& path, std::span<const std::byte> bytes);
+void write_file_atomic(const std::string& path, std::string_view text);
 
 }  // namespace tutor

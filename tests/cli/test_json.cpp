@@ -8,7 +8,6 @@
 #include <sstream>
 
 #include "engine/core/error.h"
-#include "tools/cli/atomic_file.h"
 #include "tools/cli/json.h"
 
 using namespace tutor::cli;
@@ -93,19 +92,3 @@ TEST_CASE("cli: JSONL writes one flushed line per record") {
                        doctest::Contains("x.jsonl: cannot open for writing"), tutor::Error);
 }
 
-TEST_CASE("cli: atomic writes replace the file and leave no temporary behind") {
-  ScratchDir dir;
-  fs::path path = dir.path / "out.json";
-  write_file_atomic(path.string(), "first");
-  write_file_atomic(path.string(), "second\n");
-  CHECK(read_all(path) == "second\n");
-  CHECK_FALSE(fs::exists(dir.path / "out.json.tmp"));
-  fs::path missing = dir.path / "no" / "out.json";
-  CHECK_THROWS_WITH_AS(write_file_atomic(missing.string(), "x"),
-                       doctest::Contains("out.json: cannot create"), tutor::Error);
-  // Renaming onto a folder fails after the temporary was written: it is removed again.
-  fs::create_directory(dir.path / "folder");
-  CHECK_THROWS_WITH_AS(write_file_atomic((dir.path / "folder").string(), "x"),
-                       doctest::Contains("rename"), tutor::Error);
-  CHECK_FALSE(fs::exists(dir.path / "folder.tmp"));
-}

@@ -1,5 +1,5 @@
 // `tutor audit kernels` and `tutor audit ops`.
-#include "tools/cli/atomic_file.h"
+#include "engine/io/atomic_file.h"
 #include "tools/cli/audit.h"
 #include "tools/cli/command.h"
 
