@@ -1,13 +1,16 @@
 // ResNets: state dicts and parameter counts against PyTorch's (tests/fixtures/models/
 // state_dicts.txt, written by tools/golden/make_resnet_fixtures.py) and the spec's §A7.1, output
 // and tap shapes, taps against values recomputed from the layers, initialization, options, a
-// gradient check through both block types, and the registry.
+// gradient check through both block types, the registry, and a state dict through safetensors.
 #include <doctest/doctest.h>
+
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 
+#include "engine/io/safetensors.h"
 #include "engine/nn/nn.h"
 #include "models/registry.h"
 #include "models/resnet.h"
@@ -285,4 +288,26 @@ TEST_CASE("models: the registry lists and creates the ResNets by name") {
   CHECK(m->tensor_at("conv1.weight").sizes() == Shape{16, 1, 3, 3});
   testing::check_error([] { models::create_model("resnet19"); },
                        {"create_model", "unknown model 'resnet19'", "resnet18, resnet34"});
+}
+
+TEST_CASE("models: a ResNet's state dict exports to safetensors and loads into a new one") {
+  manual_seed(4);
+  auto trained = models::create_model("resnet14", {.num_classes = 10, .in_channels = 1});
+  trained->train();
+  trained->forward(randn_input({4, 1, 12, 12}, 8));  // moves the running statistics off 0 and 1
+  const auto path = std::filesystem::temp_directory_path() /
+                    fmt::format("tutor_test_models_{}.safetensors", ::getpid());
+  save_safetensors(path.string(), trained->state_dict());
+  manual_seed(5);
+  auto loaded = models::create_model("resnet14", {.num_classes = 10, .in_channels = 1});
+  const auto contents = load_safetensors(path.string());
+  std::filesystem::remove(path);
+  nn::NamedTensors state(contents.tensors.begin(), contents.tensors.end());
+  CHECK(loaded->load_state_dict(state).ok());
+  trained->eval();
+  loaded->eval();
+  Tensor x = randn_input({2, 1, 12, 12}, 9);
+  testing::check_close(loaded->forward(x), trained->forward(x), 0, 0);
+  testing::check_close(loaded->tensor_at("layer2.1.bn1.num_batches_tracked"),
+                       trained->tensor_at("layer2.1.bn1.num_batches_tracked"), 0, 0);
 }
