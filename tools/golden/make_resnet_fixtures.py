@@ -1,0 +1,289 @@
+#!/usr/bin/python3
+"""Golden fixtures for tests/models/test_resnet_parity.cpp, from PyTorch (Debian's python3-torch 1.13,
+python3-torchvision 0.14; run with /usr/bin/python3).
+
+For each model: a seeded initialization (with perturbed BatchNorm running statistics, so that eval
+mode is not the identity normalization), a fixed batch and labels, and
+  init.<key>        the full initial state_dict (parameters and buffers)
+  input, labels     the batch [N, C, H, W] f32 and the class indices [N] i64
+  logits_eval       eval-mode logits of the initial model
+  logits_train      train-mode logits of the initial model (batch statistics)
+  loss              cross-entropy of logits_train (mean), 0-dim
+  grad.<name>       every parameter's gradient of that loss
+  after.<key>       the BatchNorm buffers after that one train-mode forward
+  sgd_losses        [10] train-mode losses on the same batch, before each of 10 steps of
+                    SGD(lr 0.01, momentum 0.9); sgd_losses[0] == loss
+  taps.<name>       eval-mode taps of the initial model on the first TAP_SAMPLES samples (eval mode
+                    is per sample; fewer samples keep the file small): stem_preact, stem,
+                    layerK_preact, layerK, pooled
+
+State dicts: tests/fixtures/models/state_dicts.txt lists, for every ResNet of the registry at its
+default options (torchvision: 3 channels, 1000 classes; CIFAR: 3 channels, 100 classes),
+"## NAME PARAMETER_COUNT" and then one "key [shape] dtype" line per state_dict entry, in order.
+
+Models:
+  resnet8   the CIFAR ResNet of RepDistiller models/resnet.py (re-implemented below, as
+            shared/spec/models-and-transformer-kd.md §A2 and shared/spec/benchmarks.md define it for
+            1x28x28 inputs: global average pooling), 1 input channel, 10 classes, batch 8x1x28x28.
+            Written to tests/fixtures/models/resnet8_parity.safetensors (committed, ~0.8 MB).
+  resnet18  torchvision.models.resnet18(num_classes=10), batch 2x3x48x48 (48 px so that layer4's
+            BatchNorm normalizes over 2x2 positions x 2 samples: at 32 px it would see 1x1 x 2
+            values, which it maps to +-1 whatever they are). 45 MB of weights and as
+            many gradients: too big to commit, so it is written only with --resnet18 DIR, to
+            DIR/resnet18_parity.safetensors; the C++ test reads it from the directory named by the
+            TUTOR_RESNET18_FIXTURE_DIR environment variable and is skipped with a message otherwise.
+
+Usage (from the repository root):
+  /usr/bin/python3 tools/golden/make_resnet_fixtures.py
+  /usr/bin/python3 tools/golden/make_resnet_fixtures.py --resnet18 build/fixtures
+"""
+import argparse
+import json
+import os
+import struct
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+LR, MOMENTUM, STEPS = 0.01, 0.9, 10
+TAP_SAMPLES = 2
+
+
+# ---- the CIFAR ResNet of RepDistiller models/resnet.py (mdistiller models/cifar/resnet.py) ----
+
+class BasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None, is_last=False):
+        super().__init__()
+        self.is_last = is_last
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+
+    def forward(self, x):
+        residual = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.downsample is not None:
+            residual = self.downsample(x)
+        out += residual
+        preact = out
+        out = F.relu(out)
+        return (out, preact) if self.is_last else out
+
+
+class CifarResNet(nn.Module):
+    def __init__(self, depth, num_filters, num_classes=10, in_channels=3):
+        super().__init__()
+        n = (depth - 2) // 6
+        self.inplanes = num_filters[0]
+        self.conv1 = nn.Conv2d(in_channels, num_filters[0], 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(num_filters[0])
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = self._make_layer(num_filters[1], n)
+        self.layer2 = self._make_layer(num_filters[2], n, stride=2)
+        self.layer3 = self._make_layer(num_filters[3], n, stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)  # AvgPool2d(8) in the reference (32x32 only)
+        self.fc = nn.Linear(num_filters[3], num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+
+    def _make_layer(self, planes, blocks, stride=1):
+        downsample = None
+        if stride != 1 or self.inplanes != planes:
+            downsample = nn.Sequential(
+                nn.Conv2d(self.inplanes, planes, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(planes))
+        layers = [BasicBlock(self.inplanes, planes, stride, downsample, blocks == 1)]
+        self.inplanes = planes
+        for i in range(1, blocks):
+            layers.append(BasicBlock(self.inplanes, planes, is_last=(i == blocks - 1)))
+        return nn.Sequential(*layers)
+
+    def forward(self, x, taps=None):
+        taps = {} if taps is None else taps
+        x = self.bn1(self.conv1(x))
+        taps['stem_preact'] = x.clone()
+        x = self.relu(x)
+        taps['stem'] = x
+        for k, layer in enumerate([self.layer1, self.layer2, self.layer3], 1):
+            x, pre = layer(x)
+            taps[f'layer{k}_preact'], taps[f'layer{k}'] = pre, x
+        x = torch.flatten(self.avgpool(x), 1)
+        taps['pooled'] = x
+        return self.fc(x)
+
+
+def torchvision_taps(model, x, taps):
+    """torchvision's ResNet._forward_impl, keeping the taps; the last block's pre-ReLU sum is
+    recomputed with the block's own layers."""
+    x = model.bn1(model.conv1(x))
+    taps['stem_preact'] = x.clone()
+    x = model.relu(x)
+    taps['stem'] = x.clone()
+    x = model.maxpool(x)
+    for k in range(1, 5):
+        layer = getattr(model, f'layer{k}')
+        for block in layer[:-1]:
+            x = block(x)
+        b = layer[-1]
+        identity = x if b.downsample is None else b.downsample(x)
+        pre = b.bn2(b.conv2(b.relu(b.bn1(b.conv1(x))))) + identity
+        taps[f'layer{k}_preact'], x = pre, F.relu(pre)
+        taps[f'layer{k}'] = x
+    x = torch.flatten(model.avgpool(x), 1)
+    taps['pooled'] = x
+    return model.fc(x)
+
+
+# ---- safetensors ----
+
+DTYPES = {torch.float32: 'F32', torch.float64: 'F64', torch.int64: 'I64'}
+
+
+def save_safetensors(path, tensors, metadata):
+    """The format of huggingface/safetensors: u64 LE header length N, N bytes of JSON padded with
+    spaces to a multiple of 8, then the tensors' little-endian bytes back to back."""
+    header, blobs, offset = {'__metadata__': metadata}, [], 0
+    for name, t in tensors.items():
+        t = t.detach().contiguous().cpu()
+        data = t.numpy().tobytes()
+        header[name] = {'dtype': DTYPES[t.dtype], 'shape': list(t.shape),
+                        'data_offsets': [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(',', ':')).encode()
+    text += b' ' * (-len(text) % 8)
+    tmp = path + '.tmp'
+    with open(tmp, 'wb') as f:
+        f.write(struct.pack('<Q', len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    print(f'wrote {path} ({os.path.getsize(path)} bytes, {len(tensors)} tensors)')
+
+
+# ---- the recipe ----
+
+def perturb_running_stats(model, gen):
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.copy_(0.1 * torch.randn(m.num_features, generator=gen))
+                m.running_var.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
+
+
+def golden(model, forward_taps, x, labels, description):
+    out = {}
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    out.update({f'init.{k}': v for k, v in init.items()})
+    out['input'], out['labels'] = x, labels
+
+    model.eval()
+    taps = {}
+    with torch.no_grad():
+        out['logits_eval'] = model(x)
+        tapped_logits = forward_taps(model, x[:TAP_SAMPLES], taps)
+        assert torch.allclose(tapped_logits, out['logits_eval'][:TAP_SAMPLES], atol=1e-5)
+    out.update({f'taps.{k}': v for k, v in taps.items()})
+
+    model.train()
+    logits = model(x)
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    out['logits_train'], out['loss'] = logits.detach(), loss.detach()
+    out.update({f'grad.{k}': p.grad.clone() for k, p in model.named_parameters()})
+    out.update({f'after.{k}': v.clone() for k, v in model.state_dict().items()
+                if 'running' in k or 'num_batches' in k})
+
+    model.load_state_dict(init)
+    model.zero_grad(set_to_none=True)
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    losses = []
+    for _ in range(STEPS):
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), labels)
+        losses.append(loss.item())
+        loss.backward()
+        opt.step()
+    out['sgd_losses'] = torch.tensor(losses, dtype=torch.float32)
+    meta = {'generator': 'tools/golden/make_resnet_fixtures.py', 'torch': torch.__version__,
+            'torchvision': torchvision.__version__, 'model': description,
+            'sgd': f'lr={LR} momentum={MOMENTUM} steps={STEPS}, train mode, the same batch'}
+    return out, meta
+
+
+def cifar_taps(model, x, taps):
+    return model(x, taps)
+
+
+CIFAR_WIDTHS = {'': [16, 16, 32, 64], 'x4': [32, 64, 128, 256]}
+CIFAR_MODELS = [(8, ''), (14, ''), (20, ''), (32, ''), (44, ''), (56, ''), (110, ''), (8, 'x4'),
+                (32, 'x4')]
+SHORT_DTYPES = {torch.float32: 'f32', torch.int64: 'i64'}
+
+
+def write_state_listings(path):
+    models = [(n, getattr(torchvision.models, n)()) for n in ('resnet18', 'resnet34', 'resnet50')]
+    models += [(f'resnet{d}{x}', CifarResNet(d, CIFAR_WIDTHS[x], num_classes=100))
+               for d, x in CIFAR_MODELS]
+    lines = []
+    for name, m in models:
+        lines.append(f'## {name} {sum(p.numel() for p in m.parameters())}')
+        for k, v in m.state_dict().items():
+            shape = '[' + ', '.join(str(s) for s in v.shape) + ']'
+            lines.append(f'{k} {shape} {SHORT_DTYPES[v.dtype]}')
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    print(f'wrote {path} ({len(lines)} lines)')
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--out', default='tests/fixtures/models', help='directory of the committed fixture')
+    ap.add_argument('--resnet18', metavar='DIR', help='also write DIR/resnet18_parity.safetensors')
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+
+    os.makedirs(args.out, exist_ok=True)
+    write_state_listings(os.path.join(args.out, 'state_dicts.txt'))
+
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(1)
+    model = CifarResNet(8, [16, 16, 32, 64], num_classes=10, in_channels=1)
+    perturb_running_stats(model, gen)
+    x = torch.randn(8, 1, 28, 28, generator=gen)
+    labels = torch.randint(0, 10, (8,), generator=gen)
+    out, meta = golden(model, cifar_taps, x, labels,
+                       'resnet8 (RepDistiller CIFAR ResNet, global average pooling), in_channels 1, 10 classes')
+    save_safetensors(os.path.join(args.out, 'resnet8_parity.safetensors'), out, meta)
+
+    if args.resnet18:
+        torch.manual_seed(0)
+        gen = torch.Generator().manual_seed(2)
+        model = torchvision.models.resnet18(num_classes=10)
+        perturb_running_stats(model, gen)
+        x = torch.randn(2, 3, 48, 48, generator=gen)
+        labels = torch.randint(0, 10, (2,), generator=gen)
+        out, meta = golden(model, torchvision_taps, x, labels, 'torchvision resnet18, 10 classes')
+        os.makedirs(args.resnet18, exist_ok=True)
+        save_safetensors(os.path.join(args.resnet18, 'resnet18_parity.safetensors'), out, meta)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
