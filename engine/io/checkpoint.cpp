@@ -6,7 +6,7 @@
 #include <limits>
 #include <set>
 #include <system_error>
-#include <utility>
+#include <vector>
 
 #include "engine/core/error.h"
 #include "engine/data/loader.h"
@@ -105,8 +105,6 @@ class Reader {
             "scheduler., state.<name>.)",
             path_, name);
   }
-
-  const std::string& path() const { return path_; }
 
  private:
   std::string path_;
