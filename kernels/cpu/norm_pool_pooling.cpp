@@ -86,6 +86,17 @@ void max_pool2d_backward_kernel(const KernelArgs& a) {
   });
 }
 
+double sum_of(const float* x, int64_t n) {
+  double acc = 0;
+  if (n < 16) {  // a short window row: a vector loop's prologue costs more than it saves
+    for (int64_t i = 0; i < n; ++i) acc += double(x[i]);
+    return acc;
+  }
+#pragma omp simd reduction(+ : acc)
+  for (int64_t i = 0; i < n; ++i) acc += double(x[i]);
+  return acc;
+}
+
 // in: x [N, C, H, W]; out: y [N, C, OH, OW] = window sums / avg_divisor.
 template <WindowFn windows>
 void avg_pool(const KernelArgs& a) {
@@ -96,12 +107,14 @@ void avg_pool(const KernelArgs& a) {
   float* yp = f32_ptr(a.out[0]);
   for_each_window(windows(a, x.sizes(), a.out[0].sizes()), g,
                   [&](int64_t pl, int64_t o, const Taps& th, const Taps& tw) {
+                    // Average windows have step 1 (no dilation).
+                    const float* first = xp + pl * g.plane + th.first * g.W + tw.first;
+                    // Full-width windows (the global pool) are one contiguous run.
+                    const bool full_rows = tw.count == g.W;
+                    const int64_t rows = full_rows ? 1 : th.count;
+                    const int64_t run = full_rows ? th.count * g.W : tw.count;
                     double s = 0;
-                    for (int64_t i = 0; i < th.count; ++i) {
-                      const float* row = xp + pl * g.plane + (th.first + i * th.step) * g.W + tw.first;
-#pragma omp simd reduction(+ : s)
-                      for (int64_t j = 0; j < tw.count; ++j) s += double(row[j]);
-                    }
+                    for (int64_t i = 0; i < rows; ++i) s += sum_of(first + i * g.W, run);
                     yp[pl * g.oplane + o] =
                         th.count * tw.count == 0 ? 0.f : float(s / avg_divisor(a, th, tw));
                   });
