@@ -36,7 +36,7 @@ void apply_threads_flag(const Args& args) {
   if (threads < 0)
     throw UsageError(fmt::format("tutor {}: --threads must be >= 0, got {}",
                                  args.spec().full_name(), threads));
-  if (threads > 0) set_num_threads(int(threads));
+  if (threads > 0) kernels::cpu::set_num_threads(int(threads));
 }
 
 static std::optional<int64_t> positive_flag(const Args& args, const std::string& name) {
