@@ -98,7 +98,10 @@ void run_train(const Args& args, Io& io) {
   auto test_loader = eval_loader(test_set, batch_size);
 
   std::filesystem::path out = args.get_string("out");
-  std::filesystem::create_directories(out);
+  std::error_code failed;
+  std::filesystem::create_directories(out, failed);
+  TUTOR_CHECK(!failed, "{}: cannot create the output directory: {}", out.string(),
+              failed.message());
   JsonlWriter metrics((out / "metrics.jsonl").string());
   io.err << fmt::format("tutor train: {} ({} parameters), {} train / {} test images, {} epochs\n",
                         model->name(), model->num_parameters(), train_set->size(),
