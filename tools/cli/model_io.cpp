@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <numeric>
+#include <optional>
 
 #include "engine/autograd/grad_mode.h"
 #include "engine/core/error.h"
