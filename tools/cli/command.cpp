@@ -12,6 +12,10 @@ const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
       audit_kernels_command(),
       audit_ops_command(),
+      train_command(),
+      eval_command(),
+      forward_command(),
+      export_command(),
   };
   return commands;
 }

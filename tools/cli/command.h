@@ -38,5 +38,9 @@ std::string version_string();  // "tutor 0.1.0" plus " (git <describe>)" when co
 // The commands, one function each (defined in <name>_command.cpp).
 Command audit_kernels_command();
 Command audit_ops_command();
+Command train_command();
+Command eval_command();
+Command forward_command();
+Command export_command();
 
 }  // namespace tutor::cli

@@ -1,0 +1,248 @@
+// tutor train / eval / forward / export, in-process on a tiny synthetic Fashion-MNIST-shaped
+// dataset written by the test: two classes, dark images (label 0) and bright images (label 1).
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/autograd/grad_mode.h"
+#include "engine/core/rng.h"
+#include "engine/io/safetensors.h"
+#include "engine/ops/ops.h"
+#include "models/registry.h"
+#include "support/op_test.h"
+#include "tools/cli/command.h"
+#include "tools/cli/model_io.h"
+
+using namespace tutor;
+using namespace tutor::cli;
+using tutor::testing::check_close;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out, err;
+};
+
+Run run(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  int code = run_cli(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+// A scratch folder holding {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz, removed at the end.
+struct SyntheticData {
+  fs::path dir;
+  std::vector<uint8_t> test_pixels;  // [32, 28, 28]
+  std::vector<int64_t> test_labels;
+
+  SyntheticData() {
+    std::string tmpl = (fs::temp_directory_path() / "tutor-train-XXXXXX").string();
+    dir = ::mkdtemp(tmpl.data());
+    write_split("train", 64, 1);
+    write_split("t10k", 32, 2);
+  }
+  ~SyntheticData() { fs::remove_all(dir); }
+
+  // Label i % 2; pixels uniform in [0, 80) for label 0 and [160, 240) for label 1, from an LCG
+  // (Numerical Recipes constants) seeded per split.
+  void write_split(const std::string& prefix, int n, uint32_t seed) {
+    std::vector<uint8_t> pixels, labels;
+    uint32_t state = seed;
+    for (int i = 0; i < n; ++i) {
+      uint8_t label = uint8_t(i % 2);
+      labels.push_back(label);
+      for (int p = 0; p < 28 * 28; ++p) {
+        state = state * 1664525u + 1013904223u;
+        pixels.push_back(uint8_t((label ? 160 : 0) + (state >> 24) % 80));
+      }
+    }
+    write_idx(dir / (prefix + "-images-idx3-ubyte.gz"), 0x803, {uint32_t(n), 28, 28}, pixels);
+    write_idx(dir / (prefix + "-labels-idx1-ubyte.gz"), 0x801, {uint32_t(n)}, labels);
+    if (prefix == "t10k") {
+      test_pixels = pixels;
+      test_labels.assign(labels.begin(), labels.end());
+    }
+  }
+
+  // IDX: big-endian u32 magic, big-endian u32 sizes, then the bytes; gzip-compressed.
+  static void write_idx(const fs::path& path, uint32_t magic, const std::vector<uint32_t>& dims,
+                        const std::vector<uint8_t>& bytes) {
+    std::vector<uint8_t> file;
+    auto put32 = [&](uint32_t v) {
+      for (int shift = 24; shift >= 0; shift -= 8) file.push_back(uint8_t(v >> shift));
+    };
+    put32(magic);
+    for (uint32_t d : dims) put32(d);
+    file.insert(file.end(), bytes.begin(), bytes.end());
+    gzFile gz = gzopen(path.c_str(), "wb");
+    REQUIRE(gz != nullptr);
+    REQUIRE(gzwrite(gz, file.data(), unsigned(file.size())) == int(file.size()));
+    REQUIRE(gzclose(gz) == Z_OK);
+  }
+
+  // The test images as the commands see them: (x / 255 - mean) / std, [32, 1, 28, 28].
+  Tensor normalized_test_images() const {
+    std::vector<float> v;
+    for (uint8_t p : test_pixels)
+      v.push_back(float((double(p) / 255.0 - kFashionMnistMean) / kFashionMnistStd));
+    Tensor t = empty({int64_t(test_labels.size()), 1, 28, 28});
+    std::copy(v.begin(), v.end(), t.data<float>());
+    return t;
+  }
+};
+
+std::vector<std::string> lines_of(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// The number after "key": in a one-line JSON object written by JsonObject.
+double json_field(const std::string& line, const std::string& key) {
+  std::string needle = "\"" + key + "\":";
+  size_t at = line.find(needle);
+  REQUIRE_MESSAGE(at != std::string::npos, key, " missing in ", line);
+  return std::strtod(line.c_str() + at + needle.size(), nullptr);
+}
+
+std::shared_ptr<models::Model> fresh_resnet8() {
+  return models::create_model("resnet8", {.num_classes = 10, .in_channels = 1});
+}
+
+}  // namespace
+
+TEST_CASE("cli: train, eval and forward reject bad arguments with exit code 2") {
+  Run no_model = run({"train", "--out", "/tmp/unused"});
+  CHECK(no_model.code == 2);
+  CHECK(no_model.err.find("--model is required") != std::string::npos);
+  CHECK(run({"train", "--model", "resnet8", "--epochs", "x", "--out", "o"}).code == 2);
+  Run schedule = run({"train", "--model", "resnet8", "--schedule", "linear", "--out", "o"});
+  CHECK(schedule.code == 2);
+  CHECK(schedule.err.find("--schedule must be cosine, step or constant, got 'linear'") !=
+        std::string::npos);
+  CHECK(run({"train", "--model", "resnet8", "--epochs", "0", "--out", "o"}).code == 2);
+  CHECK(run({"train", "--model", "resnet8", "--data", "cifar10", "--out", "o"}).code == 2);
+  CHECK(run({"train", "--model", "resnet8"}).err.find("--out DIR is required") !=
+        std::string::npos);
+  CHECK(run({"eval", "--model", "resnet8"}).err.find("--weights FILE is required") !=
+        std::string::npos);
+  CHECK(run({"forward", "--model", "resnet8", "--weights", "w"}).code == 2);
+  CHECK(run({"export", "--out", "x.safetensors"}).code == 2);
+
+  Run missing_data = run({"train", "--model", "resnet8", "--data-dir", "/nonexistent-dir",
+                          "--out", "/tmp/unused"});
+  CHECK(missing_data.code == 1);
+  CHECK(missing_data.err.find("/nonexistent-dir/train-images-idx3-ubyte.gz") != std::string::npos);
+}
+
+TEST_CASE("cli: train writes metrics and weights, loss falls, eval counts correct predictions") {
+  SyntheticData data;
+  fs::path out = data.dir / "run";
+  Run train = run({"train", "--model", "resnet8", "--in-channels", "1", "--data-dir",
+                   data.dir.string(), "--epochs", "2", "--batch-size", "16", "--lr", "0.05",
+                   "--seed", "3", "--out", out.string()});
+  INFO(train.err);
+  REQUIRE(train.code == 0);
+  CHECK(train.out.find("resnet8: 2 epochs in ") == 0);
+
+  std::vector<std::string> lines = lines_of(out / "metrics.jsonl");
+  REQUIRE(lines.size() == 2);
+  for (size_t e = 0; e < lines.size(); ++e) {
+    CHECK(json_field(lines[e], "epoch") == double(e + 1));
+    for (const char* key : {"train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds",
+                            "images_per_second"})
+      CHECK(std::isfinite(json_field(lines[e], key)));
+  }
+  // Cosine over 2 epochs: lr 0.05, then 0.05 (1 + cos(pi / 2)) / 2 = 0.025.
+  CHECK(json_field(lines[0], "lr") == doctest::Approx(0.05));
+  CHECK(json_field(lines[1], "lr") == doctest::Approx(0.025));
+  CHECK(json_field(lines[1], "train_loss") < json_field(lines[0], "train_loss"));
+
+  // Both weight files load strictly into a fresh model.
+  for (const char* file : {"last.safetensors", "best.safetensors"}) {
+    auto model = fresh_resnet8();
+    CHECK_NOTHROW(load_weights(*model, (out / file).string()));
+  }
+
+  // eval's count equals the argmax count of the model's own forward on the normalized images.
+  fs::path json = data.dir / "eval.json";
+  Run eval = run({"eval", "--model", "resnet8", "--in-channels", "1", "--data-dir",
+                  data.dir.string(), "--weights", (out / "last.safetensors").string(),
+                  "--batch-size", "10", "--json", json.string()});
+  INFO(eval.err);
+  REQUIRE(eval.code == 0);
+  auto model = fresh_resnet8();
+  load_weights(*model, (out / "last.safetensors").string());
+  model->eval();
+  NoGradGuard no_grad;
+  std::vector<int64_t> predicted =
+      model->forward(data.normalized_test_images(), nullptr).argmax(1).to_vector<int64_t>();
+  int64_t correct = 0;
+  for (size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == data.test_labels[i];
+  CHECK(eval.out.find(fmt::format("({} / 32)", correct)) != std::string::npos);
+  std::string eval_json = lines_of(json).at(0);
+  CHECK(json_field(eval_json, "count") == 32);
+  CHECK(json_field(eval_json, "accuracy") == doctest::Approx(double(correct) / 32));
+  // Row 0 of the confusion matrix: label-0 images by predicted class.
+  int64_t label0_as_0 = 0;
+  for (size_t i = 0; i < predicted.size(); i += 2) label0_as_0 += predicted[i] == 0;
+  CHECK(eval_json.find(fmt::format("\"confusion\":[[{},", label0_as_0)) != std::string::npos);
+}
+
+TEST_CASE("cli: forward writes the model's logits and the requested taps") {
+  SyntheticData data;
+  manual_seed(11);
+  auto model = fresh_resnet8();
+  fs::path weights = data.dir / "w.safetensors", input = data.dir / "x.safetensors",
+           output = data.dir / "y.safetensors";
+  save_weights(*model, weights.string());
+  Tensor x = randn({3, 1, 28, 28});
+  save_safetensors(input.string(), std::map<std::string, Tensor>{{"input", x}});
+
+  Run forward = run({"forward", "--model", "resnet8", "--num-classes", "10", "--in-channels", "1",
+                     "--weights", weights.string(), "--input", input.string(), "--taps",
+                     "layer2,pooled", "--out", output.string()});
+  INFO(forward.err);
+  REQUIRE(forward.code == 0);
+
+  model->eval();
+  NoGradGuard no_grad;
+  models::Taps taps{"layer2", "pooled"};
+  Tensor logits = model->forward(x, &taps);
+  SafetensorsContents y = load_safetensors(output.string());
+  CHECK(y.tensors.size() == 3);
+  check_close(y.tensors.at("logits"), logits, 1e-5, 1e-5);
+  check_close(y.tensors.at("layer2"), taps.at("layer2"), 1e-5, 1e-5);
+  check_close(y.tensors.at("pooled"), taps.at("pooled"), 1e-5, 1e-5);
+
+  Run bad_tap = run({"forward", "--model", "resnet8", "--num-classes", "10", "--in-channels", "1",
+                     "--weights", weights.string(), "--input", input.string(), "--taps", "layer9",
+                     "--out", output.string()});
+  CHECK(bad_tap.code == 1);
+  CHECK(bad_tap.err.find("layer9") != std::string::npos);
+  // Weights of a 10-class, 1-channel model do not fit the 3-channel default.
+  Run bad_weights = run({"forward", "--model", "resnet8", "--num-classes", "10", "--weights",
+                         weights.string(), "--input", input.string(), "--out", output.string()});
+  CHECK(bad_weights.code == 1);
+  CHECK(bad_weights.err.find(weights.string() + ": the weights do not fit model resnet8") !=
+        std::string::npos);
+
+  // export copies the tensors and adds the metadata.
+  fs::path exported = data.dir / "e.safetensors";
+  REQUIRE(run({"export", "--weights", output.string(), "--out", exported.string(), "--meta",
+               "note=test"})
+              .code == 0);
+  SafetensorsContents e = load_safetensors(exported.string());
+  CHECK(e.metadata.at("note") == "test");
+  CHECK(e.metadata.at("model") == "resnet8");
+  check_close(e.tensors.at("logits"), y.tensors.at("logits"), 0, 0);
+}
