@@ -1,5 +1,5 @@
 // safetensors: round trips, the reference writer's exact bytes, fixtures written by
-// tools/make_safetensors_fixtures.py, the lazy API, and writer errors.
+// tools/golden/make_safetensors_fixtures.py, the lazy API, and writer errors.
 #include <doctest/doctest.h>
 
 #include <bit>
@@ -138,7 +138,7 @@ TEST_CASE("io: safetensors writes the reference implementation's bytes") {
 }
 
 TEST_CASE("io: safetensors layout matches the reference writer's, byte for byte") {
-  // The tensors of reference_layout() in tools/make_safetensors_fixtures.py, given in another
+  // The tensors of reference_layout() in tools/golden/make_safetensors_fixtures.py, given in another
   // order: the writer sorts them by decreasing dtype alignment, then by name.
   TempDir dir;
   NamedTensors tensors = {

@@ -1,4 +1,4 @@
-// Reads the golden files of tools/make_optim_fixtures.py: lines "name [d0,d1,...] v0 v1 ...".
+// Reads the golden files of tools/golden/make_optim_fixtures.py: lines "name [d0,d1,...] v0 v1 ...".
 #pragma once
 
 #include <map>

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Golden values for tests/optim from PyTorch 1.13's torch.optim and clip_grad_norm_.
 
-Run: /usr/bin/python3 tools/make_optim_fixtures.py  (writes tests/fixtures/optim/*.txt)
+Run: /usr/bin/python3 tools/golden/make_optim_fixtures.py  (writes tests/fixtures/optim/*.txt)
 
 Each fixture line is "name [d0,d1,...] v0 v1 ..." (row-major values, repr = full precision).
 Optimizer cases: parameters p0 [2,3], p1 [4] (group 0) and p2 [3], p3 [2] (group 1; p3 never gets
@@ -14,7 +14,7 @@ import warnings
 
 import torch
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "optim")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures", "optim")
 STEPS = 5
 
 
@@ -146,7 +146,7 @@ def main():
                        ("clip_grad_norm", clip_fixture)]:
         path = os.path.join(OUT, name + ".txt")
         with open(path, "w") as f:
-            f.write(f"# made by tools/make_optim_fixtures.py with torch {torch.__version__}\n")
+            f.write(f"# made by tools/golden/make_optim_fixtures.py with torch {torch.__version__}\n")
             f.writelines(make())
         print("wrote", path)
 

@@ -4,8 +4,8 @@ the format (https://github.com/huggingface/safetensors, "Format"; the reference 
 safetensors/src/tensor.rs). The `safetensors` package is not installed here; torch (Debian's
 python3-torch) only turns tensors into bytes, as safetensors.torch does.
 
-    /usr/bin/python3 tools/make_safetensors_fixtures.py          # rewrite tests/fixtures/io
-    /usr/bin/python3 tools/make_safetensors_fixtures.py --check FILE...
+    /usr/bin/python3 tools/golden/make_safetensors_fixtures.py          # rewrite tests/fixtures/io
+    /usr/bin/python3 tools/golden/make_safetensors_fixtures.py --check FILE...
 
 --check reads files (for example ones tutor wrote) with the strict reader below and prints their
 tensors, so a C++-written file can be verified against an independent implementation.
@@ -28,7 +28,7 @@ import sys
 
 import torch
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 OUT = ROOT / "tests" / "fixtures" / "io"
 
 MAX_HEADER_SIZE = 100_000_000  # the reference reader's limit
