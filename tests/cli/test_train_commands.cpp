@@ -246,3 +246,40 @@ TEST_CASE("cli: forward writes the model's logits and the requested taps") {
   CHECK(e.metadata.at("model") == "resnet8");
   check_close(e.tensors.at("logits"), y.tensors.at("logits"), 0, 0);
 }
+
+TEST_CASE("cli: train resumed from its checkpoint reproduces the unbroken run exactly") {
+  SyntheticData data;
+  auto train = [&](const fs::path& out, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"train", "--model", "resnet8", "--in-channels", "1",
+                                     "--data-dir", data.dir.string(), "--epochs", "3",
+                                     "--batch-size", "16", "--seed", "5", "--out", out.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    Run r = run(args);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    return r;
+  };
+  fs::path whole = data.dir / "whole", split = data.dir / "split";
+  train(whole, {});
+  train(split, {"--stop-after-epoch", "1"});
+  REQUIRE(lines_of(split / "metrics.jsonl").size() == 1);
+  train(split, {"--resume", (split / "checkpoint.safetensors").string()});
+
+  std::vector<std::string> a = lines_of(whole / "metrics.jsonl"), b = lines_of(split / "metrics.jsonl");
+  REQUIRE(a.size() == 3);
+  REQUIRE(b.size() == 3);
+  for (size_t e = 0; e < 3; ++e)
+    for (const char* key : {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr"})
+      CHECK_MESSAGE(json_field(a[e], key) == json_field(b[e], key), key, " of epoch ", e + 1);
+  // The final weights are bit-identical too.
+  SafetensorsContents wa = load_safetensors((whole / "last.safetensors").string());
+  SafetensorsContents wb = load_safetensors((split / "last.safetensors").string());
+  for (const auto& [name, t] : wa.tensors)
+    CHECK_MESSAGE(t.to_vector<double>() == wb.tensors.at(name).to_vector<double>(), name);
+
+  Run wrong = run({"train", "--model", "resnet14", "--in-channels", "1", "--data-dir",
+                   data.dir.string(), "--epochs", "3", "--out", (data.dir / "x").string(),
+                   "--resume", (split / "checkpoint.safetensors").string()});
+  CHECK(wrong.code == 1);
+  CHECK(wrong.err.find("resnet8") != std::string::npos);
+}

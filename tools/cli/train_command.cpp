@@ -5,6 +5,7 @@
 
 #include "engine/core/error.h"
 #include "engine/core/rng.h"
+#include "engine/io/checkpoint.h"
 #include "engine/ops/ops.h"
 #include "engine/optim/lr_scheduler.h"
 #include "engine/optim/sgd.h"
@@ -97,21 +98,47 @@ void run_train(const Args& args, Io& io) {
   data::DataLoader train_loader(train_set, options);
   auto test_loader = eval_loader(test_set, batch_size);
 
+  // Resuming restores the model, optimizer, schedule and generator as they were after epoch
+  // `start`; the loader's order depends only on (seed, epoch), so the run continues exactly.
+  int64_t start = 0, step = 0, best_epoch = 0;
+  double best_acc = -1, total_seconds = 0;
+  std::string resume = args.given("resume") ? args.get_string("resume") : std::string();
+  if (!resume.empty()) {
+    Checkpoint c = load_checkpoint(resume);
+    auto extra = [&](const char* key) -> const std::string& {
+      auto it = c.extra.find(key);
+      TUTOR_CHECK(it != c.extra.end(), "{}: not a tutor train checkpoint (no extra.{})", resume,
+                  key);
+      return it->second;
+    };
+    TUTOR_CHECK(extra("model") == model->name(), "{}: the checkpoint is of model {}, not {}",
+                resume, extra("model"), model->name());
+    restore_checkpoint(c, *model, optimizer, schedule.get(), nullptr);
+    start = c.epoch;
+    step = c.step;
+    best_acc = std::stod(extra("best_acc"));
+    best_epoch = std::stoll(extra("best_epoch"));
+    total_seconds = std::stod(extra("seconds"));
+    TUTOR_CHECK(start <= epochs, "{}: the checkpoint is after epoch {}, but --epochs is {}", resume,
+                start, epochs);
+  }
+  int64_t stop = args.get_int("stop-after-epoch");
+  stop = stop > 0 ? std::min(stop, epochs) : epochs;
+
   std::filesystem::path out = args.get_string("out");
   std::error_code failed;
   std::filesystem::create_directories(out, failed);
   TUTOR_CHECK(!failed, "{}: cannot create the output directory: {}", out.string(),
               failed.message());
-  JsonlWriter metrics((out / "metrics.jsonl").string());
+  JsonlWriter metrics((out / "metrics.jsonl").string(),
+                      resume.empty() ? JsonlWriter::Mode::truncate : JsonlWriter::Mode::append);
   io.err << fmt::format("tutor train: {} ({} parameters), {} train / {} test images, {} epochs\n",
                         model->name(), model->num_parameters(), train_set->size(),
                         test_set->size(), epochs);
 
   ProgressBar bar("");
-  double best_acc = -1, total_seconds = 0;
-  int64_t best_epoch = 0;
   EvalResult last;
-  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+  for (int64_t epoch = start; epoch < stop; ++epoch) {
     double epoch_lr = optimizer.param_groups()[0].lr();
     Stopwatch clock;
     bar.set_label(fmt::format("epoch {}/{}", epoch + 1, epochs));
@@ -123,6 +150,7 @@ void run_train(const Args& args, Io& io) {
       Tensor loss = cross_entropy(logits, b.labels);
       loss.backward();
       optimizer.step();
+      ++step;
       int64_t n = b.labels.numel();
       loss_sum += loss.item() * double(n);
       correct += eq(logits.detach().argmax(1), b.labels).sum().item<int64_t>();
@@ -160,16 +188,28 @@ void run_train(const Args& args, Io& io) {
       best_epoch = epoch + 1;
       save_weights(*model, (out / "best.safetensors").string(), meta);
     }
+    Checkpoint c = capture_checkpoint(*model, optimizer, schedule.get(), nullptr, step);
+    c.epoch = epoch + 1;
+    c.extra = {{"model", model->name()},
+               {"best_acc", json_number(best_acc)},
+               {"best_epoch", std::to_string(best_epoch)},
+               {"seconds", json_number(total_seconds)}};
+    save_checkpoint((out / "checkpoint.safetensors").string(), c);
     io.err << fmt::format(
         "epoch {}/{}: train loss {:.4f} acc {:.2f}%, test loss {:.4f} acc {:.2f}%, lr {:.4g}, "
         "{:.1f} s\n",
         epoch + 1, epochs, train_loss, 100 * train_acc, last.loss, 100 * last.accuracy, epoch_lr,
         seconds);
   }
+  if (stop == start) {
+    io.out << fmt::format("{}: nothing to do, the run is already past epoch {}\n", model->name(),
+                          stop);
+    return;
+  }
   io.out << fmt::format(
       "{}: {} epochs in {:.1f} s ({:.1f} s/epoch); test acc {:.2f}% (last), {:.2f}% (best, epoch "
       "{}); weights in {}\n",
-      model->name(), epochs, total_seconds, total_seconds / double(epochs), 100 * last.accuracy,
+      model->name(), stop, total_seconds, total_seconds / double(stop), 100 * last.accuracy,
       100 * best_acc, best_epoch, out.string());
 }
 
@@ -193,6 +233,10 @@ Command train_command() {
       {"limit-train", FlagType::integer, "0", "use the first N training images (0: all)", "N"},
       {"limit-test", FlagType::integer, "0", "use the first N test images (0: all)", "N"},
       {"out", FlagType::string, "", "output directory (required)", "DIR"},
+      {"resume", FlagType::string, "", "continue from OUT/checkpoint.safetensors of an earlier run",
+       "FILE"},
+      {"stop-after-epoch", FlagType::integer, "0",
+       "end this run after epoch K (0: after --epochs); --resume continues it", "K"},
   };
   for (FlagSpec& f : own) flags.push_back(f);
   CommandSpec spec{
@@ -206,6 +250,8 @@ Command train_command() {
       "                    lr, seconds, images_per_second\n"
       "  last.safetensors  the weights after the last epoch (PyTorch state_dict names)\n"
       "  best.safetensors  the weights of the epoch with the best test accuracy\n"
+      "  checkpoint.safetensors  model, optimizer, schedule and generator after the last epoch;\n"
+      "                    --resume continues from it with the same losses as an unbroken run\n"
       "and prints a summary line on stdout.",
       flags,
       {}};
