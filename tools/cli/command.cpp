@@ -12,6 +12,7 @@ const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
       audit_kernels_command(),
       audit_ops_command(),
+      bench_ops_command(),
   };
   return commands;
 }

@@ -38,5 +38,6 @@ std::string version_string();  // "tutor 0.1.0" plus " (git <describe>)" when co
 // The commands, one function each (defined in <name>_command.cpp).
 Command audit_kernels_command();
 Command audit_ops_command();
+Command bench_ops_command();
 
 }  // namespace tutor::cli
