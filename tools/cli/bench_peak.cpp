@@ -24,7 +24,11 @@ __attribute__((target("avx512f"))) static float fma_loop_avx512(long iterations,
     for (int i = 0; i < kAccumulators; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
   __m512 sum = acc[0];
   for (int i = 1; i < kAccumulators; ++i) sum = _mm512_add_ps(sum, acc[i]);
-  return _mm512_reduce_add_ps(sum);
+  alignas(64) float lanes[16];  // not _mm512_reduce_add_ps: GCC 12 warns inside it
+  _mm512_store_ps(lanes, sum);
+  float total = 0;
+  for (float v : lanes) total += v;
+  return total;
 }
 
 __attribute__((target("avx2,fma"))) static float fma_loop_avx2(long iterations, float seed) {
