@@ -94,7 +94,7 @@ TEST_CASE("cli: bench workload JSON rejects malformed entries") {
   CHECK(message(R"([{"name":"a","group":"g","op":"matmul","dims":[1,2,3]}])") ==
         "w.json: workload 0: field 'backward' must be a JSON integer");
   CHECK(message(R"([{"name":"a","group":"g","op":"matmul","dims":[1,0,3],"backward":0}])") ==
-        "w.json: workload 'a': dims must be positive integers");
+        "w.json: workload 'a': dims must be positive integers (a conv's padding may be 0)");
   CHECK(message(R"({"name":"a"})") == "w.json: expected a JSON array of workloads, got object");
 }
 

@@ -150,13 +150,16 @@ std::vector<Workload> parse_workloads_json(const std::string& text, const std::s
     TUTOR_CHECK(backward == 0 || backward == 1, "{}: workload '{}': backward must be 0 or 1, got {}",
                 source, w.name, backward);
     w.backward = backward == 1;
-    for (const JsonValue& d : field(item, "dims", JsonValue::Kind::array, source, i).array) {
-      TUTOR_CHECK(d.kind == JsonValue::Kind::integer && d.integer > 0,
-                  "{}: workload '{}': dims must be positive integers", source, w.name);
-      w.dims.push_back(d.integer);
-    }
     size_t expected = dims_expected(w.op);
     TUTOR_CHECK(expected > 0, "{}: workload '{}': unknown op '{}'", source, w.name, w.op);
+    for (const JsonValue& d : field(item, "dims", JsonValue::Kind::array, source, i).array) {
+      // Sizes are positive; a conv's padding (its last dim) may be 0.
+      bool is_pad = w.op == "conv2d" && w.dims.size() == 8;
+      TUTOR_CHECK(d.kind == JsonValue::Kind::integer && (d.integer > 0 || (is_pad && d.integer == 0)),
+                  "{}: workload '{}': dims must be positive integers (a conv's padding may be 0)",
+                  source, w.name);
+      w.dims.push_back(d.integer);
+    }
     TUTOR_CHECK(w.dims.size() == expected, "{}: workload '{}': op {} takes {} dims, got {}", source,
                 w.name, w.op, expected, w.dims.size());
     out.push_back(std::move(w));
