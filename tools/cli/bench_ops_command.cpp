@@ -14,8 +14,8 @@ namespace tutor::cli {
 static int positive_flag(const Args& args, const std::string& name) {
   int64_t v = args.get_int(name);
   if (v < 1 || v > 1'000'000)
-    throw UsageError(fmt::format("tutor bench ops: --{} must be between 1 and 1000000, got {}",
-                                 name, v));
+    throw UsageError(
+        fmt::format("tutor bench ops: --{} must be between 1 and 1000000, got {}", name, v));
   return int(v);
 }
 
@@ -34,8 +34,8 @@ static void run_bench_ops(const Args& args, Io& io) {
   const int repeat = positive_flag(args, "repeat");
   const int warmup = int(args.get_int("warmup"));
   if (warmup < 0 || warmup > 1000)
-    throw UsageError(fmt::format("tutor bench ops: --warmup must be between 0 and 1000, got {}",
-                                 warmup));
+    throw UsageError(
+        fmt::format("tutor bench ops: --warmup must be between 0 and 1000, got {}", warmup));
   const int threads = positive_flag(args, "threads");
   std::vector<Workload> workloads = filter_workloads(all_workloads(), args.get_string("only"));
   if (workloads.empty())
@@ -86,8 +86,7 @@ Command bench_ops_command() {
       "PyTorch (/usr/bin/python3, tools/bench/pytorch_ops.py) in the same run, alternating with\n"
       "tutor group by group, and prints the ratio PyTorch ms / tutor ms (> 1: tutor is faster).",
       {
-          {"only", FlagType::string, "", "only the workloads whose name contains SUBSTR",
-           "SUBSTR"},
+          {"only", FlagType::string, "", "only the workloads whose name contains SUBSTR", "SUBSTR"},
           {"vs-pytorch", FlagType::boolean, "", "also time each workload through PyTorch"},
           {"json", FlagType::string, "", "also write every figure as JSON to FILE (atomically)",
            "FILE"},

@@ -59,8 +59,8 @@ PeakResult measure_peak(int threads) {
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t)
       pool.emplace_back([&results, t, avx512] {
-        results[size_t(t)] = avx512 ? fma_loop_avx512(kIterations, float(t))
-                                    : fma_loop_avx2(kIterations, float(t));
+        results[size_t(t)] =
+            avx512 ? fma_loop_avx512(kIterations, float(t)) : fma_loop_avx2(kIterations, float(t));
       });
     for (std::thread& th : pool) th.join();
     double seconds =

@@ -10,7 +10,7 @@ namespace tutor::cli {
 struct PeakResult {
   double gflops = 0;  // all threads together
   int threads = 0;
-  std::string isa;    // "avx512f" or "avx2+fma"
+  std::string isa;  // "avx512f" or "avx2+fma"
 };
 
 // Runs the loop on `threads` threads a few times and keeps the fastest run.

@@ -73,10 +73,10 @@ std::vector<std::vector<double>> run_pytorch(const PytorchPeer& peer,
                                fmt::format("tutor-bench-workloads-{}.json", getpid());
   write_file_atomic(list.string(), workloads_json(workloads));
   int status = 0;
-  std::string out = capture(fmt::format("env {} {} {} {} {} {} {}", peer.environment, kPython,
-                                        shell_quote(peer.script), shell_quote(list.string()),
-                                        threads, warmup, repeat),
-                            &status);
+  std::string out = capture(
+      fmt::format("env {} {} {} {} {} {} {}", peer.environment, kPython, shell_quote(peer.script),
+                  shell_quote(list.string()), threads, warmup, repeat),
+      &status);
   std::filesystem::remove(list);
   TUTOR_CHECK(status == 0, "bench ops: {} exited with status {} (its stderr is above)", peer.script,
               status);
@@ -92,8 +92,9 @@ std::vector<std::vector<double>> run_pytorch(const PytorchPeer& peer,
     const JsonValue& r = results->array[i];
     const JsonValue* name = r.find("name");
     const JsonValue* runs = r.find("run_ns");
-    TUTOR_CHECK(name && name->kind == JsonValue::Kind::string && name->string == workloads[i].name &&
-                    runs && runs->kind == JsonValue::Kind::array && !runs->array.empty(),
+    TUTOR_CHECK(name && name->kind == JsonValue::Kind::string &&
+                    name->string == workloads[i].name && runs &&
+                    runs->kind == JsonValue::Kind::array && !runs->array.empty(),
                 "bench ops: {}: result {} is not '{}' with a non-empty run_ns", peer.script, i,
                 workloads[i].name);
     std::vector<double> row;

@@ -13,8 +13,8 @@ std::vector<double> time_runs(const std::function<void()>& step, int warmup, int
   for (int i = 0; i < repeat; ++i) {
     auto start = std::chrono::steady_clock::now();
     step();
-    ms.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
   }
   return ms;
 }

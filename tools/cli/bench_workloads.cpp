@@ -30,8 +30,8 @@ double forward_flops(const Workload& w) {
     return 2.0 * double(d[0]) * double(d[4]) * double(d[1]) * double(d[5]) * double(d[6]) * p * q;
   }
   if (w.op == "matmul") return 2.0 * double(d[0]) * double(d[1]) * double(d[2]);
-  if (w.op == "sdpa") return 2.0 * 2.0 * double(d[0]) * double(d[1]) * double(d[2]) * double(d[2]) *
-                             double(d[3]);
+  if (w.op == "sdpa")
+    return 2.0 * 2.0 * double(d[0]) * double(d[1]) * double(d[2]) * double(d[2]) * double(d[3]);
   return 0;
 }
 
@@ -47,7 +47,8 @@ double workload_bytes(const Workload& w) {
   for (int64_t v : w.dims) elements *= double(v);
   // cross_entropy's output is a scalar: forward reads the logits; backward writes their gradient.
   double forward = w.op == "cross_entropy" ? elements : 2 * elements;
-  double backward = w.op == "cross_entropy" ? elements : 3 * elements;  // read x (or y), dy; write dx
+  double backward =
+      w.op == "cross_entropy" ? elements : 3 * elements;  // read x (or y), dy; write dx
   return 4.0 * (forward + (w.backward ? backward : 0));
 }
 
@@ -56,8 +57,11 @@ static void add_conv(std::vector<Workload>& list, const std::string& set, int64_
   std::string base = fmt::format("conv_{}_{}to{}_{}x{}{}", set, c, k, r, r,
                                  stride > 1 ? fmt::format("_s{}", stride) : "");
   for (bool backward : {false, true})
-    list.push_back({base + (backward ? "_fwdbwd" : "_fwd"), "conv_" + set, "conv2d",
-                    {n, c, hw, hw, k, r, r, stride, pad}, backward});
+    list.push_back({base + (backward ? "_fwdbwd" : "_fwd"),
+                    "conv_" + set,
+                    "conv2d",
+                    {n, c, hw, hw, k, r, r, stride, pad},
+                    backward});
 }
 
 static void add_both(std::vector<Workload>& list, const std::string& base, const std::string& group,
@@ -147,17 +151,18 @@ std::vector<Workload> parse_workloads_json(const std::string& text, const std::s
     w.group = field(item, "group", JsonValue::Kind::string, source, i).string;
     w.op = field(item, "op", JsonValue::Kind::string, source, i).string;
     int64_t backward = field(item, "backward", JsonValue::Kind::integer, source, i).integer;
-    TUTOR_CHECK(backward == 0 || backward == 1, "{}: workload '{}': backward must be 0 or 1, got {}",
-                source, w.name, backward);
+    TUTOR_CHECK(backward == 0 || backward == 1,
+                "{}: workload '{}': backward must be 0 or 1, got {}", source, w.name, backward);
     w.backward = backward == 1;
     size_t expected = dims_expected(w.op);
     TUTOR_CHECK(expected > 0, "{}: workload '{}': unknown op '{}'", source, w.name, w.op);
     for (const JsonValue& d : field(item, "dims", JsonValue::Kind::array, source, i).array) {
       // Sizes are positive; a conv's padding (its last dim) may be 0.
       bool is_pad = w.op == "conv2d" && w.dims.size() == 8;
-      TUTOR_CHECK(d.kind == JsonValue::Kind::integer && (d.integer > 0 || (is_pad && d.integer == 0)),
-                  "{}: workload '{}': dims must be positive integers (a conv's padding may be 0)",
-                  source, w.name);
+      TUTOR_CHECK(
+          d.kind == JsonValue::Kind::integer && (d.integer > 0 || (is_pad && d.integer == 0)),
+          "{}: workload '{}': dims must be positive integers (a conv's padding may be 0)", source,
+          w.name);
       w.dims.push_back(d.integer);
     }
     TUTOR_CHECK(w.dims.size() == expected, "{}: workload '{}': op {} takes {} dims, got {}", source,

@@ -48,8 +48,8 @@ std::vector<Workload> all_workloads();
 std::vector<Workload> filter_workloads(const std::vector<Workload>& all,
                                        const std::string& substring);
 
-// [{"name":..., "group":..., "op":..., "dims":[...], "backward":0 or 1}, ...] (an integer: the reader shared
-// with safetensors takes objects, arrays, strings and integers only)
+// [{"name":..., "group":..., "op":..., "dims":[...], "backward":0 or 1}, ...] (an integer: the
+// reader shared with safetensors takes objects, arrays, strings and integers only)
 std::string workloads_json(const std::vector<Workload>& workloads);
 // The inverse of workloads_json (checks every field; a tutor::Error names `source` and the field).
 std::vector<Workload> parse_workloads_json(const std::string& text, const std::string& source);
