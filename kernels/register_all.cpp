@@ -18,7 +18,7 @@ void ensure_registered() {
     reference::register_indexing();
     reference::register_losses();
     reference::register_resampling();
-    cpu::register_kernels();  // oneDNN: matmul, convolution
+    cpu::register_kernels();  // oneDNN: matmul, convolution; loops: norms, pooling
     cpu::register_loops();    // vectorized OpenMP loops: element-wise, reductions, softmax, CE
   });
 }

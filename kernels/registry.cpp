@@ -8,11 +8,16 @@ namespace tutor::kernels {
 
 namespace {
 
+// Slots live in a fixed array, so find_kernel (on every op call) reads without a lock: a slot
+// never moves, and its functions are written by registration, which dispatch orders before any
+// lookup through ensure_registered().
+constexpr size_t kMaxKernels = 4096;
+
 struct Registry {
-  std::mutex mutex;
+  std::mutex mutex;  // guards ids, names and registration
   std::unordered_map<std::string, KernelId> ids;
   std::vector<std::string> names;
-  std::vector<std::array<std::array<KernelFn, kNumDTypes>, kNumBackends>> table;
+  std::array<std::array<std::array<KernelFn, kNumDTypes>, kNumBackends>, kMaxKernels> table{};
 };
 
 Registry& registry() {
@@ -36,10 +41,11 @@ KernelId kernel_id(std::string_view name) {
   std::lock_guard lock(r.mutex);
   auto it = r.ids.find(std::string(name));
   if (it != r.ids.end()) return it->second;
+  TUTOR_CHECK(r.names.size() < kMaxKernels, "kernel registry: more than {} kernels ('{}')",
+              kMaxKernels, name);
   KernelId id = KernelId(r.names.size());
   r.ids.emplace(std::string(name), id);
   r.names.emplace_back(name);
-  r.table.emplace_back();
   return id;
 }
 
@@ -63,9 +69,8 @@ void register_kernel(std::string_view name, Backend backend, DType dtype, Kernel
 }
 
 KernelFn find_kernel(KernelId id, Backend backend, DType dtype) {
-  Registry& r = registry();
-  std::lock_guard lock(r.mutex);
-  return r.table.at(size_t(id))[size_t(backend)][size_t(dtype)];
+  TUTOR_CHECK(id >= 0 && size_t(id) < kMaxKernels, "find_kernel: invalid kernel id {}", id);
+  return registry().table[size_t(id)][size_t(backend)][size_t(dtype)];
 }
 
 }  // namespace tutor::kernels

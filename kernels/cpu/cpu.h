@@ -1,5 +1,6 @@
 // The CPU backend: oneDNN primitives (through the adapter in onednn.h) registered as
-// Backend::cpu for f32 and bf16. Ops without a cpu kernel, and f64, use the reference backend.
+// Backend::cpu for f32 and bf16, and OpenMP loops (norms, pooling) for f32. Ops without a cpu
+// kernel, and f64, use the reference backend.
 #pragma once
 
 namespace tutor::kernels::cpu {
@@ -8,5 +9,7 @@ void register_kernels();  // every family below
 
 void register_matmul();
 void register_conv();
+void register_normalization();  // OpenMP loops: batch_norm, layer_norm, group_norm
+void register_pooling();       // OpenMP loops: max, avg and adaptive pooling
 
 }  // namespace tutor::kernels::cpu

@@ -1,0 +1,236 @@
+// batch_norm, layer_norm and group_norm (forward and backward), f32, as OpenMP loops with the
+// contract of kernels/reference/normalization.cpp (same inputs, outputs and formulas; see there
+// for the derivation). Plain loops rather than oneDNN's batch_normalization: on NCHW they need no
+// reorders, serve the three norms alike, and produce the reference's outputs (mean and rstd,
+// where oneDNN gives mean and variance) directly.
+//
+// The [outer, channels, inner] block is cut into segments (n, g): the cg = channels / groups
+// channels of group g of sample n, contiguous. A segment belongs to statistic g (batch_norm,
+// shared over outer) or n * groups + g (layer_norm, group_norm). Segments are the parallel unit;
+// their partial sums (in double) are combined per statistic in a fixed order, so results do not
+// depend on the thread count.
+#include <cmath>
+#include <vector>
+
+#include "kernels/cpu/cpu.h"
+#include "kernels/cpu/loops_common.h"
+#include "kernels/cpu/threads.h"
+#include "kernels/normalization_params.h"
+
+namespace tutor::kernels::cpu {
+
+namespace {
+
+struct Segments {
+  int64_t outer, channels, inner, groups, cg, count;  // count: segments = outer * groups
+  bool shared;
+
+  explicit Segments(const NormParams& p)
+      : outer(p.outer), channels(p.channels), inner(p.inner), groups(p.groups),
+        cg(p.channels / p.groups), count(p.outer * p.groups), shared(p.shared_over_outer) {}
+  int64_t stat(int64_t seg) const { return shared ? seg % groups : seg; }
+  int64_t first_channel(int64_t seg) const { return (seg % groups) * cg; }
+  int64_t offset(int64_t seg) const { return seg * cg * inner; }  // (n * C + g * cg) * inner
+  int64_t length() const { return cg * inner; }
+  int64_t num_stats() const { return shared ? groups : count; }
+  int64_t stat_size() const { return (shared ? outer : 1) * length(); }
+};
+
+// Combines per-segment values into per-statistic sums, in segment order.
+std::vector<double> per_stat(const Segments& s, const std::vector<double>& seg_values) {
+  std::vector<double> out(size_t(s.num_stats()), 0.0);
+  for (int64_t seg = 0; seg < s.count; ++seg) out[size_t(s.stat(seg))] += seg_values[size_t(seg)];
+  return out;
+}
+
+// Calls f(seg) for every segment, in parallel.
+template <class F>
+void for_each_segment(const Segments& s, F f) {
+  parallel_range(s.count, s.length(), [&](int64_t b, int64_t e) {
+    for (int64_t seg = b; seg < e; ++seg) f(seg);
+  });
+}
+
+// A per-channel parameter as floats, or `fallback` where the tensor is undefined.
+std::vector<float> per_channel(const Tensor& t, int64_t channels, float fallback) {
+  if (!t.defined()) return std::vector<float>(size_t(channels), fallback);
+  return t.to_vector<float>();
+}
+
+double sum_of(const float* x, int64_t n) {
+  double acc = 0;
+#pragma omp simd reduction(+ : acc)
+  for (int64_t i = 0; i < n; ++i) acc += double(x[i]);
+  return acc;
+}
+
+double squared_deviation(const float* x, int64_t n, double mean) {
+  double acc = 0;
+#pragma omp simd reduction(+ : acc)
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = double(x[i]) - mean;
+    acc += d * d;
+  }
+  return acc;
+}
+
+// Mean and biased variance of each statistic (two passes, as the reference).
+void input_statistics(const float* x, const Segments& s, std::vector<double>& mean,
+                      std::vector<double>& var) {
+  const double m = double(s.stat_size());
+  std::vector<double> seg(size_t(s.count));
+  for_each_segment(s, [&](int64_t g) { seg[size_t(g)] = sum_of(x + s.offset(g), s.length()); });
+  mean = per_stat(s, seg);
+  for (double& v : mean) v = m > 0 ? v / m : 0.0;
+  for_each_segment(s, [&](int64_t g) {
+    seg[size_t(g)] = squared_deviation(x + s.offset(g), s.length(), mean[size_t(s.stat(g))]);
+  });
+  var = per_stat(s, seg);
+  for (double& v : var) v = m > 0 ? v / m : 0.0;
+}
+
+// y = (x - mean) * (rstd * w[c]) + b[c]; writes y, mean and rstd to out[0..2].
+void normalize(const float* x, const Segments& s, const KernelArgs& a,
+               const std::vector<double>& mean, const std::vector<double>& var, double eps) {
+  const std::vector<float> w = per_channel(a.in[1], s.channels, 1.f);
+  const std::vector<float> b = per_channel(a.in[2], s.channels, 0.f);
+  std::vector<float> mean_f(mean.size()), rstd_f(var.size());
+  for (size_t i = 0; i < var.size(); ++i)
+    mean_f[i] = float(mean[i]), rstd_f[i] = float(1.0 / std::sqrt(var[i] + eps));
+  float* y = f32_ptr(a.out[0]);
+  for_each_segment(s, [&](int64_t g) {
+    const float m = mean_f[size_t(s.stat(g))], r = rstd_f[size_t(s.stat(g))];
+    const float* xs = x + s.offset(g);
+    float* ys = y + s.offset(g);
+    const float* ws = w.data() + s.first_channel(g);
+    const float* bs = b.data() + s.first_channel(g);
+    if (s.inner == 1) {  // layer_norm: vectorized along the row
+#pragma omp simd
+      for (int64_t c = 0; c < s.cg; ++c) ys[c] = (xs[c] - m) * (r * ws[c]) + bs[c];
+      return;
+    }
+    for (int64_t c = 0; c < s.cg; ++c) {
+      const float scale = r * ws[c], shift = bs[c];
+      const float* xc = xs + c * s.inner;
+      float* yc = ys + c * s.inner;
+#pragma omp simd
+      for (int64_t i = 0; i < s.inner; ++i) yc[i] = (xc[i] - m) * scale + shift;
+    }
+  });
+  float* mean_out = f32_ptr(a.out[1]);
+  float* rstd_out = f32_ptr(a.out[2]);
+  for (size_t i = 0; i < mean.size(); ++i) mean_out[i] = mean_f[i], rstd_out[i] = rstd_f[i];
+}
+
+// in: x, weight, bias, and for batch_norm running_mean, running_var; out: y, mean, rstd, and
+// with 5 outputs the updated running statistics (the reference's formulas).
+void norm_forward(const KernelArgs& a) {
+  apply_num_threads();
+  const auto& p = a.p<NormParams>();
+  const Segments s(p);
+  Tensor x = a.in[0].contiguous_raw();
+  std::vector<double> mean, var;
+  if (p.use_input_stats) {
+    input_statistics(f32_ptr(x), s, mean, var);
+  } else {
+    mean = a.in[3].to_vector<double>();
+    var = a.in[4].to_vector<double>();
+  }
+  normalize(f32_ptr(x), s, a, mean, var, p.eps);
+  if (a.out.size() < 5) return;
+  const std::vector<double> running_mean = a.in[3].to_vector<double>();
+  const std::vector<double> running_var = a.in[4].to_vector<double>();
+  const double m = double(p.outer * p.inner);
+  float* mean_out = f32_ptr(a.out[3]);
+  float* var_out = f32_ptr(a.out[4]);
+  for (size_t c = 0; c < mean.size(); ++c) {
+    const double unbiased = var[c] * m / (m - 1);
+    mean_out[c] = float((1 - p.momentum) * running_mean[c] + p.momentum * mean[c]);
+    var_out[c] = float((1 - p.momentum) * running_var[c] + p.momentum * unbiased);
+  }
+}
+
+// in: grad_y, x, weight (may be undefined), mean, rstd; out: dx, dweight, dbias.
+// Per (n, c): sg = sum g, sgx = sum g * xhat; then dbias[c] = sum_n sg, dweight[c] = sum_n sgx,
+// and per statistic mean(gxhat) = sum w[c] sg / M, mean(gxhat xhat) = sum w[c] sgx / M.
+void norm_backward(const KernelArgs& a) {
+  apply_num_threads();
+  const auto& p = a.p<NormParams>();
+  const Segments s(p);
+  Tensor gt = a.in[0].contiguous_raw(), xt = a.in[1].contiguous_raw();
+  const float* g = f32_ptr(gt);
+  const float* x = f32_ptr(xt);
+  const std::vector<float> w = per_channel(a.in[2], s.channels, 1.f);
+  const std::vector<float> mean = a.in[3].to_vector<float>(), rstd = a.in[4].to_vector<float>();
+  const size_t rows = size_t(s.outer * s.channels);  // (n, c) planes of `inner` elements
+  const size_t segs = size_t(s.count);
+  std::vector<double> sg(rows), sgx(rows), seg_g(segs), seg_gx(segs);
+  for_each_segment(s, [&](int64_t seg) {
+    const double m = mean[size_t(s.stat(seg))], r = rstd[size_t(s.stat(seg))];
+    const int64_t c0 = s.first_channel(seg), row0 = seg * s.cg;
+    double wg = 0, wgx = 0;
+    for (int64_t c = 0; c < s.cg; ++c) {
+      const float* gc = g + s.offset(seg) + c * s.inner;
+      const float* xc = x + s.offset(seg) + c * s.inner;
+      double a0 = 0, a1 = 0;
+#pragma omp simd reduction(+ : a0, a1)
+      for (int64_t i = 0; i < s.inner; ++i) {
+        a0 += double(gc[i]);
+        a1 += double(gc[i]) * (double(xc[i]) - m);
+      }
+      a1 *= r;
+      sg[size_t(row0 + c)] = a0, sgx[size_t(row0 + c)] = a1;
+      wg += double(w[size_t(c0 + c)]) * a0, wgx += double(w[size_t(c0 + c)]) * a1;
+    }
+    seg_g[size_t(seg)] = wg, seg_gx[size_t(seg)] = wgx;
+  });
+
+  float* dw = f32_ptr(a.out[1]);
+  float* db = f32_ptr(a.out[2]);
+  parallel_range(s.channels, s.outer, [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) {
+      double acc_w = 0, acc_b = 0;
+      for (int64_t n = 0; n < s.outer; ++n)
+        acc_w += sgx[size_t(n * s.channels + c)], acc_b += sg[size_t(n * s.channels + c)];
+      dw[c] = float(acc_w), db[c] = float(acc_b);
+    }
+  });
+
+  // dx = rstd * (g w - mean(gxhat) - xhat mean(gxhat xhat)) = a g - k (x - mean) - m0 with
+  // a = rstd w, k = rstd^2 mean(gxhat xhat), m0 = rstd mean(gxhat); eval: dx = rstd w g.
+  const std::vector<double> stat_g = per_stat(s, seg_g), stat_gx = per_stat(s, seg_gx);
+  const double inv_m = 1.0 / double(s.stat_size());
+  float* dx = f32_ptr(a.out[0]);
+  for_each_segment(s, [&](int64_t seg) {
+    const size_t st = size_t(s.stat(seg));
+    const float m = mean[st], r = rstd[st];
+    const float k = p.use_input_stats ? float(double(r) * r * stat_gx[st] * inv_m) : 0.f;
+    const float m0 = p.use_input_stats ? float(double(r) * stat_g[st] * inv_m) : 0.f;
+    const float* gs = g + s.offset(seg);
+    const float* xs = x + s.offset(seg);
+    float* dxs = dx + s.offset(seg);
+    const float* ws = w.data() + s.first_channel(seg);
+    if (s.inner == 1) {
+#pragma omp simd
+      for (int64_t c = 0; c < s.cg; ++c) dxs[c] = r * ws[c] * gs[c] - k * (xs[c] - m) - m0;
+      return;
+    }
+    for (int64_t c = 0; c < s.cg; ++c) {
+      const float ac = r * ws[c];
+      const int64_t o = c * s.inner;
+#pragma omp simd
+      for (int64_t i = 0; i < s.inner; ++i) dxs[o + i] = ac * gs[o + i] - k * (xs[o + i] - m) - m0;
+    }
+  });
+}
+
+}  // namespace
+
+void register_normalization() {
+  for (const char* name : {"batch_norm", "layer_norm", "group_norm"})
+    register_kernel(name, Backend::cpu, DType::f32, norm_forward);
+  for (const char* name : {"batch_norm_backward", "layer_norm_backward", "group_norm_backward"})
+    register_kernel(name, Backend::cpu, DType::f32, norm_backward);
+}
+
+}  // namespace tutor::kernels::cpu
