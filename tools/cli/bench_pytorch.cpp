@@ -39,6 +39,15 @@ static std::string capture(const std::string& command, int* status) {
   return out;
 }
 
+// The libblas.so.3 that Debian's alternatives system points at (netlib's reference BLAS is
+// .../blas/libblas.so.3), or "unknown".
+static std::string selected_blas() {
+  std::error_code ec;
+  std::filesystem::path target =
+      std::filesystem::read_symlink("/etc/alternatives/libblas.so.3-x86_64-linux-gnu", ec);
+  return ec ? "unknown" : target.string();
+}
+
 PytorchPeer find_pytorch_peer(const std::string& script) {
   TUTOR_CHECK(access(kPython, X_OK) == 0,
               "bench ops: --vs-pytorch needs {} (Debian's python3 with python3-torch); not found",
@@ -57,8 +66,8 @@ PytorchPeer find_pytorch_peer(const std::string& script) {
   else
     peer.note = fmt::format(
         "libopenblas0-openmp is not installed ({} missing): PyTorch runs with the BLAS Debian's "
-        "alternatives select, not its strongest configuration for BLAS-backed ops",
-        kOpenblasOpenmp);
+        "alternatives select ({}), not its strongest configuration for BLAS-backed ops",
+        kOpenblasOpenmp, selected_blas());
   peer.environment +=
       "OPENBLAS_CORETYPE=SkylakeX "
       "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold="
