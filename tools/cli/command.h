@@ -42,5 +42,6 @@ Command train_command();
 Command eval_command();
 Command forward_command();
 Command export_command();
+Command bench_ops_command();
 
 }  // namespace tutor::cli

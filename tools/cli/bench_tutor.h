@@ -1,0 +1,18 @@
+// Times one workload through tutor's ops: the inputs are made once, then each run is the forward
+// pass (under no-grad) or the forward pass plus backward through autograd (leaf gradients reset
+// first, as PyTorch's `x.grad = None`).
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "tools/cli/bench_workloads.h"
+
+namespace tutor::cli {
+
+// Milliseconds of each of `repeat` runs of `step` after `warmup` untimed runs (steady_clock).
+std::vector<double> time_runs(const std::function<void()>& step, int warmup, int repeat);
+
+std::vector<double> time_tutor_workload(const Workload& w, int warmup, int repeat);
+
+}  // namespace tutor::cli
