@@ -2,6 +2,7 @@
 // message of the tutor::Error a call throws.
 #pragma once
 
+#include "support/op_test.h"
 #include <doctest/doctest.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -76,7 +77,7 @@ class FileSizeLimit {
 
 // tests/fixtures/io/NAME, found from this header's own path (CMake compiles with absolute paths).
 inline std::string fixture(const std::string& name) {
-  return (std::filesystem::path(__FILE__).parent_path().parent_path() / "fixtures" / "io" / name)
+  return (testing::fixture_path("io") / name)
       .string();
 }
 

@@ -28,7 +28,7 @@ struct Listing {
 
 // "## NAME COUNT" headers, each followed by its model's state-dict lines.
 std::map<std::string, Listing> pytorch_listings() {
-  const auto path = std::filesystem::path(__FILE__).parent_path() / ".." / "fixtures" / "models" /
+  const auto path = testing::fixture_path("models") /
                     "state_dicts.txt";
   std::ifstream in(path);
   REQUIRE_MESSAGE(in, "cannot open ", path.string());

@@ -107,7 +107,7 @@ void check_parity(const std::filesystem::path& path, const std::string& model,
 }  // namespace
 
 TEST_CASE("models: resnet8 (8x1x28x28) matches PyTorch, eval and train, 10 SGD steps") {
-  const auto path = std::filesystem::path(__FILE__).parent_path() / ".." / "fixtures" / "models" /
+  const auto path = testing::fixture_path("models") /
                     "resnet8_parity.safetensors";
   check_parity(path, "resnet8", {.num_classes = 10, .in_channels = 1});
 }

@@ -12,7 +12,7 @@ namespace tutor::testing {
 
 OptimFixture::OptimFixture(const std::string& file) {
   const auto path =
-      std::filesystem::path(__FILE__).parent_path() / ".." / "fixtures" / "optim" / file;
+      testing::fixture_path("optim") / file;
   std::ifstream in(path);
   REQUIRE_MESSAGE(in, "cannot open ", path.string());
   std::string text;

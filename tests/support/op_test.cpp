@@ -63,4 +63,8 @@ void check_close(const Tensor& actual, const Tensor& expected, double atol, doub
   }
 }
 
+std::filesystem::path fixture_path(const std::string& subdir) {
+  return std::filesystem::path(TUTOR_TESTS_DIR) / "fixtures" / subdir;
+}
+
 }  // namespace tutor::testing

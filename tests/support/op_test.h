@@ -2,6 +2,8 @@
 // it), a gradient-check assertion, and value comparison.
 #pragma once
 
+#include <filesystem>
+
 #include <doctest/doctest.h>
 
 #include <set>
@@ -27,6 +29,9 @@ void check_f32_backward(const autograd::GradcheckFn& fn, const TensorList& leave
                         double atol = 1e-5, double rtol = 1e-4);
 void check_f32_backward(const std::function<Tensor(const TensorList&)>& fn,
                         const TensorList& leaves64, double atol = 1e-5, double rtol = 1e-4);
+
+// tests/fixtures/<subdir>, wherever the build runs (TUTOR_TESTS_DIR is set by tests/CMakeLists.txt).
+std::filesystem::path fixture_path(const std::string& subdir);
 
 // A random f64 leaf requiring grad, from a fixed per-call seed.
 Tensor rand_leaf(const Shape& shape, uint64_t seed = 7, double lo = -1, double hi = 1);

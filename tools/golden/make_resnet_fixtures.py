@@ -38,9 +38,7 @@ Usage (from the repository root):
   /usr/bin/python3 tools/golden/make_resnet_fixtures.py --resnet18 build/fixtures
 """
 import argparse
-import json
 import os
-import struct
 import sys
 
 import torch
@@ -147,34 +145,7 @@ def torchvision_taps(model, x, taps):
     return model.fc(x)
 
 
-# ---- safetensors ----
-
-DTYPES = {torch.float32: 'F32', torch.float64: 'F64', torch.int64: 'I64'}
-
-
-def save_safetensors(path, tensors, metadata):
-    """The format of huggingface/safetensors: u64 LE header length N, N bytes of JSON padded with
-    spaces to a multiple of 8, then the tensors' little-endian bytes back to back."""
-    header, blobs, offset = {'__metadata__': metadata}, [], 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous().cpu()
-        data = t.numpy().tobytes()
-        header[name] = {'dtype': DTYPES[t.dtype], 'shape': list(t.shape),
-                        'data_offsets': [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(',', ':')).encode()
-    text += b' ' * (-len(text) % 8)
-    tmp = path + '.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(struct.pack('<Q', len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    print(f'wrote {path} ({os.path.getsize(path)} bytes, {len(tensors)} tensors)')
+from safetensors_writer import save_safetensors
 
 
 # ---- the recipe ----

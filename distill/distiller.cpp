@@ -1,0 +1,113 @@
+#include "distill/distiller.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "engine/autograd/grad_mode.h"
+#include "engine/core/error.h"
+#include "engine/ops/ops.h"
+
+namespace tutor::distill {
+
+const std::vector<std::string>& weight_schedules() {
+  static const std::vector<std::string> names = {"constant", "warmup", "cosine"};
+  return names;
+}
+
+double Term::weight_at(const Context& ctx) const {
+  if (schedule == "constant") return weight;
+  if (schedule == "warmup") {
+    TUTOR_CHECK(warmup_epochs > 0, "objective {}: the warmup schedule needs warmup_epochs > 0",
+                objective->name());
+    return weight * std::min(double(ctx.epoch + 1) / double(warmup_epochs), 1.0);
+  }
+  if (schedule == "cosine")
+    return weight * 0.5 * (1 + std::cos(std::numbers::pi * double(ctx.epoch) / double(ctx.epochs)));
+  fail("objective {}: unknown weight schedule '{}' (known: {})", objective->name(), schedule,
+       fmt::join(weight_schedules(), ", "));
+}
+
+std::string teacher_prefix(int64_t k) { return k == 0 ? "teacher" : fmt::format("teacher{}", k); }
+
+static void add_unique(std::vector<std::string>& list, const std::vector<std::string>& more) {
+  for (const std::string& s : more)
+    if (std::find(list.begin(), list.end(), s) == list.end()) list.push_back(s);
+}
+
+Distiller::Distiller(Participant student, std::vector<Participant> teachers, std::vector<Term> terms)
+    : student_(std::move(student)), teachers_(std::move(teachers)), terms_(std::move(terms)) {
+  TUTOR_CHECK(student_.module && student_.forward, "Distiller: the student is not set");
+  TUTOR_CHECK(!terms_.empty(), "Distiller: no objectives");
+  teacher_taps_.resize(teachers_.size());
+  for (const Term& term : terms_) {
+    TUTOR_CHECK(term.objective, "Distiller: a term has no objective");
+    term.weight_at({});  // rejects an unknown schedule before training starts
+    add_unique(student_taps_, term.objective->student_taps());
+    for (size_t k = 0; k < teachers_.size(); ++k)
+      add_unique(teacher_taps_[k], term.objective->teacher_taps(int64_t(k)));
+    for (const std::string& input : term.objective->inputs()) {
+      auto [owner, rest] = split_input_name(input);
+      bool known = owner.empty() || owner == "student";
+      for (size_t k = 0; k < teachers_.size(); ++k) known = known || owner == teacher_prefix(int64_t(k));
+      TUTOR_CHECK(known, "objective {} reads '{}', but the distiller has {} teacher(s)",
+                  term.objective->name(), input, teachers_.size());
+    }
+  }
+  for (Participant& t : teachers_) {
+    TUTOR_CHECK(t.module && t.forward, "Distiller: a teacher is not set");
+    t.module->requires_grad_(false);
+  }
+}
+
+Inputs Distiller::teacher_outputs(const Tensor& x) {
+  NoGradGuard no_grad;
+  Inputs out;
+  for (size_t k = 0; k < teachers_.size(); ++k) {
+    Participant& t = teachers_[k];
+    t.module->train(t.train_mode);
+    std::map<std::string, Tensor> taps;
+    std::string prefix = teacher_prefix(int64_t(k));
+    out.set(prefix + ".logits", t.forward(x, teacher_taps_[k], taps));
+    for (auto& [name, value] : taps) out.set(prefix + "." + name, value);
+  }
+  return out;
+}
+
+Distiller::Output Distiller::step(const Tensor& x, const Tensor& labels, const Context& ctx) {
+  Inputs inputs = teacher_outputs(x);
+  std::map<std::string, Tensor> taps;
+  Tensor logits = student_.forward(x, student_taps_, taps);
+  inputs.set("student.logits", logits);
+  for (auto& [name, value] : taps) inputs.set("student." + name, value);
+  if (labels.defined()) inputs.set("labels", labels);
+
+  Output out;
+  out.student_logits = logits;
+  for (const Term& term : terms_) {
+    const std::string& name = term.objective->name();
+    Result r;
+    try {
+      r = term.objective->compute(inputs, ctx);
+    } catch (const Error& e) {
+      throw Error(fmt::format("objective {}: {}", name, e.what()));
+    }
+    double value = r.loss.item();
+    TUTOR_CHECK(std::isfinite(value), "step {} (epoch {}): objective {} produced a loss of {}",
+                ctx.step, ctx.epoch, name, value);
+    out.parts.emplace_back(name, value);
+    for (auto& [part, t] : r.parts) out.parts.emplace_back(name + "." + part, t.item());
+    Tensor weighted = r.loss * term.weight_at(ctx);
+    out.loss = out.loss.defined() ? out.loss + weighted : weighted;
+  }
+  return out;
+}
+
+std::vector<Tensor> Distiller::trainable_parameters() const {
+  std::vector<Tensor> params = student_.module->parameters();
+  for (const Term& term : terms_)
+    for (const Tensor& p : term.objective->parameters()) params.push_back(p);
+  return params;
+}
+
+}  // namespace tutor::distill

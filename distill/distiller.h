@@ -1,0 +1,83 @@
+// The Distiller: frozen teachers teach a student through weighted objectives.
+//
+// One step: every teacher runs under NoGradGuard (in eval mode unless its Participant says
+// train, as mdistiller's OFD does), the student runs with grad, each objective reads the named
+// outputs it asked for (distill/objective.h), and the loss is sum_i w_i(epoch) * L_i. The caller
+// backpropagates and steps the optimizer over trainable_parameters(). A loss that is NaN or Inf
+// is an Error naming the step and the objective.
+//
+// The Distiller knows no model class: a Participant is a module plus a forward that fills
+// requested taps, so models/ and distill/ stay independent (DESIGN.md).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "distill/objective.h"
+
+namespace tutor::distill {
+
+struct Participant {
+  std::shared_ptr<nn::Module> module;
+  // Runs the model on x, storing each requested tap (never "logits") in `taps`; returns logits.
+  std::function<Tensor(const Tensor& x, const std::vector<std::string>& requested,
+                       std::map<std::string, Tensor>& taps)>
+      forward;
+  bool train_mode = false;  // teachers only: run in train mode (batch statistics)
+};
+
+// How an objective's weight moves over the run (epoch e of E, 0-based):
+//   constant  w
+//   warmup    w * min((e + 1) / warmup_epochs, 1)   (DKD's min(epoch / W, 1) with 1-based epochs)
+//   cosine    w * (1 + cos(pi * e / E)) / 2
+struct Term {
+  std::shared_ptr<Objective> objective;
+  double weight = 1;
+  std::string schedule = "constant";
+  int64_t warmup_epochs = 0;
+
+  double weight_at(const Context& ctx) const;
+};
+
+// The weight schedules a Term accepts, for error messages and recipes.
+const std::vector<std::string>& weight_schedules();
+
+class Distiller {
+ public:
+  Distiller(Participant student, std::vector<Participant> teachers, std::vector<Term> terms);
+
+  struct Output {
+    Tensor loss;            // the weighted sum, scalar, with the student's graph
+    Tensor student_logits;  // [B, C]
+    // "<objective>" -> its unweighted loss, "<objective>.<part>" -> each part.
+    std::vector<std::pair<std::string, double>> parts;
+  };
+  Output step(const Tensor& x, const Tensor& labels, const Context& ctx);
+
+  // Teacher outputs for x as objectives name them ("teacher.logits", "teacher1.layer3"), computed
+  // without grad; step() calls it, and a teacher-logit cache can call it ahead of time.
+  Inputs teacher_outputs(const Tensor& x);
+
+  // The student's parameters followed by those of the objectives' own modules.
+  std::vector<Tensor> trainable_parameters() const;
+
+  Participant& student() { return student_; }
+  const std::vector<Term>& terms() const { return terms_; }
+
+ private:
+  Participant student_;
+  std::vector<Participant> teachers_;
+  std::vector<Term> terms_;
+  std::vector<std::string> student_taps_;
+  std::vector<std::vector<std::string>> teacher_taps_;
+};
+
+// "teacher" for k = 0, "teacher<k>" otherwise.
+std::string teacher_prefix(int64_t k);
+
+}  // namespace tutor::distill
