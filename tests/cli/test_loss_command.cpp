@@ -141,7 +141,8 @@ TEST_CASE("cli: loss errors name the objective, the key or the file") {
 
   Run unknown = run({"loss", "nope", "--inputs", in.string(), "--out", out.string()});
   CHECK(unknown.code == 1);
-  CHECK(contains(unknown.err, "tutor loss: unknown objective 'nope' (known: ce, kd"));
+  CHECK(contains(unknown.err, "tutor loss: unknown objective 'nope' (known: ce, "));
+  CHECK(contains(unknown.err, ", kd"));
 
   Run key = run({"loss", "kd", "--inputs", in.string(), "--set", "tau=2", "--out", out.string()});
   CHECK(key.code == 1);
