@@ -1,7 +1,6 @@
 #include "distill/lelp.h"
 
 #include <Eigen/Dense>
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -35,7 +34,8 @@ LelpProjection lelp_fit(const Tensor& embeddings, const Tensor& labels,
                   classifier_weight.size(1) == embeddings.size(1) &&
                   is_floating(embeddings.dtype()) && is_floating(classifier_weight.dtype()),
               "lelp_fit: embeddings must be floating [N, D] and the classifier weight [C, D], got "
-              "{} and {}", embeddings.sizes(), classifier_weight.sizes());
+              "{} and {}",
+              embeddings.sizes(), classifier_weight.sizes());
   const int64_t N = embeddings.size(0), D = embeddings.size(1), C = classifier_weight.size(0);
   TUTOR_CHECK(labels.dtype() == DType::i64 && labels.dim() == 1 && labels.size(0) == N,
               "lelp_fit: labels must be i64 [{}], got {} {}", N, labels.dtype(), labels.sizes());
@@ -44,7 +44,8 @@ LelpProjection lelp_fit(const Tensor& embeddings, const Tensor& labels,
   std::vector<int64_t> y = labels.contiguous().to_vector<int64_t>();
   Matrix H = to_matrix(embeddings), W = to_matrix(classifier_weight);
 
-  Matrix P = Matrix::Identity(D, D) - Matrix(W.completeOrthogonalDecomposition().pseudoInverse()) * W;
+  Matrix P =
+      Matrix::Identity(D, D) - Matrix(W.completeOrthogonalDecomposition().pseudoInverse()) * W;
   Matrix U = H * P;  // P is symmetric: rows are P h
 
   Matrix means(C, D), directions(C * k, D), scales(C, k);
@@ -89,23 +90,23 @@ Tensor lelp_subclass_logits(const LelpProjection& p, const Tensor& teacher_logit
   TUTOR_CHECK(teacher_logits.dim() == 2 && teacher_logits.size(1) == C && embeddings.dim() == 2 &&
                   embeddings.size(1) == D && embeddings.size(0) == teacher_logits.size(0),
               "lelp: the projection is fitted for {} classes and embeddings of size {}; got "
-              "teacher logits {} and embeddings {}", C, D, teacher_logits.sizes(),
-              embeddings.sizes());
+              "teacher logits {} and embeddings {}",
+              C, D, teacher_logits.sizes(), embeddings.sizes());
   NoGradGuard no_grad;
   const DType dt = teacher_logits.dtype();
-  Tensor u = matmul(embeddings.detach(), p.null_projector.to(dt));             // [B, D]
-  Tensor centered = u.unsqueeze(1) - p.means.to(dt).unsqueeze(0);              // [B, C, D]
+  Tensor u = matmul(embeddings.detach(), p.null_projector.to(dt));                      // [B, D]
+  Tensor centered = u.unsqueeze(1) - p.means.to(dt).unsqueeze(0);                       // [B, C, D]
   Tensor coords = (centered.unsqueeze(2) * p.directions.to(dt).unsqueeze(0)).sum({3});  // [B, C, k]
   Tensor split = log_softmax(coords / p.scales.to(dt).unsqueeze(0), 2);
   Tensor sub = teacher_logits.detach().unsqueeze(2) + split;
   return sub.reshape({teacher_logits.size(0), C * k});
 }
 
-
-
 void save_lelp_projection(const std::string& path, const LelpProjection& p) {
-  save_safetensors(path, NamedTensors{{"null_projector", p.null_projector}, {"means", p.means},
-                                      {"directions", p.directions}, {"scales", p.scales}});
+  save_safetensors(path, NamedTensors{{"null_projector", p.null_projector},
+                                      {"means", p.means},
+                                      {"directions", p.directions},
+                                      {"scales", p.scales}});
 }
 
 LelpProjection load_lelp_projection(const std::string& path) {

@@ -16,4 +16,14 @@ Tensor rotation_batch(const Tensor& images) {
   return s.reshape({4 * images.size(0), images.size(1), images.size(2), images.size(3)});
 }
 
+Tensor rotation_similarities(const Tensor& features) {
+  TUTOR_CHECK(features.dim() == 2 && features.size(0) >= 4 && features.size(0) % 4 == 0,
+              "rotation_similarities: features must be [4n, D], got {}", features.sizes());
+  const int64_t B = features.size(0);
+  Tensor rows = features.reshape({B / 4, 4, features.size(1)});
+  Tensor normal = rows.select(1, 0);                                          // [n, D]
+  Tensor aug = rows.narrow(1, 1, 3).reshape({3 * (B / 4), features.size(1)});  // [3n, D]
+  return cosine_similarity(aug.unsqueeze(1), normal.unsqueeze(0), 2);
+}
+
 }  // namespace tutor::distill

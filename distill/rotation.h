@@ -10,4 +10,9 @@ namespace tutor::distill {
 // images [N, C, H, H] (square) -> [4N, C, H, H].
 Tensor rotation_batch(const Tensor& images);
 
+// For features [4n, D] of a rotation batch: S [3n, n] with S[r, j] = cos(f_aug_r, f_normal_j),
+// aug rows being the rows not divisible by 4 in order, normal rows 4j (torchdistill
+// SSKDLoss.compute_cosine_similarities, eps 1e-8). Aug row r's own image is r / 3.
+Tensor rotation_similarities(const Tensor& features);
+
 }  // namespace tutor::distill

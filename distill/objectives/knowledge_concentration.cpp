@@ -70,8 +70,11 @@ std::vector<std::vector<int64_t>> parse_subsets(const std::string& spec) {
 class KnowledgeConcentration : public Objective {
  public:
   explicit KnowledgeConcentration(const Params& p)
-      : Objective("knowledge_concentration"), T_(p.number("T")), K_(p.integer("teachers")),
-        pace_(p.text("pace")), spec_(p.text("subsets")) {
+      : Objective("knowledge_concentration"),
+        T_(p.number("T")),
+        K_(p.integer("teachers")),
+        pace_(p.text("pace")),
+        spec_(p.text("subsets")) {
     TUTOR_CHECK(T_ > 0, "objective knowledge_concentration: T must be positive, got {}", T_);
     TUTOR_CHECK(K_ >= 1, "objective knowledge_concentration: teachers must be >= 1, got {}", K_);
     TUTOR_CHECK(pace_ == "equal" || pace_ == "relative_loss",
@@ -81,7 +84,8 @@ class KnowledgeConcentration : public Objective {
       subsets_ = parse_subsets(spec_);
       TUTOR_CHECK(int64_t(subsets_.size()) == K_,
                   "objective knowledge_concentration: subsets '{}' lists {} subsets for {} "
-                  "teachers", spec_, subsets_.size(), K_);
+                  "teachers",
+                  spec_, subsets_.size(), K_);
     }
   }
 
@@ -95,12 +99,15 @@ class KnowledgeConcentration : public Objective {
     const Tensor& zs = in.at("student.logits");
     TUTOR_CHECK(zs.dim() == 2 && is_floating(zs.dtype()),
                 "objective knowledge_concentration: student.logits must be floating [B, C], got "
-                "{} {}", zs.dtype(), zs.sizes());
+                "{} {}",
+                zs.dtype(), zs.sizes());
     const int64_t C = zs.size(1);
     std::vector<std::vector<int64_t>> subsets = subsets_;
     if (spec_ == "split") {
-      TUTOR_CHECK(C >= K_, "objective knowledge_concentration: cannot split {} classes among {} "
-                  "teachers", C, K_);
+      TUTOR_CHECK(C >= K_,
+                  "objective knowledge_concentration: cannot split {} classes among {} "
+                  "teachers",
+                  C, K_);
       int64_t first = 0;
       for (int64_t k = 0; k < K_; ++k) {
         int64_t n = C / K_ + (k < C % K_ ? 1 : 0);
@@ -115,16 +122,20 @@ class KnowledgeConcentration : public Objective {
     for (int64_t k = 0; k < K_; ++k) {
       const std::vector<int64_t>& s = subsets[size_t(k)];
       for (int64_t c : s)
-        TUTOR_CHECK(c < C, "objective knowledge_concentration: subset {} names class {} but the "
-                    "student has {} classes", k, c, C);
-      Tensor idx = from_vector(s, {int64_t(s.size())}, TensorOptions(DType::i64).device(zs.device()));
+        TUTOR_CHECK(c < C,
+                    "objective knowledge_concentration: subset {} names class {} but the "
+                    "student has {} classes",
+                    k, c, C);
+      Tensor idx =
+          from_vector(s, {int64_t(s.size())}, TensorOptions(DType::i64).device(zs.device()));
       Tensor zt = in.at(teacher_input(k)).detach();
       TUTOR_CHECK(zt.dim() == 2 && zt.size(0) == zs.size(0) &&
                       (zt.size(1) == int64_t(s.size()) || zt.size(1) == C) &&
                       zt.dtype() == zs.dtype(),
                   "objective knowledge_concentration: {} must be [{}, {}] (its subset) or [{}, "
-                  "{}] with the student's dtype {}, got {} {}", teacher_input(k), zs.size(0),
-                  s.size(), zs.size(0), C, zs.dtype(), zt.dtype(), zt.sizes());
+                  "{}] with the student's dtype {}, got {} {}",
+                  teacher_input(k), zs.size(0), s.size(), zs.size(0), C, zs.dtype(), zt.dtype(),
+                  zt.sizes());
       if (zt.size(1) != int64_t(s.size())) zt = index_select(zt, 1, idx);
       kls.push_back(kl_batchmean(index_select(zs, 1, idx), zt, T_) * (T_ * T_));
       r.parts.emplace_back(fmt::format("kl{}", k), kls.back());
@@ -155,20 +166,19 @@ class KnowledgeConcentration : public Objective {
 }  // namespace
 
 ObjectiveSpec knowledge_concentration_objective() {
-  return {"knowledge_concentration",
-          "Knowledge Concentration (Gao et al. 2017): specialist teachers, each a T^2 KD on the "
-          "student's softmax renormalized to its class subset, self-paced teacher weights",
-          "objectives.md §2.13 (paper only; [unverified]; self-paced weights assumed)",
-          {{"student.logits", "[B, C] student logits"},
-           {"teacher.logits", "[B, |S_0|] or [B, C] logits of specialist 0 (constant)"},
-           {"teacher1.logits", "specialist 1; teacher{k}.logits up to teachers-1"}},
-          {{"T", "4", "temperature"},
-           {"teachers", "2", "number of specialist teachers K"},
-           {"subsets", "split", "class subsets: split, or e.g. 0-4;5-9 or 0,2,4;1,3"},
-           {"pace", "relative_loss", "teacher weights: relative_loss (self-paced) or equal"}},
-          [](const Params& p, const Shapes&) {
-            return std::make_shared<KnowledgeConcentration>(p);
-          }};
+  return {
+      "knowledge_concentration",
+      "Knowledge Concentration (Gao et al. 2017): specialist teachers, each a T^2 KD on the "
+      "student's softmax renormalized to its class subset, self-paced teacher weights",
+      "objectives.md §2.13 (paper only; [unverified]; self-paced weights assumed)",
+      {{"student.logits", "[B, C] student logits"},
+       {"teacher.logits", "[B, |S_0|] or [B, C] logits of specialist 0 (constant)"},
+       {"teacher1.logits", "specialist 1; teacher{k}.logits up to teachers-1"}},
+      {{"T", "4", "temperature"},
+       {"teachers", "2", "number of specialist teachers K"},
+       {"subsets", "split", "class subsets: split, or e.g. 0-4;5-9 or 0,2,4;1,3"},
+       {"pace", "relative_loss", "teacher weights: relative_loss (self-paced) or equal"}},
+      [](const Params& p, const Shapes&) { return std::make_shared<KnowledgeConcentration>(p); }};
 }
 
 }  // namespace tutor::distill

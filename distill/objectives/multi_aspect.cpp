@@ -1,7 +1,7 @@
 // Multi-aspect KD with an MLLM (2025; objectives.md §2.16, [unverified]: no public code).
 //
 //   L = lambda * mean_{b,a} BCE( sigmoid(z^asp_{b,a}), q_{b,a} )
-//     = lambda * mean_{b,a} [ softplus(z) - q z ]                 (binary_cross_entropy_with_logits)
+//     = lambda * mean_{b,a} [ softplus(z) - q z ]       (binary_cross_entropy_with_logits)
 //
 // The student has, next to its C class logits, A "aspect" logits (an extra head, exposed as the
 // tap student.aspect_logits); q in [0, 1]^A are soft answers of a multimodal LLM to A aspect

@@ -1,9 +1,10 @@
 // Multi-teacher KD (objectives.md §2.13, generic form; [unverified]: no single reference).
 // K teachers read as teacher.logits, teacher1.logits, ..., teacher{K-1}.logits; weights w_k >= 0.
 //
-//   mode=average_kl: L = T^2 * (1/B) sum_b KL( sum_k w_k softmax(z^{t_k}_b / T) || softmax(z^s_b / T) )
+//   mode=average_kl: L = T^2 * (1/B) sum_b KL( sum_k w_k p^{t_k}_b || p^s_b )
 //                    (the weights are normalized to sum to 1 so the mixture is a distribution)
-//   mode=sum_kl:     L = sum_k w_k * T^2 * (1/B) sum_b KL( softmax(z^{t_k}_b / T) || softmax(z^s_b / T) )
+//   mode=sum_kl:     L = sum_k w_k * T^2 * (1/B) sum_b KL( p^{t_k}_b || p^s_b )
+//   with p = softmax(z / T) row-wise
 //                    (the weights are used as given)
 //
 // weights=equal means w_k = 1/K in both modes. The KL is the batchmean, T^2-scaled KD of kd.cpp

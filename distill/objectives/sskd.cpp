@@ -6,8 +6,10 @@
 // them), "aug" = the other 3n rows in order, aug row r belonging to image r / 3.
 //   ce = CE(z^s_normal, y)                                                  (mean)
 //   kd = kl_temp^2 * batchmean KL(softmax(z^t_normal / kl_temp) || softmax(z^s_normal / kl_temp))
-//   tf = tf_temp^2 * batchmean over rows R_tf of KL(softmax(z^t_aug / tf_temp) || softmax(z^s_aug / tf_temp))
-//   ss = ss_temp^2 * batchmean over rows R_ss of KL(softmax(S^t / ss_temp) || softmax(S^s / ss_temp))
+//   tf = tf_temp^2 * batchmean over rows R_tf of KL(softmax(z^t_aug / tf_temp)
+//                                                   || softmax(z^s_aug / tf_temp))
+//   ss = ss_temp^2 * batchmean over rows R_ss of KL(softmax(S^t / ss_temp)
+//                                                   || softmax(S^s / ss_temp))
 //   L  = w1 ce + w2 kd + w3 ss + w4 tf                     (loss_weights = w1,w2,w3,w4)
 // S[r, j] = cos(f_aug_r, f_normal_j) (3n x n) on the ss-module outputs (student.ss_feat,
 // teacher.ss_feat; the MLP ss module belongs to each model); the teacher's S is a constant.
@@ -20,13 +22,13 @@
 // strictly larger than it (the reference's position among equal values is sort-dependent too).
 // Labels: [n] (one per image, as torchdistill) or [B] (one per row; the normal rows' are used).
 // An empty selected set contributes 0 (the reference would give NaN).
-// AuxSSKDLoss (stage 1, training the teacher's ss module) is CE(S^t, r / 3): the "ce" objective
-// on S is not provided here; see the report.
+// Stage 1 (training the teacher's ss module, torchdistill AuxSSKDLoss) is the objective sskd_aux.
 #include <algorithm>
 #include <numeric>
 
 #include "distill/functional.h"
 #include "distill/objective.h"
+#include "distill/rotation.h"
 #include "engine/core/error.h"
 #include "engine/ops/ops.h"
 
@@ -116,7 +118,7 @@ class SSKD : public Objective {
     std::vector<int64_t> tf_rows = select_rows(true_ranks(zt_a, y_aug), tf_ratio_);
     Tensor tf = selected_kl(zs_a, zt_a, tf_rows, tf_temp_);
 
-    Tensor s_sim = similarities(fs, normal, aug), t_sim = similarities(ft, normal, aug);
+    Tensor s_sim = rotation_similarities(fs), t_sim = rotation_similarities(ft);
     Tensor own = repeat_interleave(arange(double(n), dev), 3);
     std::vector<int64_t> ss_rows = select_rows(true_ranks(t_sim, own), ss_ratio_);
     Tensor ss = selected_kl(s_sim, t_sim, ss_rows, ss_temp_);
@@ -126,12 +128,6 @@ class SSKD : public Objective {
   }
 
  private:
-  // S[r, j] = cos(f_aug_r, f_normal_j): [3n, n].
-  static Tensor similarities(const Tensor& f, const Tensor& normal, const Tensor& aug) {
-    return cosine_similarity(index_select(f, 0, aug).unsqueeze(1),
-                             index_select(f, 0, normal).unsqueeze(0), 2);
-  }
-
   double kl_temp_, ss_temp_, tf_temp_, ss_ratio_, tf_ratio_;
   std::vector<double> w_;
 };

@@ -36,7 +36,8 @@ std::string saved_projection(const distill::LelpProjection& p, const std::string
 }  // namespace
 
 TEST_CASE("lelp: the fit matches the PyTorch transcription") {
-  SafetensorsContents f = load_safetensors((fixture_path("distill") / "lelp_fit.safetensors").string());
+  SafetensorsContents f =
+      load_safetensors((fixture_path("distill") / "lelp_fit.safetensors").string());
   const int64_t k = std::stoll(f.metadata.at("k"));
   distill::LelpProjection p = distill::lelp_fit(f.tensors.at("embeddings"), f.tensors.at("labels"),
                                                 f.tensors.at("classifier_weight"), k);
@@ -99,16 +100,18 @@ TEST_CASE("lelp: with k = 1 the objective is KD on the class logits plus CE") {
   Tensor h = randn({6, D}, TensorOptions(DType::f64));
   Tensor zt = matmul(h, c.W.t()), zs = randn({6, C}, TensorOptions(DType::f64)) * 2;
   Tensor y = tensor({0, 1, 2, 3, 1, 0}).to(DType::i64);
-  distill::Inputs in({{"student.logits", zs}, {"teacher.logits", zt}, {"teacher.pooled", h},
-                      {"labels", y}});
+  distill::Inputs in(
+      {{"student.logits", zs}, {"teacher.logits", zt}, {"teacher.pooled", h}, {"labels", y}});
   double kd = objective_loss("kd", {{"T", "3"}},
                              distill::Inputs({{"student.logits", zs}, {"teacher.logits", zt}}));
   double ce = objective_loss("ce", {}, distill::Inputs({{"student.logits", zs}, {"labels", y}}));
   CHECK(objective_loss("lelp", {{"T", "3"}, {"k", "1"}, {"projection", path}}, in) ==
         doctest::Approx(kd + ce).epsilon(1e-12));
-  CHECK(objective_loss("lelp", {{"T", "3"}, {"k", "1"}, {"projection", path},
-                                {"kd_weight", "0.5"}, {"ce_weight", "2"}}, in) ==
-        doctest::Approx(0.5 * kd + 2 * ce).epsilon(1e-12));
+  CHECK(
+      objective_loss(
+          "lelp",
+          {{"T", "3"}, {"k", "1"}, {"projection", path}, {"kd_weight", "0.5"}, {"ce_weight", "2"}},
+          in) == doctest::Approx(0.5 * kd + 2 * ce).epsilon(1e-12));
 }
 
 TEST_CASE("lelp: finite differences and the PyTorch transcription at T = 1, 2, 4, 8") {
@@ -117,7 +120,8 @@ TEST_CASE("lelp: finite differences and the PyTorch transcription at T = 1, 2, 4
   std::string path = saved_projection(distill::lelp_fit(c.h, c.y, c.W, k), "k2");
   Tensor h = randn({4, D}, TensorOptions(DType::f64));
   distill::Inputs in({{"student.logits", randn({4, C * k}, TensorOptions(DType::f64)) * 2},
-                      {"teacher.logits", matmul(h, c.W.t())}, {"teacher.pooled", h},
+                      {"teacher.logits", matmul(h, c.W.t())},
+                      {"teacher.pooled", h},
                       {"labels", tensor({2, 0, 1, 1}).to(DType::i64)}});
   check_objective_gradient("lelp", {{"T", "2"}, {"k", "2"}, {"projection", path}}, in);
   for (int T : {1, 2, 4, 8}) {
@@ -130,19 +134,30 @@ TEST_CASE("lelp: errors name lelp and the shapes") {
   const int64_t C = 3, D = 5;
   FitCase c = fit_case(C, D, 4);
   check_error([&] { distill::lelp_fit(c.h, c.y, c.W, 6); }, {"lelp_fit", "k", "6"});
-  check_error([&] { distill::lelp_fit(c.h, c.y, randn({C, D + 1}, TensorOptions(DType::f64)), 2); },
-              {"lelp_fit", "[12, 5]", "[3, 6]"});
+  check_error(
+      [&] {
+        distill::lelp_fit(c.h, c.y, randn({C, D + 1}, TensorOptions(DType::f64)), 2);
+      },
+      {"lelp_fit", "[12, 5]", "[3, 6]"});
   Tensor one_each = tensor({0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2}).to(DType::i64);
-  check_error([&] { distill::lelp_fit(c.h, one_each, c.W, 2); }, {"lelp_fit", "class 0", "1 samples"});
+  check_error([&] { distill::lelp_fit(c.h, one_each, c.W, 2); },
+              {"lelp_fit", "class 0", "1 samples"});
   Tensor h = randn({2, D}, TensorOptions(DType::f64));
   distill::Inputs in({{"student.logits", randn({2, C * 2}, TensorOptions(DType::f64))},
-                      {"teacher.logits", matmul(h, c.W.t())}, {"teacher.pooled", h},
+                      {"teacher.logits", matmul(h, c.W.t())},
+                      {"teacher.pooled", h},
                       {"labels", tensor({0, 1}).to(DType::i64)}});
   check_error([&] { objective_loss("lelp", {}, in); }, {"lelp", "no fitted projection"});
   std::string path = saved_projection(distill::lelp_fit(c.h, c.y, c.W, 2), "err");
   in.set("student.logits", randn({2, C * 3}, TensorOptions(DType::f64)));
-  check_error([&] { objective_loss("lelp", {{"projection", path}}, in); },
-              {"lelp", "[B, 6]", "[2, 9]"});
-  check_error([&] { distill::make_objective("lelp", {{"projection", path}, {"k", "3"}}); },
-              {"lelp", "k = 3"});
+  check_error(
+      [&] {
+        objective_loss("lelp", {{"projection", path}}, in);
+      },
+      {"lelp", "[B, 6]", "[2, 9]"});
+  check_error(
+      [&] {
+        distill::make_objective("lelp", {{"projection", path}, {"k", "3"}});
+      },
+      {"lelp", "k = 3"});
 }

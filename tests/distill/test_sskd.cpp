@@ -38,11 +38,20 @@ TEST_CASE("sskd: rotation batch interleaves the four counter-clockwise rotations
   Tensor r = distill::rotation_batch(x);
   REQUIRE(r.sizes() == Shape{8, 1, 2, 2});
   check_close(r.reshape({8, 4}),
-              tensor({{1.0, 2.0, 3.0, 4.0}, {2.0, 4.0, 1.0, 3.0}, {4.0, 3.0, 2.0, 1.0},
-                      {3.0, 1.0, 4.0, 2.0}, {5.0, 6.0, 7.0, 8.0}, {6.0, 8.0, 5.0, 7.0},
-                      {8.0, 7.0, 6.0, 5.0}, {7.0, 5.0, 8.0, 6.0}}),
+              tensor({{1.0, 2.0, 3.0, 4.0},
+                      {2.0, 4.0, 1.0, 3.0},
+                      {4.0, 3.0, 2.0, 1.0},
+                      {3.0, 1.0, 4.0, 2.0},
+                      {5.0, 6.0, 7.0, 8.0},
+                      {6.0, 8.0, 5.0, 7.0},
+                      {8.0, 7.0, 6.0, 5.0},
+                      {7.0, 5.0, 8.0, 6.0}}),
               0, 0);
-  check_error([] { distill::rotation_batch(randn({1, 1, 2, 3})); }, {"rotation_batch", "[1, 1, 2, 3]"});
+  check_error(
+      [] {
+        distill::rotation_batch(randn({1, 1, 2, 3}));
+      },
+      {"rotation_batch", "[1, 1, 2, 3]"});
 }
 
 TEST_CASE("sskd: terms and the rank-based selection worked by hand") {
@@ -64,16 +73,19 @@ TEST_CASE("sskd: terms and the rank-based selection worked by hand") {
   // ss features: teacher aug rows of image 0 point at normal 0, except aug row 2 (batch row 3)
   // which points at normal 1 (rank 1); image 1's rows point at normal 1. With ss_ratio = 0.75:
   // 1 wrong row, int(0.75) = 0 kept: ss distills aug rows 0, 1, 3, 4, 5.
-  Tensor ft = from_vector(std::vector<double>{1, 0, 1, 0.1, 1, 0.2, 0.1, 1,
-                                              0, 1, 0.1, 1, 0.2, 1, 0.3, 1},
-                          {8, 2}, TensorOptions(DType::f64));
+  Tensor ft =
+      from_vector(std::vector<double>{1, 0, 1, 0.1, 1, 0.2, 0.1, 1, 0, 1, 0.1, 1, 0.2, 1, 0.3, 1},
+                  {8, 2}, TensorOptions(DType::f64));
   Tensor fs = randn({8, 2}, TensorOptions(DType::f64));
   Tensor y = tensor({1, 2}).to(DType::i64);
-  distill::Inputs in({{"student.logits", zs}, {"teacher.logits", zt}, {"student.ss_feat", fs},
-                      {"teacher.ss_feat", ft}, {"labels", y}});
+  distill::Inputs in({{"student.logits", zs},
+                      {"teacher.logits", zt},
+                      {"student.ss_feat", fs},
+                      {"teacher.ss_feat", ft},
+                      {"labels", y}});
   std::map<std::string, std::string> p = {{"tf_ratio", "0.5"}, {"ss_ratio", "0.75"},
-                                          {"kl_temp", "4"}, {"tf_temp", "2"}, {"ss_temp", "0.5"},
-                                          {"loss_weights", "1,0.9,10,2.7"}};
+                                          {"kl_temp", "4"},    {"tf_temp", "2"},
+                                          {"ss_temp", "0.5"},  {"loss_weights", "1,0.9,10,2.7"}};
   auto objective = distill::make_objective("sskd", p, distill::shapes_of(in));
   distill::Evaluation ev = distill::evaluate(*objective, in);
   std::map<std::string, double> parts;
@@ -98,7 +110,8 @@ TEST_CASE("sskd: terms and the rank-based selection worked by hand") {
   CHECK(ev.loss.item<double>() ==
         doctest::Approx(parts["ce"] + 0.9 * parts["kd"] + 10 * parts["ss"] + 2.7 * parts["tf"])
             .epsilon(1e-12));
-  // tf_ratio = 1 (the default) keeps every row; labels given per row ([B]) read the normal rows' labels.
+  // tf_ratio = 1 (the default) keeps every row; labels given per row ([B]) read the normal rows'
+  // labels.
   std::map<std::string, std::string> keep_all = p;
   keep_all.erase("tf_ratio");
   in.set("labels", tensor({1, 1, 1, 1, 2, 2, 2, 2}).to(DType::i64));
@@ -128,20 +141,69 @@ TEST_CASE("sskd: matches torchdistill SSKDLoss") {
 TEST_CASE("sskd: errors name the objective and the shapes") {
   Tensor z = randn({8, 5}), f = randn({8, 3}), y = tensor({0, 1}).to(DType::i64);
   auto in = [&](Tensor zs, Tensor fs, Tensor labels) {
-    return distill::Inputs({{"student.logits", zs}, {"teacher.logits", zs},
-                            {"student.ss_feat", fs}, {"teacher.ss_feat", fs},
+    return distill::Inputs({{"student.logits", zs},
+                            {"teacher.logits", zs},
+                            {"student.ss_feat", fs},
+                            {"teacher.ss_feat", fs},
                             {"labels", labels}});
   };
-  check_error([&] { objective_loss("sskd", {}, in(randn({6, 5}), randn({6, 3}), y)); },
-              {"sskd", "multiple of 4", "[6, 5]"});
-  check_error([&] { objective_loss("sskd", {}, in(z, randn({7, 3}), y)); },
-              {"sskd", "ss_feat", "[7, 3]"});
-  check_error([&] { objective_loss("sskd", {}, in(z, f, tensor({0, 1, 2}).to(DType::i64))); },
-              {"sskd", "labels", "[3]"});
-  check_error([&] { objective_loss("sskd", {}, in(z, f, tensor({0, 7}).to(DType::i64))); },
-              {"sskd", "labels", "[0, 5)"});
-  check_error([&] { distill::make_objective("sskd", {{"loss_weights", "1,2"}}); },
-              {"sskd", "loss_weights", "4"});
-  check_error([&] { distill::make_objective("sskd", {{"ss_ratio", "1.5"}}); },
-              {"sskd", "ss_ratio"});
+  check_error(
+      [&] {
+        objective_loss("sskd", {}, in(randn({6, 5}), randn({6, 3}), y));
+      },
+      {"sskd", "multiple of 4", "[6, 5]"});
+  check_error(
+      [&] {
+        objective_loss("sskd", {}, in(z, randn({7, 3}), y));
+      },
+      {"sskd", "ss_feat", "[7, 3]"});
+  check_error(
+      [&] {
+        objective_loss("sskd", {}, in(z, f, tensor({0, 1, 2}).to(DType::i64)));
+      },
+      {"sskd", "labels", "[3]"});
+  check_error(
+      [&] {
+        objective_loss("sskd", {}, in(z, f, tensor({0, 7}).to(DType::i64)));
+      },
+      {"sskd", "labels", "[0, 5)"});
+  check_error(
+      [&] {
+        distill::make_objective("sskd", {{"loss_weights", "1,2"}});
+      },
+      {"sskd", "loss_weights", "4"});
+  check_error(
+      [&] {
+        distill::make_objective("sskd", {{"ss_ratio", "1.5"}});
+      },
+      {"sskd", "ss_ratio"});
+}
+
+TEST_CASE("sskd_aux: CE of each rotated view over the normal views") {
+  // n = 2: normal views (1, 0) and (0, 1); image 0's rotations (1, 0), (1, 1), (0, 1), image 1's
+  // (0, 1), (0, 2), (-1, 0). Logits are the cosines to the two normal views.
+  Tensor f = from_vector(std::vector<double>{1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1, 0, 2, -1, 0},
+                         {8, 2}, TensorOptions(DType::f64));
+  double c = 1 / std::sqrt(2.0);
+  auto ce = [](double right, double other) {
+    return std::log(std::exp(right) + std::exp(other)) - right;
+  };
+  double expected = (ce(1, 0) + ce(c, c) + ce(0, 1) + ce(1, 0) + ce(1, 0) + ce(0, -1)) / 6;
+  distill::Inputs in({{"student.ss_feat", f}});
+  CHECK(objective_loss("sskd_aux", {}, in) == doctest::Approx(expected).epsilon(1e-12));
+  Tensor S = distill::rotation_similarities(f);
+  REQUIRE(S.sizes() == Shape{6, 2});
+  CHECK(S.select(0, 1).select(0, 0).item<double>() == doctest::Approx(c).epsilon(1e-12));
+  check_objective_gradient(
+      "sskd_aux", {},
+      distill::Inputs({{"student.ss_feat", randn({12, 5}, TensorOptions(DType::f64))}}));
+  check_fixture("sskd_aux_n4");
+  check_fixture("sskd_aux_n8");
+  check_error(
+      [] {
+        objective_loss("sskd_aux", {}, distill::Inputs({{"student.ss_feat", randn({6, 3})}}));
+      },
+      {"sskd_aux", "[6, 3]"});
+  check_error([] { objective_loss("sskd_aux", {}, distill::Inputs()); },
+              {"sskd_aux", "student.ss_feat", "missing"});
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""SSKD fixtures: torchdistill torchdistill/losses/mid_level.py::SSKDLoss (01038e7), transcribed
+"""SSKD fixtures: torchdistill torchdistill/losses/mid_level.py::SSKDLoss and AuxSSKDLoss
+(01038e7), transcribed
 (a refactoring of xuguodong03/SSKD student.py), with the io dicts replaced by named inputs:
 student.logits / teacher.logits (the linear outputs), student.ss_feat / teacher.ss_feat (the
 ss-module outputs), labels = targets of the n normal images. Batch = 4n rows, row 4i normal.
@@ -86,7 +87,30 @@ def sskd_loss(v, weights, **kw):
     return total
 
 
+def aux_sskd_loss(ss_module_outputs):
+    """AuxSSKDLoss.forward with the teacher io dict replaced by the ss-module outputs."""
+    batch_size = ss_module_outputs.shape[0]
+    three_forth_batch_size = int(batch_size * 3 / 4)
+    one_forth_batch_size = batch_size - three_forth_batch_size
+    normal_indices = (torch.arange(batch_size) % 4 == 0)
+    aug_indices = (torch.arange(batch_size) % 4 != 0)
+    normal_rep = ss_module_outputs[normal_indices]
+    aug_rep = ss_module_outputs[aug_indices]
+    normal_rep = normal_rep.unsqueeze(2).expand(-1, -1, three_forth_batch_size).transpose(0, 2)
+    aug_rep = aug_rep.unsqueeze(2).expand(-1, -1, one_forth_batch_size)
+    cos_similarities = cosine_similarity(aug_rep, normal_rep, dim=1)
+    targets = torch.arange(one_forth_batch_size).unsqueeze(1).expand(-1, 3).contiguous().view(-1)
+    targets = targets[:three_forth_batch_size].long()
+    return nn.CrossEntropyLoss(reduction='mean')(cos_similarities, targets)
+
+
 def main():
+    for n in (4, 8):
+        g = generator(850 + n)
+        base = torch.randn(n, 12, generator=g, dtype=torch.float64)
+        f = base.repeat_interleave(4, 0) + torch.randn(4 * n, 12, generator=g, dtype=torch.float64)
+        write_fixture(f'sskd_aux_n{n}', 'sskd_aux', {}, {'student.ss_feat': f},
+                      lambda v: aux_sskd_loss(v['student.ss_feat']))
     configs = [
         # name, n images, kl_temp, ss_temp, tf_temp, ss_ratio, tf_ratio, weights
         ('default', 8, 4.0, 0.5, 4.0, 0.75, 1.0, [1.0, 0.9, 10.0, 2.7]),
