@@ -9,7 +9,8 @@
 //   L = T^2 * (1/B) sum_b KL( softmax(z^sel_b / T) || softmax(z^s_b / T) )
 //
 // Assumptions (the paper gives no code): the selection compares probabilities at temperature 1;
-// ties go to the external teacher; the KL is the batchmean, T^2-scaled KD of kd.cpp. Both
+// ties go to the external teacher; the KL is the batchmean, T^2-scaled KD of kd.cpp; the
+// default T = 1 is not from the paper (set T for a softened KL). Both
 // teachers are constants. Part "teacher_share": the fraction of samples routed to teacher.
 #include "distill/functional.h"
 #include "distill/objective.h"
