@@ -1,5 +1,7 @@
 #include "distill/functional.h"
 
+#include <fmt/format.h>
+
 #include "engine/core/error.h"
 #include "engine/ops/ops.h"
 
@@ -29,6 +31,10 @@ Tensor kl_batchmean(const Tensor& student_logits, const Tensor& teacher_logits, 
   Tensor log_p_student = log_softmax(student_logits / T, 1);
   Tensor log_p_teacher = log_softmax(teacher_logits.detach() / T, 1);
   return kl_div(log_p_student, log_p_teacher, Reduction::batchmean, /*log_target=*/true);
+}
+
+std::string teacher_input(int64_t k, const std::string& tap) {
+  return k == 0 ? "teacher." + tap : fmt::format("teacher{}.{}", k, tap);
 }
 
 Tensor standardize_logits(const Tensor& logits) {

@@ -20,6 +20,9 @@ void check_labels(const std::string& objective, const Tensor& labels, int64_t ba
 // treated as a constant.
 Tensor kl_batchmean(const Tensor& student_logits, const Tensor& teacher_logits, double T);
 
+// The input name of teacher k's tap: "teacher.<tap>" for k = 0, "teacher<k>.<tap>" otherwise.
+std::string teacher_input(int64_t k, const std::string& tap = "logits");
+
 // Per-row standardization of LS-KD (Sun et al. 2024): (z - mean_c z) / (std_c z + 1e-7) with the
 // unbiased std. The gradient flows through the mean and the std.
 Tensor standardize_logits(const Tensor& logits);
