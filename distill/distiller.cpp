@@ -28,8 +28,6 @@ double Term::weight_at(const Context& ctx) const {
        fmt::join(weight_schedules(), ", "));
 }
 
-std::string teacher_prefix(int64_t k) { return k == 0 ? "teacher" : fmt::format("teacher{}", k); }
-
 static void add_unique(std::vector<std::string>& list, const std::vector<std::string>& more) {
   for (const std::string& s : more)
     if (std::find(list.begin(), list.end(), s) == list.end()) list.push_back(s);

@@ -77,7 +77,4 @@ class Distiller {
   std::vector<std::vector<std::string>> teacher_taps_;
 };
 
-// "teacher" for k = 0, "teacher<k>" otherwise.
-std::string teacher_prefix(int64_t k);
-
 }  // namespace tutor::distill

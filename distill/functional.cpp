@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "distill/objective.h"
 #include "engine/core/error.h"
 #include "engine/ops/ops.h"
 
@@ -28,13 +29,32 @@ void check_labels(const std::string& objective, const Tensor& labels, int64_t ba
 }
 
 Tensor kl_batchmean(const Tensor& student_logits, const Tensor& teacher_logits, double T) {
-  Tensor log_p_student = log_softmax(student_logits / T, 1);
-  Tensor log_p_teacher = log_softmax(teacher_logits.detach() / T, 1);
-  return kl_div(log_p_student, log_p_teacher, Reduction::batchmean, /*log_target=*/true);
+  return kl_per_sample(student_logits, teacher_logits, T).sum() / double(student_logits.size(0));
 }
 
 std::string teacher_input(int64_t k, const std::string& tap) {
-  return k == 0 ? "teacher." + tap : fmt::format("teacher{}.{}", k, tap);
+  return teacher_prefix(k) + "." + tap;
+}
+
+Tensor kl_per_sample(const Tensor& student_logits, const Tensor& teacher_logits, double T) {
+  Tensor log_p_student = log_softmax(student_logits / T, 1);
+  Tensor log_p_teacher = log_softmax(teacher_logits.detach() / T, 1);
+  return kl_div(log_p_student, log_p_teacher, Reduction::none, /*log_target=*/true).sum({1});
+}
+
+int64_t size_from_shapes(const std::string& objective,
+                         const std::map<std::string, std::vector<int64_t>>& shapes,
+                         const std::string& input, int64_t dim, int64_t given,
+                         const std::string& param) {
+  TUTOR_CHECK(given >= 0, "objective {}: parameter '{}' must be >= 0, got {}", objective, param,
+              given);
+  auto it = shapes.find(input);
+  if (it == shapes.end() || int64_t(it->second.size()) <= dim) return given;
+  const int64_t seen = it->second[size_t(dim)];
+  TUTOR_CHECK(given == 0 || given == seen,
+              "objective {}: parameter '{}' = {} but {} has size {} in dim {} (shape {})",
+              objective, param, given, input, seen, dim, it->second);
+  return seen;
 }
 
 Tensor standardize_logits(const Tensor& logits) {

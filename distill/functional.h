@@ -1,7 +1,10 @@
 // Building blocks that several objectives share, so each formula is written once.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "engine/core/tensor.h"
 
@@ -22,6 +25,17 @@ Tensor kl_batchmean(const Tensor& student_logits, const Tensor& teacher_logits, 
 
 // The input name of teacher k's tap: "teacher.<tap>" for k = 0, "teacher<k>.<tap>" otherwise.
 std::string teacher_input(int64_t k, const std::string& tap = "logits");
+
+// KL(softmax(teacher_b / T) || softmax(student_b / T)) of each row: [B], no T^2 factor, the
+// teacher a constant. For objectives that weight samples differently (DHO, TGeo-KD).
+Tensor kl_per_sample(const Tensor& student_logits, const Tensor& teacher_logits, double T);
+
+// The size of dimension `dim` of input `input` from the shapes given at construction, or
+// `given` when it is positive (a parameter set by the user); 0 when neither is known. The Error
+// names the objective when both are known and disagree.
+int64_t size_from_shapes(const std::string& objective, const std::map<std::string,
+                         std::vector<int64_t>>& shapes, const std::string& input, int64_t dim,
+                         int64_t given, const std::string& param);
 
 // Per-row standardization of LS-KD (Sun et al. 2024): (z - mean_c z) / (std_c z + 1e-7) with the
 // unbiased std. The gradient flows through the mean and the std.

@@ -123,7 +123,7 @@ static std::vector<std::string> taps_of(const std::vector<std::string>& inputs,
 std::vector<std::string> Objective::student_taps() const { return taps_of(inputs(), "student"); }
 
 std::vector<std::string> Objective::teacher_taps(int64_t teacher) const {
-  return taps_of(inputs(), teacher == 0 ? "teacher" : fmt::format("teacher{}", teacher));
+  return taps_of(inputs(), teacher_prefix(teacher));
 }
 
 const ObjectiveSpec& Objective::spec() const { return objective_spec(name_); }
@@ -164,6 +164,8 @@ std::shared_ptr<Objective> make_objective(const std::string& name,
   const ObjectiveSpec& spec = objective_spec(name);
   return spec.make(Params(spec, values), shapes);
 }
+
+std::string teacher_prefix(int64_t k) { return k == 0 ? "teacher" : fmt::format("teacher{}", k); }
 
 std::pair<std::string, std::string> split_input_name(const std::string& name) {
   size_t dot = name.find('.');

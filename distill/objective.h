@@ -145,4 +145,7 @@ std::shared_ptr<Objective> make_objective(const std::string& name,
 // rest ("logits", "layer3"); {"", name} for inputs that belong to no model ("labels").
 std::pair<std::string, std::string> split_input_name(const std::string& name);
 
+// Whose inputs teacher k's are: "teacher" for k = 0, "teacher<k>" otherwise.
+std::string teacher_prefix(int64_t k);
+
 }  // namespace tutor::distill

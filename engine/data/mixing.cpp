@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/core/random.h"
 #include "engine/data/sampling.h"
 
 namespace tutor::data {
@@ -35,17 +36,32 @@ static void check_batch(const Tensor& x, const Tensor& t, double alpha, const ch
   TUTOR_CHECK(t.size(0) == x.size(0), "{}: {} images but {} labels", op, x.size(0), t.size(0));
 }
 
-// out[i] = lambda a[i] + (1 - lambda) a[n - 1 - i] over rows of `row` elements.
-static Tensor mix_with_flipped(const Tensor& a, double lambda) {
+// out[i] = lambda_i a[p[i]] + (1 - lambda_i) a[q[i]] over rows of `row` elements, the weights
+// rounded to f32 as the references' float tensors.
+static Tensor mix_rows(const Tensor& a, const std::vector<int64_t>& p,
+                       const std::vector<int64_t>& q, const std::vector<double>& lambdas) {
   const int64_t n = a.size(0), row = a.numel() / std::max<int64_t>(n, 1);
   Tensor out = empty(a.sizes());
   const float* in = a.data<float>();
   float* o = out.data<float>();
-  const float l = float(lambda), r = float(1 - lambda);
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t k = 0; k < row; ++k)
-      o[i * row + k] = l * in[i * row + k] + r * in[(n - 1 - i) * row + k];
+  for (int64_t i = 0; i < n; ++i) {
+    const float l = float(lambdas[size_t(i)]), r = float(1 - lambdas[size_t(i)]);
+    const float* x = in + p[size_t(i)] * row;
+    const float* y = in + q[size_t(i)] * row;
+    for (int64_t k = 0; k < row; ++k) o[i * row + k] = l * x[k] + r * y[k];
+  }
   return out;
+}
+
+// out[i] = lambda a[i] + (1 - lambda) a[n - 1 - i].
+static Tensor mix_with_flipped(const Tensor& a, double lambda) {
+  const int64_t n = a.size(0);
+  std::vector<int64_t> same(static_cast<size_t>(n)), flipped(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    same[size_t(i)] = i;
+    flipped[size_t(i)] = n - 1 - i;
+  }
+  return mix_rows(a, same, flipped, std::vector<double>(size_t(n), lambda));
 }
 
 Mixed mixup(const Tensor& images, const Tensor& labels, int64_t num_classes, double alpha,
@@ -84,12 +100,38 @@ Mixed cutmix(const Tensor& images, const Tensor& labels, int64_t num_classes, do
   return {out, mix_with_flipped(t, lambda), lambda};
 }
 
+PartialMixed partial_mixup(const Tensor& images, const Tensor& labels, int64_t num_classes,
+                           double beta_a, double percent, Generator& gen, bool mix) {
+  Tensor x = checked_images(images, "partial_mixup");
+  Tensor t = soft_targets(labels, num_classes, "partial_mixup");
+  check_batch(x, t, beta_a, "partial_mixup");
+  TUTOR_CHECK(percent >= 0, "partial_mixup: percent must be non-negative, got {}", percent);
+  const int64_t B = x.size(0);
+  PartialMixed m;
+  m.first = randperm(B, DType::i64, &gen).to_vector<int64_t>();
+  m.second = randperm(B, DType::i64, &gen).to_vector<int64_t>();
+  m.lambdas.assign(size_t(B), 1.0);
+  if (mix)
+    for (double& l : m.lambdas) l = beta(gen, beta_a, beta_a);
+  const auto kept = int64_t(double(B) * percent);
+  for (int64_t k = 0; k < kept && B > 0; ++k) m.lambdas[size_t(uniform_int(gen, 0, B))] = 1.0;
+  m.images = mix_rows(x, m.first, m.second, m.lambdas);
+  m.targets = mix_rows(t, m.first, m.second, m.lambdas);
+  return m;
+}
+
 static const Tensor& labels_or_targets(const Batch& b) {
   return b.targets.defined() ? b.targets : b.labels;
 }
 
 void Mixup::operator()(Batch& b, Generator& g) const {
   Mixed m = mixup(b.images, labels_or_targets(b), num_classes, alpha, g);
+  b.images = m.images;
+  b.targets = m.targets;
+}
+
+void PartialMixup::operator()(Batch& b, Generator& g) const {
+  PartialMixed m = partial_mixup(b.images, labels_or_targets(b), num_classes, beta_a, percent, g, mix);
   b.images = m.images;
   b.targets = m.targets;
 }
