@@ -25,12 +25,14 @@ namespace {
 class SinKD : public Objective {
  public:
   explicit SinKD(const Params& p)
-      : Objective("sinkd"), T_(p.number("T")), eps_(p.number("epsilon")),
-        iterations_(p.integer("iterations")), weight_(p.number("weight")) {
+      : Objective("sinkd"),
+        T_(p.number("T")),
+        eps_(p.number("epsilon")),
+        iterations_(p.integer("iterations")),
+        weight_(p.number("weight")) {
     TUTOR_CHECK(T_ > 0, "objective sinkd: T must be positive, got {}", T_);
     TUTOR_CHECK(eps_ > 0, "objective sinkd: epsilon must be positive, got {}", eps_);
-    TUTOR_CHECK(iterations_ >= 0, "objective sinkd: iterations must be >= 0, got {}",
-                iterations_);
+    TUTOR_CHECK(iterations_ >= 0, "objective sinkd: iterations must be >= 0, got {}", iterations_);
   }
 
   Result compute(const Inputs& in, const Context&) override {

@@ -58,10 +58,16 @@ TEST_CASE("sinkd: matches 2018cx/SinKD Sinkhorn at T = 1, 2, 4, 8") {
 TEST_CASE("sinkd: errors name the objective and the shapes") {
   Tensor a = randn({2, 3}), b = randn({3, 3});
   check_error([&] { objective_loss("sinkd", {}, pair(a, b)); }, {"sinkd", "[2, 3]", "[3, 3]"});
-  check_error([&] { objective_loss("sinkd", {}, distill::Inputs({{"student.logits", a}})); },
-              {"sinkd", "teacher.logits", "missing"});
+  check_error(
+      [&] {
+        objective_loss("sinkd", {}, distill::Inputs({{"student.logits", a}}));
+      },
+      {"sinkd", "teacher.logits", "missing"});
   check_error([&] { distill::make_objective("sinkd", {{"epsilon", "0"}}); }, {"sinkd", "epsilon"});
-  check_error([&] { distill::make_objective("sinkd", {{"iterations", "2.5"}}); },
-              {"sinkd", "iterations"});
+  check_error(
+      [&] {
+        distill::make_objective("sinkd", {{"iterations", "2.5"}});
+      },
+      {"sinkd", "iterations"});
   check_error([&] { distill::make_objective("sinkd", {{"T", "-1"}}); }, {"sinkd", "T"});
 }
