@@ -24,4 +24,15 @@ Tensor kl_batchmean(const Tensor& student_logits, const Tensor& teacher_logits, 
 // unbiased std. The gradient flows through the mean and the std.
 Tensor standardize_logits(const Tensor& logits);
 
+// The target-class term of NKD (Yang et al. 2023, cls_KD nkd.py) at temperature 1, also WKD-L's:
+//   -(1/B) sum_b sg(softmax(teacher_b)_{y_b}) * log_softmax(student_b)_{y_b}
+// labels: i64 [B], checked by the caller.
+Tensor target_class_term(const Tensor& student_logits, const Tensor& teacher_logits,
+                         const Tensor& labels);
+
+// The indices of the C - 1 classes other than each row's label: i64 [B, C - 1], in class order.
+// Used to drop the label column from logits and the label row and column from a class-by-class
+// matrix (WKD-L, NKD's non-target term).
+Tensor non_target_indices(const Tensor& labels, int64_t classes);
+
 }  // namespace tutor::distill
