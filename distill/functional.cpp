@@ -46,12 +46,36 @@ Tensor target_class_term(const Tensor& student_logits, const Tensor& teacher_log
 }
 
 Tensor non_target_indices(const Tensor& labels, int64_t classes) {
-  std::vector<int64_t> y = labels.to_vector<int64_t>(), idx;
-  idx.reserve(y.size() * size_t(classes - 1));
-  for (int64_t label : y)
-    for (int64_t c = 0; c < classes; ++c)
-      if (c != label) idx.push_back(c);
-  return from_vector(idx, {int64_t(y.size()), classes - 1}, TensorOptions(DType::i64));
+  // Row b keeps columns j + [j >= y_b] for j in [0, C - 1).
+  Tensor j =
+      arange(double(classes - 1), TensorOptions(DType::i64).device(labels.device())).unsqueeze(0);
+  return j + ge(j, labels.unsqueeze(1)).to(DType::i64);
+}
+
+Tensor drop_label_column(const Tensor& logits, const Tensor& labels) {
+  return gather(logits, 1, non_target_indices(labels, logits.size(1)));
+}
+
+Tensor pearson_rows(const Tensor& a, const Tensor& b, double eps, PearsonForm form) {
+  Tensor ca = a - a.mean({1}, /*keepdim=*/true);
+  Tensor cb = b - b.mean({1}, /*keepdim=*/true);
+  if (form == PearsonForm::clamp_norms) return cosine_similarity(ca, cb, 1, eps);
+  return (ca * cb).sum({1}) / (norm(ca, 2, {1}) * norm(cb, 2, {1}) + eps);
+}
+
+DistRelations dist_relations(const Tensor& student_logits, const Tensor& teacher_logits, double tau,
+                             double eps, PearsonForm form) {
+  Tensor ys = softmax(student_logits / tau, 1);
+  Tensor yt = softmax(teacher_logits.detach() / tau, 1);
+  Tensor inter = 1.0 - pearson_rows(ys, yt, eps, form).mean();
+  Tensor intra = 1.0 - pearson_rows(ys.transpose(0, 1), yt.transpose(0, 1), eps, form).mean();
+  return {inter, intra};
+}
+
+PearsonForm parse_pearson_form(const std::string& objective, const std::string& text) {
+  if (text == "eps_on_product") return PearsonForm::eps_on_product;
+  if (text == "clamp_norms") return PearsonForm::clamp_norms;
+  fail("objective {}: form must be eps_on_product or clamp_norms, got '{}'", objective, text);
 }
 
 }  // namespace tutor::distill

@@ -26,13 +26,41 @@ Tensor standardize_logits(const Tensor& logits);
 
 // The target-class term of NKD (Yang et al. 2023, cls_KD nkd.py) at temperature 1, also WKD-L's:
 //   -(1/B) sum_b sg(softmax(teacher_b)_{y_b}) * log_softmax(student_b)_{y_b}
-// labels: i64 [B], checked by the caller.
+// Labels must already be checked (check_labels).
 Tensor target_class_term(const Tensor& student_logits, const Tensor& teacher_logits,
                          const Tensor& labels);
 
-// The indices of the C - 1 classes other than each row's label: i64 [B, C - 1], in class order.
-// Used to drop the label column from logits and the label row and column from a class-by-class
-// matrix (WKD-L, NKD's non-target term).
+// The indices of the C - 1 classes other than each row's label, in class order: i64 [B, C - 1].
+// Picks the non-target columns of logits (drop_label_column) and the non-target rows and columns
+// of a class-by-class matrix (WKD-L's cost matrix). Labels must already be checked.
 Tensor non_target_indices(const Tensor& labels, int64_t classes);
+
+// The columns of logits [B, C] other than each row's label, in order: [B, C - 1]. This is NKD's
+// `logit[mask].reshape(B, -1)` and DKD's exact non-target masking; the gradient scatters back
+// to the kept columns. Labels must already be checked (check_labels).
+Tensor drop_label_column(const Tensor& logits, const Tensor& labels);
+
+// How a Pearson correlation guards against zero norms (objectives.md §10, DIST):
+//   eps_on_product  <a, b> / (||a|| ||b|| + eps)                  (hunto dist_kd.py)
+//   clamp_norms     <a, b> / (max(||a||, eps) max(||b||, eps))    (torch cosine_similarity, as
+//                                                                  torchdistill's DISTLoss uses)
+enum class PearsonForm { eps_on_product, clamp_norms };
+
+// Pearson correlation of matching rows of a and b [N, M]: the cosine of the row-centred vectors,
+// one value per row, [N].
+Tensor pearson_rows(const Tensor& a, const Tensor& b, double eps, PearsonForm form);
+
+// DIST's two relations (Huang et al. 2022) on Y = softmax(z / tau), without the tau^2 factor:
+//   inter = 1 - mean_b rho(Y^s_{b,:}, Y^t_{b,:})    (each sample's class ranking)
+//   intra = 1 - mean_c rho(Y^s_{:,c}, Y^t_{:,c})    (each class across the batch)
+// rho = pearson_rows with `eps` and `form`. The teacher is a constant.
+struct DistRelations {
+  Tensor inter, intra;
+};
+DistRelations dist_relations(const Tensor& student_logits, const Tensor& teacher_logits, double tau,
+                             double eps, PearsonForm form);
+
+// "eps_on_product" or "clamp_norms" to the enum; an Error naming the objective otherwise.
+PearsonForm parse_pearson_form(const std::string& objective, const std::string& text);
 
 }  // namespace tutor::distill

@@ -62,8 +62,8 @@ class WKDL : public Objective {
 
     const int64_t n = C - 1;
     Tensor idx = non_target_indices(labels, C);
-    Tensor a = softmax(gather(zs, 1, idx) / T_, 1).unsqueeze(2);  // [B, n, 1]
-    Tensor c = softmax(gather(zt, 1, idx) / T_, 1).unsqueeze(2);
+    Tensor a = softmax(drop_label_column(zs, labels) / T_, 1).unsqueeze(2);  // [B, n, 1]
+    Tensor c = softmax(drop_label_column(zt, labels) / T_, 1).unsqueeze(2);
     Tensor cost = index_select(relu(M) + 1e-8, 0, idx.flatten()).view({B, n, C});
     cost = gather(cost, 2, idx.unsqueeze(1).expand({B, n, n}).contiguous());  // [B, n, n]
     Tensor K = exp(cost / -lambda_), Kt = K.transpose(1, 2);
