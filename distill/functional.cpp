@@ -20,8 +20,8 @@ void check_logit_pair(const std::string& objective, const Tensor& student, const
 void check_labels(const std::string& objective, const Tensor& labels, int64_t batch,
                   int64_t classes) {
   TUTOR_CHECK(labels.dtype() == DType::i64 && labels.dim() == 1 && labels.size(0) == batch,
-              "objective {}: labels must be i64 [{}], got {} {}", objective, batch,
-              labels.dtype(), labels.sizes());
+              "objective {}: labels must be i64 [{}], got {} {}", objective, batch, labels.dtype(),
+              labels.sizes());
   if (labels.numel() == 0) return;
   int64_t lo = min(labels).item<int64_t>(), hi = max(labels).item<int64_t>();
   TUTOR_CHECK(lo >= 0 && hi < classes, "objective {}: labels must lie in [0, {}), got [{}, {}]",
@@ -63,12 +63,23 @@ Tensor standardize_logits(const Tensor& logits) {
   return (logits - mean) / (stdev + 1e-7);
 }
 
-Tensor drop_label_column(const Tensor& logits, const Tensor& labels) {
-  const int64_t C = logits.size(1);
+Tensor target_class_term(const Tensor& student_logits, const Tensor& teacher_logits,
+                         const Tensor& labels) {
+  Tensor y = labels.unsqueeze(1);
+  Tensor log_ps = gather(log_softmax(student_logits, 1), 1, y);
+  Tensor pt = gather(softmax(teacher_logits.detach(), 1), 1, y);
+  return -(pt * log_ps).mean();
+}
+
+Tensor non_target_indices(const Tensor& labels, int64_t classes) {
   // Row b keeps columns j + [j >= y_b] for j in [0, C - 1).
-  Tensor j = arange(double(C - 1), TensorOptions(DType::i64).device(labels.device())).unsqueeze(0);
-  Tensor index = j + ge(j, labels.unsqueeze(1)).to(DType::i64);
-  return gather(logits, 1, index);
+  Tensor j =
+      arange(double(classes - 1), TensorOptions(DType::i64).device(labels.device())).unsqueeze(0);
+  return j + ge(j, labels.unsqueeze(1)).to(DType::i64);
+}
+
+Tensor drop_label_column(const Tensor& logits, const Tensor& labels) {
+  return gather(logits, 1, non_target_indices(labels, logits.size(1)));
 }
 
 Tensor pearson_rows(const Tensor& a, const Tensor& b, double eps, PearsonForm form) {
@@ -78,8 +89,8 @@ Tensor pearson_rows(const Tensor& a, const Tensor& b, double eps, PearsonForm fo
   return (ca * cb).sum({1}) / (norm(ca, 2, {1}) * norm(cb, 2, {1}) + eps);
 }
 
-DistRelations dist_relations(const Tensor& student_logits, const Tensor& teacher_logits,
-                             double tau, double eps, PearsonForm form) {
+DistRelations dist_relations(const Tensor& student_logits, const Tensor& teacher_logits, double tau,
+                             double eps, PearsonForm form) {
   Tensor ys = softmax(student_logits / tau, 1);
   Tensor yt = softmax(teacher_logits.detach() / tau, 1);
   Tensor inter = 1.0 - pearson_rows(ys, yt, eps, form).mean();

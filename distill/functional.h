@@ -41,6 +41,17 @@ int64_t size_from_shapes(const std::string& objective, const std::map<std::strin
 // unbiased std. The gradient flows through the mean and the std.
 Tensor standardize_logits(const Tensor& logits);
 
+// The target-class term of NKD (Yang et al. 2023, cls_KD nkd.py) at temperature 1, also WKD-L's:
+//   -(1/B) sum_b sg(softmax(teacher_b)_{y_b}) * log_softmax(student_b)_{y_b}
+// Labels must already be checked (check_labels).
+Tensor target_class_term(const Tensor& student_logits, const Tensor& teacher_logits,
+                         const Tensor& labels);
+
+// The indices of the C - 1 classes other than each row's label, in class order: i64 [B, C - 1].
+// Picks the non-target columns of logits (drop_label_column) and the non-target rows and columns
+// of a class-by-class matrix (WKD-L's cost matrix). Labels must already be checked.
+Tensor non_target_indices(const Tensor& labels, int64_t classes);
+
 // The columns of logits [B, C] other than each row's label, in order: [B, C - 1]. This is NKD's
 // `logit[mask].reshape(B, -1)` and DKD's exact non-target masking; the gradient scatters back
 // to the kept columns. Labels must already be checked (check_labels).
@@ -63,8 +74,8 @@ Tensor pearson_rows(const Tensor& a, const Tensor& b, double eps, PearsonForm fo
 struct DistRelations {
   Tensor inter, intra;
 };
-DistRelations dist_relations(const Tensor& student_logits, const Tensor& teacher_logits,
-                             double tau, double eps, PearsonForm form);
+DistRelations dist_relations(const Tensor& student_logits, const Tensor& teacher_logits, double tau,
+                             double eps, PearsonForm form);
 
 // "eps_on_product" or "clamp_norms" to the enum; an Error naming the objective otherwise.
 PearsonForm parse_pearson_form(const std::string& objective, const std::string& text);

@@ -35,10 +35,7 @@ class NKD : public Objective {
     TUTOR_CHECK(zs.size(1) >= 2, "objective nkd: needs at least 2 classes, got logits {}",
                 zs.sizes());
     check_labels("nkd", y, zs.size(0), zs.size(1));
-    Tensor label = y.unsqueeze(1);
-    Tensor s_target = gather(log_softmax(zs, 1), 1, label);
-    Tensor t_target = gather(softmax(zt, 1), 1, label);
-    Tensor target = -(t_target * s_target).mean();
+    Tensor target = target_class_term(zs, zt, y);
     Tensor log_q_s = log_softmax(drop_label_column(zs, y) / T_, 1);
     Tensor q_t = softmax(drop_label_column(zt, y) / T_, 1);
     Tensor non_target = (q_t * log_q_s).sum({1}).mean() * (-gamma_ * T_ * T_);

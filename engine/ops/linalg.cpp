@@ -4,6 +4,7 @@
 #include "engine/ops/catalog.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/elementwise.h"
+#include "engine/ops/shaping.h"
 #include "engine/ops/views.h"
 
 namespace tutor {
@@ -96,6 +97,26 @@ void check_operands(const char* op, const Tensor& a, const Tensor& b) {
   ops::check_same_device(op, {a, b});
 }
 
+// The checks shared by cholesky and cholesky_inverse: a floating [..., n, n] input.
+void check_square(const char* op, const Tensor& x) {
+  ops::check_floating(op, x);
+  TUTOR_CHECK(x.dim() >= 2 && x.size(-1) == x.size(-2),
+              "{}: expected a square matrix or a batch of them [..., n, n], got shape {}", op,
+              shape_str(x.sizes()));
+}
+
+// Runs a [P, n, n] -> [P, n, n] kernel on x [..., n, n], returning the result at x's shape.
+Tensor run_square_kernel(const Kernel& k, const Tensor& x) {
+  const int64_t n = x.size(-1);
+  Tensor in = x.detach().contiguous().reshape({shape_numel(leading(x, 2)), n, n});
+  Tensor out = empty(in.sizes(), x.options());
+  ops::dispatch(k, x.dtype(), {in}, {out});
+  return out.view(x.sizes());
+}
+
+// The diagonal of the last two dims kept in place, everything else zeroed.
+Tensor diagonal_part(const Tensor& x) { return mul(x, eye(x.size(-1), {}, x.options())); }
+
 }  // namespace
 
 // torch.matmul (PyTorch docs): 1-D operands are promoted to [1, K] (left) or [K, 1] (right), the
@@ -167,12 +188,57 @@ Tensor outer(const Tensor& a, const Tensor& b) {
   return mul(a.unsqueeze(1), b.unsqueeze(0));
 }
 
+// A = L L^T. With X = L^-1 dL (lower triangular), L^-1 dA L^-T = X + X^T, so
+// dL = L Phi(L^-1 dA L^-T), Phi = lower triangle with the diagonal halved (self-adjoint). Hence
+// for a symmetric perturbation dA, <gL, dL> = <G, dA> with G = L^-T Phi(L^T gL) L^-1 (PyTorch,
+// FunctionsManual.cpp cholesky_backward). The forward reads only the lower triangle of A, so the
+// gradient of each stored entry is gA = tril(G + G^T) - diag(G) (a strictly lower entry stands
+// for both A_ij and A_ji) and zero above the diagonal. L^-1 = L^T (L L^T)^-1 = L^T Y with
+// Y = cholesky_inverse(L); the rule is written with differentiable ops.
+Tensor cholesky(const Tensor& a) {
+  static const Kernel k("cholesky");
+  check_square("cholesky", a);
+  Tensor l = run_square_kernel(k, a);
+  if (needs_grad({a}))
+    record("cholesky", {a}, {l},
+           [sl = autograd::save(l)](const FunctionNode& node, const TensorList& g) {
+             Tensor L = node.unpack(sl), Lt = L.transpose(-2, -1);
+             Tensor Y = cholesky_inverse(L);
+             Tensor linv = matmul(Lt, Y);
+             Tensor phi = tril(matmul(Lt, g[0]));
+             phi = sub(phi, mul(diagonal_part(phi), 0.5));
+             Tensor G = matmul(matmul(linv.transpose(-2, -1), phi), linv);
+             return TensorList{sub(tril(add(G, G.transpose(-2, -1))), diagonal_part(G))};
+           });
+  return l;
+}
+
+// Y = (L L^T)^-1: dY = -Y dA Y with dA = dL L^T + L dL^T, so
+// gL = -Y (gY + gY^T) Y L (PyTorch, cholesky_inverse_backward, lower case). The forward reads
+// only the lower triangle of L, so L stands for tril(L) here and the gradient is kept on it.
+Tensor cholesky_inverse(const Tensor& l) {
+  static const Kernel k("cholesky_inverse");
+  check_square("cholesky_inverse", l);
+  Tensor y = run_square_kernel(k, l);
+  if (needs_grad({l}))
+    record("cholesky_inverse", {l}, {y},
+           [sl = autograd::save(l), sy = autograd::save(y)](const FunctionNode& node,
+                                                            const TensorList& g) {
+             Tensor L = tril(node.unpack(sl)), Y = node.unpack(sy);
+             Tensor sym = add(g[0], g[0].transpose(-2, -1));
+             return TensorList{neg(tril(matmul(matmul(matmul(Y, sym), Y), L)))};
+           });
+  return y;
+}
+
 void ops::add_linalg_ops(std::vector<OpInfo>& ops) {
   const std::vector<DType> numeric = {DType::f32, DType::f64, DType::i64};
   ops.push_back({"matmul", true, {"matmul"}, numeric});
   ops.push_back({"bmm", true, {"matmul"}, numeric});
   ops.push_back({"linear", true, {}});
   ops.push_back({"outer", true, {}});
+  ops.push_back({"cholesky", true, {"cholesky"}});
+  ops.push_back({"cholesky_inverse", true, {"cholesky_inverse"}});
 }
 
 }  // namespace tutor

@@ -22,4 +22,13 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 // torch.outer: a [M], b [N] -> [M, N] with out[i, j] = a[i] * b[j].
 Tensor outer(const Tensor& a, const Tensor& b);
 
+// torch.linalg.cholesky: the lower-triangular L with L L^T = A for symmetric positive-definite
+// A [..., n, n] (batch dims allowed). Only the lower triangle of A is read, as LAPACK does; an
+// input that is not positive-definite is an Error naming the failing leading minor.
+Tensor cholesky(const Tensor& a);
+
+// torch.cholesky_inverse (lower): (L L^T)^-1 from a Cholesky factor L [..., n, n]. Only the lower
+// triangle of L is read; a zero on its diagonal is an Error.
+Tensor cholesky_inverse(const Tensor& l);
+
 }  // namespace tutor

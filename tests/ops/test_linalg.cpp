@@ -239,3 +239,95 @@ OP_TEST("outer", "gradient") {
 OP_TEST("outer", "errors") {
   check_error([] { outer(zeros({2, 3}), zeros({3})); }, {"outer", "[2, 3]", "[3]"});
 }
+
+namespace {
+
+// A random symmetric positive-definite [..., n, n] matrix: X X^T + n I.
+Tensor random_spd(const Shape& batch, int64_t n, uint64_t seed) {
+  Shape shape = batch;
+  shape.push_back(n);
+  shape.push_back(n);
+  Tensor x = randf(shape, seed);
+  return matmul(x, x.transpose(-2, -1)) + eye(n, {}, DType::f64) * double(n);
+}
+
+}  // namespace
+
+OP_TEST("cholesky", "values") {
+  // The textbook example: [[4, 12, -16], [12, 37, -43], [-16, -43, 98]] = L L^T.
+  Tensor a = tensor({{4, 12, -16}, {12, 37, -43}, {-16, -43, 98}}, DType::f64);
+  Tensor l = tensor({{2, 0, 0}, {6, 1, 0}, {-8, 5, 3}}, DType::f64);
+  check_close(cholesky(a), l, 1e-12, 0);
+  check_close(cholesky(a.to(DType::f32)), l.to(DType::f32), 1e-5, 0);
+  // Only the lower triangle is read.
+  check_close(cholesky(a + triu(full({3, 3}, 7.0, DType::f64), 1)), l, 1e-12, 0);
+  // Batched, against L L^T = A; the factor is lower triangular with a positive diagonal.
+  Tensor b = random_spd({2, 3}, 4, 5);
+  Tensor lb = cholesky(b);
+  CHECK(lb.sizes() == Shape{2, 3, 4, 4});
+  check_close(matmul(lb, lb.transpose(-2, -1)), b, 1e-12, 1e-12);
+  check_close(triu(lb, 1), zeros_like(lb), 0, 0);
+  CHECK(min((lb * eye(4, {}, DType::f64)).sum({-1})).item() > 0);
+  check_close(cholesky(b.to(DType::f32)), lb, 1e-5, 1e-5);
+  CHECK(cholesky(zeros({0, 0}, DType::f64)).sizes() == Shape{0, 0});
+}
+
+OP_TEST("cholesky", "gradient") {
+  // Through a general leaf (only its lower triangle matters) and through a symmetric product.
+  Tensor a = random_spd({}, 4, 11).detach().requires_grad_();
+  check_gradient([](const TensorList& t) { return TensorList{cholesky(t[0])}; }, {a});
+  check_gradient(
+      [](const TensorList& t) {
+        return TensorList{
+            cholesky(matmul(t[0], t[0].transpose(-2, -1)) + eye(3, {}, DType::f64) * 0.5)};
+      },
+      {rand_leaf({2, 3, 3}, 12)});
+  testing::check_f32_backward([](const TensorList& t) { return TensorList{cholesky(t[0])}; },
+                              {random_spd({2}, 3, 13).detach().requires_grad_()});
+}
+
+OP_TEST("cholesky", "errors") {
+  check_error(
+      [] {
+        cholesky(tensor({{1, 2}, {2, 1}}, DType::f64));
+      },
+      {"cholesky", "not positive-definite", "order 2"});
+  check_error([] { cholesky(zeros({2, 3})); }, {"cholesky", "square", "[2, 3]"});
+  check_error([] { cholesky(zeros({3})); }, {"cholesky", "[3]"});
+  check_error([] { cholesky(zeros({2, 2}, DType::i64)); }, {"cholesky"});
+}
+
+OP_TEST("cholesky_inverse", "values") {
+  Tensor a = tensor({{4, 12, -16}, {12, 37, -43}, {-16, -43, 98}}, DType::f64);
+  Tensor l = tensor({{2, 0, 0}, {6, 1, 0}, {-8, 5, 3}}, DType::f64);
+  check_close(matmul(cholesky_inverse(l), a), eye(3, {}, DType::f64), 1e-10, 0);
+  // Only the lower triangle of the factor is read.
+  check_close(cholesky_inverse(l + triu(full({3, 3}, 5.0, DType::f64), 1)), cholesky_inverse(l), 0,
+              0);
+  // 1x1: 1 / l^2.
+  check_close(cholesky_inverse(tensor({{2.0}}, DType::f64)), tensor({{0.25}}, DType::f64), 0, 0);
+  Tensor b = random_spd({3}, 5, 21);
+  Tensor y = cholesky_inverse(cholesky(b));
+  check_close(matmul(y, b), eye(5, {}, DType::f64).expand({3, 5, 5}), 1e-10, 0);
+  check_close(y, y.transpose(-2, -1), 1e-14, 0);
+  check_close(cholesky_inverse(cholesky(b).to(DType::f32)), y, 1e-5, 1e-4);
+}
+
+OP_TEST("cholesky_inverse", "gradient") {
+  // A general leaf whose diagonal stays away from 0; its upper triangle gets a zero gradient.
+  Tensor l = (rand_leaf({4, 4}, 31) + eye(4, {}, DType::f64) * 3).detach().requires_grad_();
+  check_gradient([](const TensorList& t) { return TensorList{cholesky_inverse(t[0])}; }, {l});
+  Tensor lb = (rand_leaf({2, 3, 3}, 32) + eye(3, {}, DType::f64) * 2).detach().requires_grad_();
+  check_gradient([](const TensorList& t) { return TensorList{cholesky_inverse(t[0])}; }, {lb});
+  testing::check_f32_backward(
+      [](const TensorList& t) { return TensorList{cholesky_inverse(t[0])}; }, {lb});
+}
+
+OP_TEST("cholesky_inverse", "errors") {
+  check_error(
+      [] {
+        cholesky_inverse(tensor({{1, 0}, {3, 0}}, DType::f64));
+      },
+      {"cholesky_inverse", "zero", "diagonal entry 1"});
+  check_error([] { cholesky_inverse(zeros({2, 3})); }, {"cholesky_inverse", "square", "[2, 3]"});
+}

@@ -39,7 +39,7 @@ def labels(gen, batch, classes):
 
 
 def write_fixture(name, objective, params, inputs, loss_fn, parts_fn=None, module=None,
-                  context=None, buffers=None):
+                  context=None, buffers=None, constants=()):
     """Evaluates loss_fn(**leaves) in f64 and writes tests/fixtures/distill/<name>.safetensors.
 
     inputs: dict input-name -> tensor; floating ones except teacher.* / teacherK.* become leaves
@@ -50,11 +50,13 @@ def write_fixture(name, objective, params, inputs, loss_fn, parts_fn=None, modul
     differentiated.
     buffers: optional dict name -> tensor of the objective's non-learnable state (saved as
     param.<name>, loaded into the objective by name, not differentiated).
+    constants: names of further floating inputs that are constants (not differentiated), such as
+    WKD-L's cost matrix.
     """
     leaves = {}
     for k, v in inputs.items():
         v = v.detach().clone()
-        if v.is_floating_point() and not k.startswith('teacher'):
+        if v.is_floating_point() and not k.startswith('teacher') and k not in constants:
             v.requires_grad_(True)  # teachers are constants in every reference
         leaves[k] = v
     loss = loss_fn(leaves)
