@@ -66,7 +66,7 @@ fs::path write_recipe(const SyntheticData& data, const std::string& name, const 
 }  // namespace
 
 TEST_CASE("cli: distill writes metrics, weights, the report and a table with every run") {
-  SyntheticData data(200, 64);
+  SyntheticData data(128, 32);
   fs::path recipe = write_recipe(data, "tiny", "");
   fs::path out = data.dir / "out";
   Run r = run({"distill", "--recipe", recipe.string(), "--out", out.string(), "--epochs", "1"});
@@ -125,25 +125,27 @@ TEST_CASE("cli: distill writes metrics, weights, the report and a table with eve
   REQUIRE(one.code == 0);
   CHECK(lines_of(only / "metrics.jsonl").size() == 2);
   CHECK(one.out.find("ls-kd ") != std::string::npos);
-  CHECK(one.out.find("baseline") == std::string::npos);
+  CHECK(one.out.find("\nbaseline ") == std::string::npos);
   Run bad = run({"distill", "--recipe", recipe.string(), "--out", only.string(), "--only", "x"});
   CHECK(bad.code == 2);
   CHECK(bad.err.find("--only x: no such experiment (recipe: baseline, kd, ls-kd)") !=
         std::string::npos);
 }
 
-// The cache stores the teacher logits of the first epoch and serves them later; in eval mode a
-// sample's logits do not depend on its batch, so the runs agree.
+// The cache stores the teacher logits of the first epoch and serves them later. In eval mode a
+// sample's logits depend on its batch only through the batch size (the kernels' blocking), so
+// with every image in a batch of the same size each epoch the runs agree bit for bit: 96 = 3 x 32
+// images; with few labels, 72 unlabeled + 24 labeled rows give steps of 32 + 8, 32 + 8, 8 + 8.
 TEST_CASE("cli: distill with the teacher-logit cache gives the run without it") {
-  SyntheticData data(200, 64);
-  for (const char* extra : {"", ", labeled: 40, labeled_batch_size: 8"}) {
+  SyntheticData data(96, 32);
+  for (const char* extra : {"", ", labeled: 24, labeled_batch_size: 8"}) {
     INFO("data extra: '", extra, "'");
     fs::path recipe = write_recipe(data, "cache", extra);
     fs::path with = data.dir / "with", without = data.dir / "without";
-    Run a = run({"distill", "--recipe", recipe.string(), "--out", with.string(), "--epochs", "3",
+    Run a = run({"distill", "--recipe", recipe.string(), "--out", with.string(), "--epochs", "2",
                  "--only", "kd"});
     Run b = run({"distill", "--recipe", recipe.string(), "--out", without.string(), "--epochs",
-                 "3", "--only", "kd", "--no-cache"});
+                 "2", "--only", "kd", "--no-cache"});
     INFO(a.err, b.err);
     REQUIRE(a.code == 0);
     REQUIRE(b.code == 0);
@@ -151,8 +153,8 @@ TEST_CASE("cli: distill with the teacher-logit cache gives the run without it") 
     CHECK(b.err.find("teacher logits cached") == std::string::npos);
     std::vector<std::string> x = lines_of(with / "metrics.jsonl"),
                              y = lines_of(without / "metrics.jsonl");
-    REQUIRE(x.size() == 4);
-    REQUIRE(y.size() == 4);
+    REQUIRE(x.size() == 3);
+    REQUIRE(y.size() == 3);
     // Equal but for the timings.
     auto strip = [](std::string s) { return s.substr(0, s.find(",\"seconds\"")) +
                                             s.substr(s.find(",\"parts\"")); };
@@ -167,7 +169,7 @@ TEST_CASE("cli: distill with the teacher-logit cache gives the run without it") 
 }
 
 TEST_CASE("cli: distill with few labels trains the baseline on the labeled images only") {
-  SyntheticData data(200, 64);
+  SyntheticData data(200, 32);
   fs::path recipe = write_recipe(data, "few", ", labeled: 40, labeled_batch_size: 8");
   fs::path out = data.dir / "out";
   Run r = run({"distill", "--recipe", recipe.string(), "--out", out.string(), "--epochs", "1"});
@@ -178,14 +180,14 @@ TEST_CASE("cli: distill with few labels trains the baseline on the labeled image
   REQUIRE(lines.size() == 4);
   // 160 unlabeled images in batches of 32: 5 steps, each with 8 labeled images. The baseline
   // sees the 40 labeled rows, kd the 40 and the 160.
-  auto rate_rows = [](const std::string& line) { return line.find("\"run\":\"baseline\""); };
-  CHECK(rate_rows(lines[1]) != std::string::npos);
-  CHECK(r.err.find("baseline 1/1 [==========] 5/5") != std::string::npos);
-  CHECK(r.err.find("kd 1/1 [==========] 5/5") != std::string::npos);
+  CHECK(lines[1].find("\"run\":\"baseline\"") != std::string::npos);
+  CHECK(lines[1].find("\"images\":40,\"labeled_images\":40,") != std::string::npos);
+  CHECK(lines[2].find("\"run\":\"kd\"") != std::string::npos);
+  CHECK(lines[2].find("\"images\":200,\"labeled_images\":40,") != std::string::npos);
 }
 
 TEST_CASE("cli: distill stops at a NaN loss, naming the step and the objective") {
-  SyntheticData data(200, 64);
+  SyntheticData data(96, 32);
   fs::path recipe = write_recipe(data, "nan", "", "{lr: 1e30}");
   Run r = run({"distill", "--recipe", recipe.string(), "--out", (data.dir / "out").string(),
                "--epochs", "2", "--only", "kd"});

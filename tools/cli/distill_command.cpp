@@ -111,7 +111,7 @@ std::string describe(const distill::Experiment& e) {
 }
 
 JsonObject epoch_record(const std::string& run, const std::string& model, const EpochPoint& p,
-                        double images_per_second) {
+                        const EpochStats& s) {
   JsonObject parts;
   for (const auto& [name, value] : p.parts) parts.add(name, value);
   return JsonObject()
@@ -124,7 +124,9 @@ JsonObject epoch_record(const std::string& run, const std::string& model, const 
       .add("test_acc", p.test_acc)
       .add("lr", p.lr)
       .add("seconds", p.seconds)
-      .add("images_per_second", images_per_second)
+      .add("images", s.rows)
+      .add("labeled_images", s.labeled)
+      .add("images_per_second", s.images_per_second)
       .add("parts", parts);
 }
 
@@ -279,7 +281,7 @@ class DistillRun {
         p.test_acc = ev.accuracy;
         p.parts = {{"ce", s.loss}};
         p.seconds = epoch_clock.seconds();
-        metrics_->write(epoch_record(rec.name, spec.model, p, s.images_per_second));
+        metrics_->write(epoch_record(rec.name, spec.model, p, s));
         rec.epochs.push_back(p);
         io_.err << fmt::format("{} epoch {}/{}: train loss {:.4f} acc {:.2f}%, test acc {:.2f}%\n",
                                rec.name, epoch + 1, t.epochs, s.loss, 100 * s.accuracy,
@@ -378,7 +380,7 @@ class DistillRun {
       p.test_acc = ev.accuracy;
       p.parts = s.parts;
       p.seconds = epoch_clock.seconds();
-      metrics_->write(epoch_record(e.name, r_.student, p, s.images_per_second));
+      metrics_->write(epoch_record(e.name, r_.student, p, s));
       rec.epochs.push_back(p);
       rec.test_acc = ev.accuracy;
       rec.test_loss = ev.loss;
@@ -458,7 +460,8 @@ Command distill_command() {
       "are not augmented and the teachers run in eval mode, the teacher logits are computed once\n"
       "per image and reused (--no-cache turns that off). Writes to OUT:\n"
       "  metrics.jsonl        one line per run and epoch: run, model, epoch, train_loss,\n"
-      "                       train_acc, test_loss, test_acc, lr, seconds, images_per_second,\n"
+      "                       train_acc, test_loss, test_acc, lr, seconds, images (rows seen),\n"
+      "                       labeled_images, images_per_second,\n"
       "                       parts (the epoch mean of every objective and part)\n"
       "  teacher.safetensors  each trained teacher's weights (teacher1, ... for more)\n"
       "  student-<experiment>.safetensors   each student's weights after its last epoch\n"
