@@ -9,7 +9,7 @@
 // in a batch of 8 and in a batch of 32 may differ in the last bit (measured: at most 7.5e-8 on
 // resnet8 logits). A run with the cache equals the run without it bit for bit when each image's
 // batch size is the same in every epoch (every batch full, as the test checks); otherwise the
-// cached logits differ from recomputed ones by that rounding.
+// cached logits may differ from recomputed ones by that rounding.
 #pragma once
 
 #include <cstdint>
