@@ -183,8 +183,8 @@ DataSpec read_data(Node n) {
   n.done({"name", "dir", "limit_train", "limit_test", "crop_padding", "flip", "labeled",
           "labeled_batch_size"});
   if (d.labeled > 0 && d.limit_train > 0 && d.labeled >= d.limit_train)
-    fail("{}: {}.labeled: expected fewer labeled images than limit_train = {}, got {}",
-         n.origin(), n.path(), d.limit_train, d.labeled);
+    fail("{}: {}.labeled: expected fewer labeled images than limit_train = {}, got {}", n.origin(),
+         n.path(), d.limit_train, d.labeled);
   return d;
 }
 
@@ -255,7 +255,8 @@ ObjectiveEntry read_objective(Node n) {
           std::vector<std::string> keys;
           for (const ParamSpec& p : spec.params) keys.push_back(p.name);
           fail("{}: {}: unknown parameter of objective {} (known: {})", n.origin(), value.path(),
-               o.name, keys.empty() ? std::string("none") : fmt::format("{}", fmt::join(keys, ", ")));
+               o.name,
+               keys.empty() ? std::string("none") : fmt::format("{}", fmt::join(keys, ", ")));
         }
         o.params[key] = value.scalar("a number, word or flag");
       }
@@ -300,8 +301,8 @@ Recipe read_recipe(Node root) {
   if (root.has("optimizer")) r.optimizer = read_optimizer(root.at("optimizer"), {});
   if (root.has("schedule")) r.schedule = read_schedule(root.at("schedule"), {});
   if (r.schedule.warmup_epochs >= r.epochs)
-    fail("{}: schedule.warmup_epochs: expected fewer than the {} epochs, got {}", r.path,
-         r.epochs, r.schedule.warmup_epochs);
+    fail("{}: schedule.warmup_epochs: expected fewer than the {} epochs, got {}", r.path, r.epochs,
+         r.schedule.warmup_epochs);
 
   bool one = root.has("teacher"), many = root.has("teachers");
   if (one && many) fail("{}: expected `teacher:` or `teachers:`, not both", r.path);
@@ -348,10 +349,11 @@ Recipe read_recipe(Node root) {
         if (!in.required || owner.empty() || owner == "student") continue;
         size_t index = owner == "teacher" ? 0 : size_t(std::atoll(owner.c_str() + 7));
         if (index >= r.teachers.size())
-          fail("{}: experiments[{}].objectives[{}]: objective {} reads {}, but the recipe has {} "
-               "teacher(s)",
-               r.path, i - (r.experiments[0].name == "baseline" ? 1 : 0), j, spec.name, in.name,
-               r.teachers.size());
+          fail(
+              "{}: experiments[{}].objectives[{}]: objective {} reads {}, but the recipe has {} "
+              "teacher(s)",
+              r.path, i - (r.experiments[0].name == "baseline" ? 1 : 0), j, spec.name, in.name,
+              r.teachers.size());
       }
     }
   return r;

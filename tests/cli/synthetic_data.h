@@ -53,8 +53,8 @@ struct SyntheticData {
   }
 
   // IDX: big-endian u32 magic, big-endian u32 sizes, then the bytes; gzip-compressed.
-  static void write_idx(const std::filesystem::path& path, uint32_t magic, const std::vector<uint32_t>& dims,
-                        const std::vector<uint8_t>& bytes) {
+  static void write_idx(const std::filesystem::path& path, uint32_t magic,
+                        const std::vector<uint32_t>& dims, const std::vector<uint8_t>& bytes) {
     std::vector<uint8_t> file;
     auto put32 = [&](uint32_t v) {
       for (int shift = 24; shift >= 0; shift -= 8) file.push_back(uint8_t(v >> shift));
@@ -72,7 +72,8 @@ struct SyntheticData {
   tutor::Tensor normalized_test_images() const {
     std::vector<float> v;
     for (uint8_t p : test_pixels)
-      v.push_back(float((double(p) / 255.0 - tutor::cli::kFashionMnistMean) / tutor::cli::kFashionMnistStd));
+      v.push_back(float((double(p) / 255.0 - tutor::cli::kFashionMnistMean) /
+                        tutor::cli::kFashionMnistStd));
     tutor::Tensor t = tutor::empty({int64_t(test_labels.size()), 1, 28, 28});
     std::copy(v.begin(), v.end(), t.data<float>());
     return t;

@@ -50,8 +50,8 @@ fs::path write_recipe(const SyntheticData& data, const std::string& name, const 
                       const std::string& optimizer = "{lr: 0.05}") {
   fs::path path = data.dir / (name + ".yaml");
   std::ofstream(path) << "name: " << name << "\nepochs: 2\nbatch_size: 32\nseed: 3\n"
-                      << "data: {dir: " << data.dir.string() << ", crop_padding: 0"
-                      << extra << "}\n"
+                      << "data: {dir: " << data.dir.string() << ", crop_padding: 0" << extra
+                      << "}\n"
                       << "teacher: {model: resnet8, train: {epochs: 1, optimizer: {lr: 0.05}}}\n"
                       << "student: {model: resnet8}\n"
                       << "optimizer: " << optimizer << "\n"
@@ -96,8 +96,8 @@ TEST_CASE("cli: distill writes metrics, weights, the report and a table with eve
   CHECK(lines[1].find("\"run\":\"baseline\"") != std::string::npos);
   CHECK(lines[1].find("\"parts\":{\"ce\":") != std::string::npos);
   CHECK(lines[2].find("\"run\":\"kd\"") != std::string::npos);
-  for (const char* key : {"\"epoch\":1", "\"train_loss\":", "\"test_acc\":", "\"parts\":{\"ce\":",
-                          "\"kd\":"})
+  for (const char* key :
+       {"\"epoch\":1", "\"train_loss\":", "\"test_acc\":", "\"parts\":{\"ce\":", "\"kd\":"})
     CHECK_MESSAGE(lines[2].find(key) != std::string::npos, key, " in ", lines[2]);
 
   // Every trained model's weights load strictly into a fresh resnet8.
@@ -145,8 +145,8 @@ TEST_CASE("cli: distill with the teacher-logit cache gives the run without it") 
     fs::path with = data.dir / "with", without = data.dir / "without";
     Run a = run({"distill", "--recipe", recipe.string(), "--out", with.string(), "--epochs", "2",
                  "--only", "kd"});
-    Run b = run({"distill", "--recipe", recipe.string(), "--out", without.string(), "--epochs",
-                 "2", "--only", "kd", "--no-cache"});
+    Run b = run({"distill", "--recipe", recipe.string(), "--out", without.string(), "--epochs", "2",
+                 "--only", "kd", "--no-cache"});
     INFO(a.err, b.err);
     REQUIRE(a.code == 0);
     REQUIRE(b.code == 0);
@@ -157,8 +157,9 @@ TEST_CASE("cli: distill with the teacher-logit cache gives the run without it") 
     REQUIRE(x.size() == 3);
     REQUIRE(y.size() == 3);
     // Equal but for the timings.
-    auto strip = [](std::string s) { return s.substr(0, s.find(",\"seconds\"")) +
-                                            s.substr(s.find(",\"parts\"")); };
+    auto strip = [](std::string s) {
+      return s.substr(0, s.find(",\"seconds\"")) + s.substr(s.find(",\"parts\""));
+    };
     for (size_t i = 0; i < x.size(); ++i) CHECK(strip(x[i]) == strip(y[i]));
     SafetensorsContents wa = load_safetensors((with / "student-kd.safetensors").string());
     SafetensorsContents wb = load_safetensors((without / "student-kd.safetensors").string());

@@ -18,13 +18,13 @@ namespace {
 
 // A linear model as a Participant; `calls` counts its forwards.
 Participant linear(std::shared_ptr<nn::Linear> m, int* calls) {
-  return {m,
-          [m, calls](const Tensor& x, const std::vector<std::string>&,
-                     std::map<std::string, Tensor>&) {
-            ++*calls;
-            return m->forward(x);
-          },
-          false};
+  return {
+      m,
+      [m, calls](const Tensor& x, const std::vector<std::string>&, std::map<std::string, Tensor>&) {
+        ++*calls;
+        return m->forward(x);
+      },
+      false};
 }
 
 Term term(const std::string& name, double weight, std::map<std::string, std::string> params = {}) {
@@ -47,10 +47,9 @@ TEST_CASE("distiller: labels for the first L rows; label readers see those rows,
 
   Tensor zs = student->forward(x), zt = teacher->forward(x).detach();
   double ce = cross_entropy(zs.narrow(0, 0, 3), labels).item();
-  double kd = (kl_div(log_softmax(zs / 3, 1), log_softmax(zt / 3, 1), Reduction::batchmean,
-                      true) *
-               9)
-                  .item();
+  double kd =
+      (kl_div(log_softmax(zs / 3, 1), log_softmax(zt / 3, 1), Reduction::batchmean, true) * 9)
+          .item();
   REQUIRE(out.parts.size() == 2);
   CHECK(out.parts[0].first == "ce");
   CHECK(out.parts[0].second == doctest::Approx(ce).epsilon(1e-6));
@@ -75,8 +74,7 @@ TEST_CASE("distiller: a NaN loss stops the step, naming it and the objective") {
   auto student = std::make_shared<nn::Linear>(3, 4);
   auto teacher = std::make_shared<nn::Linear>(3, 4);
   int calls = 0;
-  Distiller d(linear(student, &calls), {linear(teacher, &calls)},
-              {term("ce", 1), term("kd", 1)});
+  Distiller d(linear(student, &calls), {linear(teacher, &calls)}, {term("ce", 1), term("kd", 1)});
   Tensor x = full({2, 3}, std::numeric_limits<double>::quiet_NaN());
   tutor::testing::check_error([&] { d.step(x, randint(0, 4, {2}), {.epoch = 1, .step = 12}); },
                               {"step 12 (epoch 1): objective ce produced a loss of nan"});

@@ -57,8 +57,9 @@ std::string error_of(const std::string& yaml) {
   return "";
 }
 
-const char* kMinimal = "name: m\nteacher: {model: resnet8, train: {epochs: 1}}\n"
-                       "student: {model: resnet8}\n";
+const char* kMinimal =
+    "name: m\nteacher: {model: resnet8, train: {epochs: 1}}\n"
+    "student: {model: resnet8}\n";
 
 void check_error(const std::string& yaml, const std::string& expected) {
   std::string message = error_of(yaml);
@@ -113,8 +114,8 @@ TEST_CASE("recipe: a full recipe fills every field") {
   CHECK(kd.objectives[1].weight == 0.9);
   CHECK(kd.objectives[1].schedule == "warmup");
   CHECK(kd.objectives[1].warmup_epochs == 2);
-  CHECK(kd.objectives[1].params == std::map<std::string, std::string>{{"T", "2"},
-                                                                      {"standardize", "true"}});
+  CHECK(kd.objectives[1].params ==
+        std::map<std::string, std::string>{{"T", "2"}, {"standardize", "true"}});
   std::vector<Term> terms = make_terms(r, kd, {});
   REQUIRE(terms.size() == 2);
   CHECK(terms[1].objective->name() == "kd");
@@ -166,8 +167,8 @@ TEST_CASE("recipe: the shipped recipes parse and build their objectives") {
     CHECK(r.experiments.size() >= 2);
     for (const Experiment& e : r.experiments) CHECK_NOTHROW(make_terms(r, e, {}));
   }
-  Recipe parity =
-      load_recipe(std::string(TUTOR_TESTS_DIR) + "/../distill/recipes/fmnist-resnet20-resnet8.yaml");
+  Recipe parity = load_recipe(std::string(TUTOR_TESTS_DIR) +
+                              "/../distill/recipes/fmnist-resnet20-resnet8.yaml");
   CHECK(parity.epochs == 15);
   CHECK(parity.batch_size == 128);
   CHECK(parity.data.crop_padding == 2);
@@ -184,9 +185,10 @@ TEST_CASE("recipe: unknown keys are errors naming the key path and the known key
   check_error(std::string(kMinimal) + "data: {limit: 3}\n", "data.limit: unknown key");
   check_error(std::string(kMinimal) + "optimizer: {name: sgd, beta: 1}\n",
               "optimizer.beta: unknown key");
-  check_error("name: m\nteacher: {model: resnet8, train: {epochs: 1, lr: 3}}\nstudent: "
-              "{model: resnet8}\n",
-              "teacher.train.lr: unknown key (known here: epochs, batch_size, optimizer, schedule)");
+  check_error(
+      "name: m\nteacher: {model: resnet8, train: {epochs: 1, lr: 3}}\nstudent: "
+      "{model: resnet8}\n",
+      "teacher.train.lr: unknown key (known here: epochs, batch_size, optimizer, schedule)");
   check_error(std::string(kMinimal) +
                   "experiments:\n  - {name: a, objectives: [{name: kd}]}\n"
                   "  - {name: b, objectives: [{name: ce}, {name: kd, params: {T: 2, tau: 1}}]}\n",
@@ -199,7 +201,8 @@ TEST_CASE("recipe: unknown keys are errors naming the key path and the known key
 }
 
 TEST_CASE("recipe: wrong values are errors naming the key path and what was expected") {
-  check_error(std::string(kMinimal) + "epochs: 0\n", "epochs: expected a positive integer, got '0'");
+  check_error(std::string(kMinimal) + "epochs: 0\n",
+              "epochs: expected a positive integer, got '0'");
   check_error(std::string(kMinimal) + "epochs: 2.5\n", "epochs: expected a positive integer");
   check_error(std::string(kMinimal) + "seed: -1\n", "seed: expected an integer >= 0, got '-1'");
   check_error(std::string(kMinimal) + "batch_size: [1, 2]\n",
@@ -218,9 +221,9 @@ TEST_CASE("recipe: wrong values are errors naming the key path and what was expe
   check_error(std::string(kMinimal) + "data: {limit_train: 100, labeled: 100}\n",
               "data.labeled: expected fewer labeled images than limit_train = 100");
   check_error(std::string(kMinimal) + "data: 3\n", "data: expected a mapping of keys to values");
-  check_error(std::string(kMinimal) +
-                  "experiments:\n  - {name: a, objectives: [{name: kd, weight: x}]}\n",
-              "experiments[0].objectives[0].weight: expected a number, got 'x'");
+  check_error(
+      std::string(kMinimal) + "experiments:\n  - {name: a, objectives: [{name: kd, weight: x}]}\n",
+      "experiments[0].objectives[0].weight: expected a number, got 'x'");
   check_error(std::string(kMinimal) +
                   "experiments:\n  - {name: a, objectives: [{name: kd, schedule: step}]}\n",
               "experiments[0].objectives[0].schedule: expected one of constant, warmup, cosine");
@@ -234,27 +237,32 @@ TEST_CASE("recipe: wrong values are errors naming the key path and what was expe
               "experiments[0].objectives: expected a non-empty list of objectives");
   check_error(std::string(kMinimal) + "experiments:\n  - {name: a/b, objectives: [{name: kd}]}\n",
               "experiments[0].name: expected a name of letters, digits");
-  check_error(std::string(kMinimal) + "experiments:\n  - {name: baseline, objectives: [{name: kd}]}\n",
-              "experiments[0].name: expected a name other than 'baseline'");
-  check_error(std::string(kMinimal) + "experiments:\n  - {name: a, objectives: [{name: kd}]}\n"
-                                      "  - {name: a, objectives: [{name: kd}]}\n",
+  check_error(
+      std::string(kMinimal) + "experiments:\n  - {name: baseline, objectives: [{name: kd}]}\n",
+      "experiments[0].name: expected a name other than 'baseline'");
+  check_error(std::string(kMinimal) +
+                  "experiments:\n  - {name: a, objectives: [{name: kd}]}\n"
+                  "  - {name: a, objectives: [{name: kd}]}\n",
               "experiments[1].name: the experiment name 'a' is used twice");
   check_error(std::string(kMinimal) + "schedule: {warmup_epochs: 15}\n",
               "schedule.warmup_epochs: expected fewer than the 15 epochs, got 15");
   check_error("name: m\nteacher: {model: resnet8}\nstudent: {model: resnet8}\n",
               "teacher: expected exactly one of `weights: FILE` and `train:");
-  check_error("name: m\nteacher: {model: resnet8, weights: a, train: {epochs: 1}}\n"
-              "student: {model: resnet8}\n",
-              "teacher: expected exactly one of");
+  check_error(
+      "name: m\nteacher: {model: resnet8, weights: a, train: {epochs: 1}}\n"
+      "student: {model: resnet8}\n",
+      "teacher: expected exactly one of");
   check_error("name: m\nteacher: {model: resnet8, train: {}}\nstudent: {model: resnet8}\n",
               "teacher.train.epochs: expected a positive integer, got nothing");
-  check_error("name: m\nteacher: {model: resnet8, weights: w, mode: frozen}\n"
-              "student: {model: resnet8}\n",
-              "teacher.mode: expected one of eval, train, got 'frozen'");
-  check_error("name: m\nstudent: {model: resnet8}\nexperiments:\n"
-              "  - {name: a, objectives: [{name: kd}]}\n",
-              "experiments[0].objectives[0]: objective kd reads teacher.logits, but the recipe has "
-              "0 teacher(s)");
+  check_error(
+      "name: m\nteacher: {model: resnet8, weights: w, mode: frozen}\n"
+      "student: {model: resnet8}\n",
+      "teacher.mode: expected one of eval, train, got 'frozen'");
+  check_error(
+      "name: m\nstudent: {model: resnet8}\nexperiments:\n"
+      "  - {name: a, objectives: [{name: kd}]}\n",
+      "experiments[0].objectives[0]: objective kd reads teacher.logits, but the recipe has "
+      "0 teacher(s)");
   check_error("teacher: {model: resnet8, weights: w}\nstudent: {model: resnet8}\n",
               "name: expected the recipe's name, got nothing");
   check_error(std::string(kMinimal) + "baseline: false\n",

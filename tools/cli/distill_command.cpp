@@ -166,11 +166,10 @@ class DistillRun {
     std::string subtitle = fmt::format(
         "recipe {} ({}): student {}, {} epochs, seed {}, {} training images{}, {} test images",
         r_.name, r_.path, r_.student, r_.epochs, r_.seed, n_labeled_ + n_unlabeled_,
-        few_labels() ? fmt::format(" ({} labeled)", n_labeled_) : std::string(),
-        test_set_->size());
-    write_file_atomic((out_ / "report.html").string(),
-                      html_report("tutor distill: " + r_.name, subtitle, teacher_records_,
-                                  student_records_));
+        few_labels() ? fmt::format(" ({} labeled)", n_labeled_) : std::string(), test_set_->size());
+    write_file_atomic(
+        (out_ / "report.html").string(),
+        html_report("tutor distill: " + r_.name, subtitle, teacher_records_, student_records_));
     io_.out << fmt::format("metrics, weights and report.html in {}\n", out_.string());
   }
 
@@ -228,7 +227,8 @@ class DistillRun {
     }
     auto student = new_model(r_.student);
     std::vector<int64_t> two = {0, std::min<int64_t>(1, train_set_->size() - 1)};
-    Tensor sample = data::normalize(train_set_->get(two).images, {kFashionMnistMean}, {kFashionMnistStd});
+    Tensor sample =
+        data::normalize(train_set_->get(two).images, {kFashionMnistMean}, {kFashionMnistStd});
     add_shapes(shapes_, "student", *student, sample);
     for (size_t k = 0; k < teachers_.size(); ++k)
       add_shapes(shapes_, distill::teacher_prefix(int64_t(k)), *teachers_[k], sample);
@@ -249,10 +249,10 @@ class DistillRun {
       rec.objectives = "loaded from " + spec.weights;
     } else {
       const distill::TeacherTraining& t = *spec.train;
-      rec.objectives = fmt::format("1 ce, trained {} epochs on {} labeled images", t.epochs,
-                                   train_set_->size());
-      io_.err << fmt::format("tutor distill: training {} {} ({} parameters), {} epochs\n",
-                             rec.name, spec.model, model->num_parameters(), t.epochs);
+      rec.objectives =
+          fmt::format("1 ce, trained {} epochs on {} labeled images", t.epochs, train_set_->size());
+      io_.err << fmt::format("tutor distill: training {} {} ({} parameters), {} epochs\n", rec.name,
+                             spec.model, model->num_parameters(), t.epochs);
       model->train();
       auto optimizer = make_optimizer(model->parameters(), t.optimizer);
       auto schedule = make_schedule(*optimizer, t.schedule, t.epochs);
@@ -413,14 +413,13 @@ void run_distill(const Args& args, Io& io) {
   if (args.given("epochs")) {
     recipe.epochs = args.get_int("epochs");
     if (recipe.epochs <= 0)
-      throw UsageError(fmt::format("tutor distill: --epochs must be positive, got {}",
-                                   recipe.epochs));
+      throw UsageError(
+          fmt::format("tutor distill: --epochs must be positive, got {}", recipe.epochs));
     recipe.schedule.warmup_epochs = std::min(recipe.schedule.warmup_epochs, recipe.epochs - 1);
   }
   if (args.given("seed")) {
     int64_t seed = args.get_int("seed");
-    if (seed < 0)
-      throw UsageError(fmt::format("tutor distill: --seed must be >= 0, got {}", seed));
+    if (seed < 0) throw UsageError(fmt::format("tutor distill: --seed must be >= 0, got {}", seed));
     recipe.seed = uint64_t(seed);
   }
   if (args.given("threads")) recipe.threads = args.get_int("threads");
@@ -428,8 +427,8 @@ void run_distill(const Args& args, Io& io) {
     throw UsageError(fmt::format("tutor distill: --threads must be >= 0, got {}", recipe.threads));
   if (recipe.threads > 0) kernels::cpu::set_num_threads(int(recipe.threads));
   if (args.given("data-dir")) recipe.data.dir = args.get_string("data-dir");
-  fs::path out = args.given("out") ? fs::path(args.get_string("out"))
-                                   : fs::path("distill-runs") / recipe.name;
+  fs::path out =
+      args.given("out") ? fs::path(args.get_string("out")) : fs::path("distill-runs") / recipe.name;
   DistillRun run(std::move(recipe), out, !args.get_bool("no-cache"), io);
   run.run(args.given("only") ? args.get_string("only") : std::string());
 }
@@ -445,8 +444,7 @@ Command distill_command() {
       {"seed", FlagType::integer, "", "seed (default: the recipe's)"},
       {"threads", FlagType::integer, "", "CPU kernel threads (default: the recipe's)"},
       {"only", FlagType::string, "", "run the teachers and this experiment only", "EXPERIMENT"},
-      {"data-dir", FlagType::string, "", "directory of the dataset (default: the recipe's)",
-       "DIR"},
+      {"data-dir", FlagType::string, "", "directory of the dataset (default: the recipe's)", "DIR"},
       {"no-cache", FlagType::boolean, "", "compute the teacher logits at every step"},
   };
   CommandSpec spec{

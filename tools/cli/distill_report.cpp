@@ -25,11 +25,20 @@ std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -75,16 +84,18 @@ std::string svg_chart(const std::string& title, const std::string& y_label,
       W, H, W, H);
   svg += fmt::format("<text x=\"{}\" y=\"18\" font-size=\"13\" font-weight=\"bold\">{}</text>\n",
                      left, escape(title));
-  svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" "
-                     "stroke=\"#888\"/>\n",
-                     left, top, pw, ph);
+  svg += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" "
+      "stroke=\"#888\"/>\n",
+      left, top, pw, ph);
   for (int i = 0; i <= 4; ++i) {
     double y = y_lo + (y_hi - y_lo) * i / 4;
     std::string label = percent ? fmt::format("{:.1f}%", 100 * y) : fmt::format("{:.3g}", y);
-    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
-                       "stroke=\"#ddd\"/><text x=\"{:.1f}\" y=\"{:.1f}\" "
-                       "text-anchor=\"end\">{}</text>\n",
-                       left, py(y), left + pw, py(y), left - 4, py(y) + 4, label);
+    svg += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
+        "stroke=\"#ddd\"/><text x=\"{:.1f}\" y=\"{:.1f}\" "
+        "text-anchor=\"end\">{}</text>\n",
+        left, py(y), left + pw, py(y), left - 4, py(y) + 4, label);
   }
   int64_t last = int64_t(std::llround(x_hi));
   int64_t every = std::max<int64_t>(1, (last + 9) / 10);
@@ -93,36 +104,37 @@ std::string svg_chart(const std::string& title, const std::string& y_label,
                        px(double(e)), top + ph + 14, e);
   svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">epoch</text>\n",
                      left + pw / 2, H - 6);
-  svg += fmt::format("<text transform=\"translate(14,{:.1f}) rotate(-90)\" "
-                     "text-anchor=\"middle\">{}</text>\n",
-                     top + ph / 2, escape(y_label));
+  svg += fmt::format(
+      "<text transform=\"translate(14,{:.1f}) rotate(-90)\" "
+      "text-anchor=\"middle\">{}</text>\n",
+      top + ph / 2, escape(y_label));
   for (size_t i = 0; i < series.size(); ++i) {
     const Series& s = series[i];
     std::string points;
     for (auto [x, y] : s.points)
       if (std::isfinite(y)) points += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
-    svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{} "
-                       "points=\"{}\"/>\n",
-                       s.color, s.dashed ? " stroke-dasharray=\"6,4\"" : "", points);
+    svg += fmt::format(
+        "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{} "
+        "points=\"{}\"/>\n",
+        s.color, s.dashed ? " stroke-dasharray=\"6,4\"" : "", points);
     for (auto [x, y] : s.points)
       if (std::isfinite(y))
         svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"/>\n", px(x),
                            py(y), s.color);
     double ly = top + 10 + 16 * double(i);
-    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
-                       "stroke=\"{}\" stroke-width=\"2\"{}/><text x=\"{:.1f}\" y=\"{:.1f}\">{}"
-                       "</text>\n",
-                       left + pw + 10, ly, left + pw + 30, ly, s.color,
-                       s.dashed ? " stroke-dasharray=\"6,4\"" : "", left + pw + 34, ly + 4,
-                       escape(s.name));
+    svg += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
+        "stroke=\"{}\" stroke-width=\"2\"{}/><text x=\"{:.1f}\" y=\"{:.1f}\">{}"
+        "</text>\n",
+        left + pw + 10, ly, left + pw + 30, ly, s.color,
+        s.dashed ? " stroke-dasharray=\"6,4\"" : "", left + pw + 34, ly + 4, escape(s.name));
   }
   svg += "</svg>\n";
   return svg;
 }
 
 std::vector<Series> collect(const std::vector<RunRecord>& teachers,
-                            const std::vector<RunRecord>& students,
-                            double EpochPoint::*field) {
+                            const std::vector<RunRecord>& students, double EpochPoint::*field) {
   std::vector<Series> out;
   size_t color = 0;
   auto add = [&](const RunRecord& r, bool dashed) {
@@ -170,8 +182,9 @@ std::string html_report(const std::string& title, const std::string& subtitle,
       "td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}\n"
       "</style>\n</head>\n<body>\n<h1>{0}</h1>\n<p>{1}</p>\n",
       escape(title), escape(subtitle));
-  html += "<table>\n<tr><th>run</th><th>model</th><th>objectives</th><th>epochs</th>"
-          "<th>test acc</th><th>test loss</th><th>vs baseline (points)</th><th>seconds</th></tr>\n";
+  html +=
+      "<table>\n<tr><th>run</th><th>model</th><th>objectives</th><th>epochs</th>"
+      "<th>test acc</th><th>test loss</th><th>vs baseline (points)</th><th>seconds</th></tr>\n";
   const RunRecord* baseline = find_baseline(students);
   auto row = [&](const RunRecord& r, bool student) {
     html += fmt::format(
@@ -186,10 +199,11 @@ std::string html_report(const std::string& title, const std::string& subtitle,
   html += "</table>\n";
   html += svg_chart("Training loss (weighted sum of the objectives)", "loss",
                     collect(teachers, students, &EpochPoint::train_loss), false);
-  html += svg_chart("Test accuracy", "accuracy",
-                    collect(teachers, students, &EpochPoint::test_acc), true);
-  html += "<p>Teachers' curves are dashed. Every loss part per epoch is in metrics.jsonl.</p>\n"
-          "</body>\n</html>\n";
+  html += svg_chart("Test accuracy", "accuracy", collect(teachers, students, &EpochPoint::test_acc),
+                    true);
+  html +=
+      "<p>Teachers' curves are dashed. Every loss part per epoch is in metrics.jsonl.</p>\n"
+      "</body>\n</html>\n";
   return html;
 }
 

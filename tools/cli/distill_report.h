@@ -17,9 +17,9 @@ struct EpochPoint {
 
 // One trained or loaded model: a teacher, or the student of one experiment.
 struct RunRecord {
-  std::string name;        // "teacher", "teacher1", "baseline", or the experiment's name
-  std::string model;       // registry name
-  std::string objectives;  // "0.1 ce + 0.9 kd(T=4)"; for teachers how they were obtained
+  std::string name;                // "teacher", "teacher1", "baseline", or the experiment's name
+  std::string model;               // registry name
+  std::string objectives;          // "0.1 ce + 0.9 kd(T=4)"; for teachers how they were obtained
   std::vector<EpochPoint> epochs;  // empty for loaded teachers
   double test_acc = 0;             // after the last epoch
   double test_loss = 0;

@@ -25,8 +25,7 @@ distill::Inputs TeacherCache::get(const std::vector<int64_t>& ids,
       std::string key = distill::teacher_prefix(k) + ".logits";
       const Tensor& t = computed.at(key);
       TUTOR_CHECK(t.dtype() == DType::f32 && t.dim() == 2 && t.size(0) == n,
-                  "teacher cache: {} must be f32 [{}, C], got {} {}", key, n, t.dtype(),
-                  t.sizes());
+                  "teacher cache: {} must be f32 [{}, C], got {} {}", key, n, t.dtype(), t.sizes());
       if (classes_ == 0) classes_ = t.size(1);
       TUTOR_CHECK(t.size(1) == classes_, "teacher cache: {} has {} classes, earlier {}", key,
                   t.size(1), classes_);

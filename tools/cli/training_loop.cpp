@@ -21,8 +21,8 @@ std::unique_ptr<optim::LRScheduler> make_lr_schedule(optim::Optimizer& optimizer
   };
   if (warmup_epochs == 0) return main_schedule();
   std::vector<std::unique_ptr<optim::LRScheduler>> parts;
-  parts.push_back(std::make_unique<optim::LinearLR>(optimizer, 1.0 / double(warmup_epochs + 1),
-                                                    1.0, warmup_epochs));
+  parts.push_back(std::make_unique<optim::LinearLR>(optimizer, 1.0 / double(warmup_epochs + 1), 1.0,
+                                                    warmup_epochs));
   parts.push_back(main_schedule());
   return std::make_unique<optim::SequentialLR>(optimizer, std::move(parts),
                                                std::vector<int64_t>{warmup_epochs});
@@ -51,17 +51,19 @@ EpochStats train_epoch(data::DataLoader& loader, int64_t epoch, optim::Optimizer
     }
     for (auto& [name, part] : r.parts) {
       auto it = std::find_if(sums.begin(), sums.end(), [&](auto& p) { return p.first == name; });
-      if (it == sums.end()) sums.emplace_back(name, part * double(n));
-      else it->second += part * double(n);
+      if (it == sums.end())
+        sums.emplace_back(name, part * double(n));
+      else
+        it->second += part * double(n);
     }
     s.rows += n;
     s.labeled += labeled;
     double seconds = clock.seconds();
-    bar.update(b.index + 1, batches,
-               {{"loss", loss_sum / double(s.rows)},
-                {"acc", s.labeled ? double(correct) / double(s.labeled) : 0,
-                 Metric::Style::percent, 1},
-                {"img/s", seconds > 0 ? double(s.rows) / seconds : 0, Metric::Style::rate, 0}});
+    bar.update(
+        b.index + 1, batches,
+        {{"loss", loss_sum / double(s.rows)},
+         {"acc", s.labeled ? double(correct) / double(s.labeled) : 0, Metric::Style::percent, 1},
+         {"img/s", seconds > 0 ? double(s.rows) / seconds : 0, Metric::Style::rate, 0}});
   }
   bar.finish();
   s.seconds = clock.seconds();
