@@ -1,8 +1,6 @@
 #include "engine/core/storage.h"
 
-#include <cstdlib>
-#include <new>
-
+#include "engine/core/allocator.h"
 #include "engine/core/error.h"
 
 namespace tutor {
@@ -11,11 +9,9 @@ Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device
   TUTOR_CHECK(device.is_cpu(),
               "Storage: cannot allocate {} bytes on {}: this build has no CUDA backend", nbytes,
               device.str());
-  size_t rounded = (nbytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
-  data_ = std::aligned_alloc(kCpuAlignment, rounded == 0 ? kCpuAlignment : rounded);
-  if (!data_) throw std::bad_alloc();
+  data_ = cpu_allocator::allocate(nbytes);
 }
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() { cpu_allocator::deallocate(data_, nbytes_); }
 
 }  // namespace tutor

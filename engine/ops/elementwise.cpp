@@ -358,11 +358,28 @@ Tensor sigmoid(const Tensor& x) {
 
 // ---------------------------------------------------------------- activations
 
+namespace {
+
+// relu's backward g * [y > 0] as one kernel ("relu_backward"), a differentiable op in g so that
+// double backward works: its own backward is the same masking of the incoming gradient.
+Tensor relu_grad(const Tensor& g, const Tensor& y) {
+  static const Kernel k("relu_backward");
+  Tensor out = binary(k, g, y);
+  if (needs_grad({g})) {
+    auto saved = autograd::save(y);
+    record(k.name, {g}, {out}, [saved](const FunctionNode& n, const TensorList& gg) {
+      return TensorList{relu_grad(gg[0], n.unpack(saved))};
+    });
+  }
+  return out;
+}
+
+}  // namespace
+
 // max(x, 0); d = g where y > 0
 Tensor relu(const Tensor& x) {
   static const Kernel k("relu");
-  return unary_op(k, x, Saves::output,
-                  [](const Tensor& g, const Tensor& y) { return masked_fill(g, le(y, 0.0), 0); });
+  return unary_op(k, x, Saves::output, relu_grad);
 }
 
 // x > 0 ? x : slope x; d = g where x > 0, else slope g
@@ -607,9 +624,10 @@ Tensor operator-(const Tensor& x) { return neg(x); }
 
 void ops::add_elementwise_ops(std::vector<OpInfo>& ops) {
   const std::vector<DType> numeric = {DType::f32, DType::f64, DType::i64};
-  for (const char* name : {"add", "sub", "mul", "div", "neg", "abs", "sign", "square", "relu",
-                           "clamp", "minimum", "maximum", "where", "masked_fill"})
+  for (const char* name : {"add", "sub", "mul", "div", "neg", "abs", "sign", "square", "clamp",
+                           "minimum", "maximum", "where", "masked_fill"})
     ops.push_back({name, true, {name}, numeric});
+  ops.push_back({"relu", true, {"relu", "relu_backward"}, numeric});
   for (const char* name : {"exp", "expm1", "log", "log1p", "sqrt", "rsqrt", "reciprocal", "sin",
                            "cos", "tanh", "sigmoid", "floor", "leaky_relu", "silu", "softplus"})
     ops.push_back({name, true, {name}});

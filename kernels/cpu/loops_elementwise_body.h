@@ -72,6 +72,9 @@ void square_kernel(const KernelArgs& a) {
 void relu_kernel(const KernelArgs& a) {
   unary(a, [](float x) { return x < 0 ? 0.0f : x; });  // NaN stays NaN
 }
+void relu_backward_kernel(const KernelArgs& a) {
+  binary(a, [](float g, float y) { return y > 0 ? g : 0.0f; });
+}
 void exp_kernel(const KernelArgs& a) {
   unary(a, [](float x) { return vexp(x); });
 }
@@ -135,6 +138,7 @@ const LoopKernel kTable[] = {
     {"abs", abs_kernel},
     {"square", square_kernel},
     {"relu", relu_kernel},
+    {"relu_backward", relu_backward_kernel},
     {"exp", exp_kernel},
     {"log", log_kernel},
     {"sqrt", sqrt_kernel},

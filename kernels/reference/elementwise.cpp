@@ -145,6 +145,11 @@ void sigmoid_kernel(const KernelArgs& a) {
 }
 
 // ---- activations ----
+// relu's backward: g where y = relu(x) > 0, else 0 (PyTorch's threshold_backward at 0).
+template <class T>
+void relu_backward_kernel(const KernelArgs& a) {
+  map2<T>(a, [](T g, T y) { return y > T(0) ? g : T(0); });
+}
 template <class T>
 void relu_kernel(const KernelArgs& a) {
   map1<T>(a, [](T x) { return x < 0 ? T(0) : x; });  // NaN stays NaN
@@ -308,6 +313,7 @@ void register_elementwise() {
   TUTOR_REGISTER_FLOATING("sigmoid", sigmoid_kernel);
 
   TUTOR_REGISTER_NUMERIC("relu", relu_kernel);
+  TUTOR_REGISTER_NUMERIC("relu_backward", relu_backward_kernel);
   TUTOR_REGISTER_FLOATING("leaky_relu", leaky_relu_kernel);
   TUTOR_REGISTER_FLOATING("silu", silu_kernel);
   TUTOR_REGISTER_FLOATING("softplus", softplus_kernel);

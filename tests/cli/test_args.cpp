@@ -142,3 +142,21 @@ TEST_CASE("cli: --help lists every flag with its type, default and description")
         "  --set KEY=VALUE  key=value  (repeatable)  override a recipe field\n"
         "  -h, --help                                show this help\n");
 }
+
+TEST_CASE("cli: optional positionals may be absent; required ones may not") {
+  static const CommandSpec spec{{"loss"},
+                                "one objective",
+                                "",
+                                {{"list", FlagType::boolean, "", "list them"}},
+                                {{"FILE", "required"}, {"NAME", "optional", /*required=*/false}}};
+  CHECK(parse_args(spec, {"f"}).positionals() == std::vector<std::string>{"f"});
+  CHECK(parse_args(spec, {"f", "kd"}).positionals() == std::vector<std::string>{"f", "kd"});
+  try {
+    parse_args(spec, {"--list"});
+    FAIL("expected a usage error");
+  } catch (const UsageError& e) {
+    CHECK(std::string(e.what()) == "tutor loss: missing argument FILE");
+  }
+  CHECK_THROWS_AS(parse_args(spec, {"f", "kd", "x"}), UsageError);
+  CHECK(command_help(spec).starts_with("usage: tutor loss [options] FILE [NAME]\n"));
+}

@@ -221,3 +221,51 @@ TEST_CASE("cli: train resumed from its checkpoint reproduces the unbroken run ex
   CHECK(wrong.code == 1);
   CHECK(wrong.err.find("resnet8") != std::string::npos);
 }
+
+TEST_CASE("cli: export --checkpoint writes the trained model's state dict under PyTorch's names") {
+  SyntheticData data;
+  fs::path out = data.dir / "run";
+  Run train = run({"train", "--model", "resnet8", "--in-channels", "1", "--data-dir",
+                   data.dir.string(), "--epochs", "1", "--batch-size", "32", "--seed", "7",
+                   "--out", out.string()});
+  INFO(train.err);
+  REQUIRE(train.code == 0);
+
+  fs::path exported = data.dir / "model.safetensors";
+  Run e = run({"export", "--checkpoint", (out / "checkpoint.safetensors").string(), "--out",
+               exported.string(), "--meta", "note=test"});
+  INFO(e.err);
+  REQUIRE(e.code == 0);
+  SafetensorsContents file = load_safetensors(exported.string());
+  CHECK(file.metadata.at("model") == "resnet8");
+  CHECK(file.metadata.at("epoch") == "1");
+  CHECK(file.metadata.at("note") == "test");
+  // Only the model: no optimizer or schedule state, no prefixes.
+  for (const auto& [name, t] : file.tensors) {
+    CAPTURE(name);
+    CHECK(!name.starts_with("model."));
+    CHECK(!name.starts_with("optimizer."));
+  }
+
+  // Loaded strictly into a fresh model, the state equals the run's last weights exactly.
+  auto model = fresh_resnet8();
+  load_weights(*model, exported.string());
+  SafetensorsContents last = load_safetensors((out / "last.safetensors").string());
+  const auto state = model->state_dict();
+  CHECK(state.size() == last.tensors.size());
+  for (const auto& [name, t] : state) {
+    CAPTURE(name);
+    REQUIRE(last.tensors.count(name));
+    CHECK(t.to_vector<double>() == last.tensors.at(name).to_vector<double>());
+  }
+
+  // Exactly one source; a weights file is not a checkpoint.
+  CHECK(run({"export", "--checkpoint", (out / "checkpoint.safetensors").string(), "--weights",
+             (out / "last.safetensors").string(), "--out", exported.string()})
+            .code == 2);
+  Run not_checkpoint = run({"export", "--checkpoint", (out / "last.safetensors").string(),
+                            "--out", (data.dir / "x.safetensors").string()});
+  CHECK(not_checkpoint.code == 1);
+  CHECK(not_checkpoint.err.find((out / "last.safetensors").string()) != std::string::npos);
+  CHECK(!fs::exists(data.dir / "x.safetensors"));
+}

@@ -55,6 +55,7 @@ TEST_CASE("cpu loops: registered as the cpu backend for f32") {
                            "sqrt",
                            "rsqrt",
                            "relu",
+                           "relu_backward",
                            "sigmoid",
                            "tanh",
                            "gelu",

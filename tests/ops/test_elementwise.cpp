@@ -582,6 +582,16 @@ OP_TEST("relu", "values") {
 
 OP_TEST("relu", "gradient") {
   check_unary_gradient([](const Tensor& x) { return relu(x); }, -2, 2, {0});
+  // Double backward through the relu_backward kernel: gx = w [x > 0] is linear in w, so
+  // d sum(gx v) / dw = v [x > 0].
+  Tensor x = tensor({-1.5, 0.0, 2.0, 0.5}).to(DType::f64);
+  Tensor w = tensor({1.0, 2.0, 3.0, 4.0}).to(DType::f64).requires_grad_();
+  Tensor v = tensor({0.5, -1.0, 2.0, 3.0}).to(DType::f64);
+  Tensor xl = x.clone().requires_grad_();
+  Tensor gx = autograd::grad({sum(mul(relu(xl), w))}, {xl}, {}, true, true)[0];
+  check_close(gx, tensor({0.0, 0.0, 3.0, 4.0}).to(DType::f64));
+  Tensor gw = autograd::grad({sum(mul(gx, v))}, {w})[0];
+  check_close(gw, tensor({0.0, 0.0, 2.0, 3.0}).to(DType::f64));
 }
 
 OP_TEST("relu", "errors") {

@@ -179,7 +179,8 @@ Args parse_args(const CommandSpec& spec, const std::vector<std::string>& words) 
                                  positionals[spec.positionals.size()], spec.positionals.size(),
                                  spec.positionals.size() == 1 ? "" : "s"));
     }
-    if (positionals.size() < spec.positionals.size())
+    if (positionals.size() < spec.positionals.size() &&
+        spec.positionals[positionals.size()].required)
       usage(command, fmt::format("missing argument {}", spec.positionals[positionals.size()].name));
   }
   return Args(spec, std::move(values), std::move(positionals), help);
@@ -251,7 +252,8 @@ std::vector<std::pair<std::string, std::string>> Args::get_key_values(
 std::string command_help(const CommandSpec& spec) {
   std::string usage_line = "usage: tutor " + spec.full_name();
   if (!spec.flags.empty()) usage_line += " [options]";
-  for (const PositionalSpec& p : spec.positionals) usage_line += " " + p.name;
+  for (const PositionalSpec& p : spec.positionals)
+    usage_line += p.required ? " " + p.name : " [" + p.name + "]";
   std::string out = usage_line + "\n\n" + spec.summary + "\n";
   if (!spec.description.empty()) out += "\n" + spec.description + "\n";
   if (!spec.positionals.empty()) {

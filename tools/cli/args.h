@@ -47,6 +47,7 @@ struct FlagSpec {
 struct PositionalSpec {
   std::string name;  // "RECIPE"
   std::string help;
+  bool required = true;  // optional ones come after every required one
 };
 
 struct CommandSpec {
@@ -54,7 +55,7 @@ struct CommandSpec {
   std::string summary;             // one line, for `tutor help`
   std::string description;         // a paragraph for `tutor <cmd> --help`; may be empty
   std::vector<FlagSpec> flags;
-  std::vector<PositionalSpec> positionals;  // all required, in order
+  std::vector<PositionalSpec> positionals;  // in order, the required ones first
 
   std::string full_name() const;  // "audit kernels"
   const FlagSpec* find_flag(const std::string& name) const;

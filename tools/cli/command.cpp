@@ -17,6 +17,7 @@ const std::vector<Command>& all_commands() {
       eval_command(),
       forward_command(),
       export_command(),
+      loss_command(),
       bench_ops_command(),
   };
   return commands;

@@ -43,6 +43,7 @@ Command distill_command();
 Command eval_command();
 Command forward_command();
 Command export_command();
+Command loss_command();
 Command bench_ops_command();
 
 }  // namespace tutor::cli

@@ -39,7 +39,7 @@ def labels(gen, batch, classes):
 
 
 def write_fixture(name, objective, params, inputs, loss_fn, parts_fn=None, module=None,
-                  context=None):
+                  context=None, buffers=None):
     """Evaluates loss_fn(**leaves) in f64 and writes tests/fixtures/distill/<name>.safetensors.
 
     inputs: dict input-name -> tensor; floating ones except teacher.* / teacherK.* become leaves
@@ -48,6 +48,8 @@ def write_fixture(name, objective, params, inputs, loss_fn, parts_fn=None, modul
     parts_fn: optional, called with the leaves; returns dict part-name -> scalar.
     module: optional torch.nn.Module owned by the objective; its parameters are saved and
     differentiated.
+    buffers: optional dict name -> tensor of the objective's non-learnable state (saved as
+    param.<name>, loaded into the objective by name, not differentiated).
     """
     leaves = {}
     for k, v in inputs.items():
@@ -70,6 +72,8 @@ def write_fixture(name, objective, params, inputs, loss_fn, parts_fn=None, modul
         g = next(it)
         out[f'param.{pname}'] = p.detach()
         out[f'grad.param.{pname}'] = torch.zeros_like(p) if g is None else g
+    for bname, b in (buffers or {}).items():
+        out[f'param.{bname}'] = b.detach()
     if parts_fn is not None:
         with torch.no_grad():
             for k, v in parts_fn(leaves).items():
