@@ -97,7 +97,13 @@ Distiller::Output Distiller::step(const Tensor& x, const Tensor& labels, const C
                 logits.size(0), labels.sizes());
     labeled = labels.size(0);
     inputs.set("labels", labels);
-    if (labeled < logits.size(0)) labeled_inputs = first_rows(inputs, labeled);
+    if (labeled < logits.size(0)) {
+      labeled_inputs = first_rows(inputs, labeled);
+      // For objectives that read every row and treat the two sets apart (DHO).
+      Tensor mask = zeros({logits.size(0)}, DType::i64);
+      mask.narrow(0, labeled, logits.size(0) - labeled).fill_(1);
+      inputs.set("unlabeled_mask", mask);
+    }
   }
 
   Output out;

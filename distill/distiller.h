@@ -60,7 +60,8 @@ class Distiller {
   //
   // `labels` may cover only the first L <= B rows of x (few-label training: labeled images
   // first, unlabeled ones after): an objective that reads "labels" then sees every input cut to
-  // those L rows, the others see all B. `teacher` (optional) holds teacher outputs computed
+  // those L rows, the others see all B and the input "unlabeled_mask" (i64 [B], 1 on the rows
+  // past L). `teacher` (optional) holds teacher outputs computed
   // earlier for exactly these rows (a teacher-logit cache); the teachers do not run then.
   Output step(const Tensor& x, const Tensor& labels, const Context& ctx,
               const Inputs* teacher = nullptr);

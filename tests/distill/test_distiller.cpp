@@ -31,7 +31,45 @@ Term term(const std::string& name, double weight, std::map<std::string, std::str
   return {make_objective(name, params), weight, "constant", 0};
 }
 
+// Records what it was given; its loss is 0 * sum(student.logits).
+class Probe : public Objective {
+ public:
+  explicit Probe(bool reads_labels) : Objective("probe"), reads_labels_(reads_labels) {}
+  std::vector<std::string> inputs() const override {
+    if (reads_labels_) return {"student.logits", "labels"};
+    return {"student.logits"};
+  }
+  Result compute(const Inputs& in, const Context&) override {
+    rows = in.at("student.logits").size(0);
+    mask = in.has("unlabeled_mask") ? in.at("unlabeled_mask").to_vector<int64_t>()
+                                    : std::vector<int64_t>{};
+    return {in.at("student.logits").sum() * 0.0, {}};
+  }
+  int64_t rows = -1;
+  std::vector<int64_t> mask;
+
+ private:
+  bool reads_labels_;
+};
+
 }  // namespace
+
+TEST_CASE("distiller: objectives reading every row get unlabeled_mask with few labels") {
+  auto student = std::make_shared<nn::Linear>(3, 4);
+  int calls = 0;
+  auto all_rows = std::make_shared<Probe>(false), labeled_rows = std::make_shared<Probe>(true);
+  Distiller d(linear(student, &calls), {},
+              {{all_rows, 1, "constant", 0}, {labeled_rows, 1, "constant", 0}});
+  d.step(randn({5, 3}), tensor({1, 3}).to(DType::i64), {});
+  CHECK(all_rows->rows == 5);
+  CHECK(all_rows->mask == std::vector<int64_t>{0, 0, 1, 1, 1});
+  CHECK(labeled_rows->rows == 2);
+  CHECK(labeled_rows->mask.empty());  // every row it sees is labeled
+  // Every row labeled: no mask.
+  d.step(randn({2, 3}), tensor({1, 3}).to(DType::i64), {});
+  CHECK(all_rows->rows == 2);
+  CHECK(all_rows->mask.empty());
+}
 
 TEST_CASE("distiller: labels for the first L rows; label readers see those rows, the others all") {
   manual_seed(4);
