@@ -136,8 +136,6 @@ class DistillRun {
       : r_(std::move(recipe)), out_(std::move(out)), use_cache_(use_cache), io_(io) {}
 
   void run(const std::string& only) {
-    load_data();
-    // Every objective is built once before any training, so a bad parameter fails early.
     std::vector<const distill::Experiment*> selected;
     for (const distill::Experiment& e : r_.experiments)
       if (only.empty() || e.name == only) selected.push_back(&e);
@@ -147,11 +145,13 @@ class DistillRun {
       throw UsageError(fmt::format("tutor distill: --only {}: no such experiment (recipe: {})",
                                    only, fmt::join(names, ", ")));
     }
+    load_data();
     std::error_code failed;
     fs::create_directories(out_, failed);
     TUTOR_CHECK(!failed, "{}: cannot create the output directory: {}", out_.string(),
                 failed.message());
     metrics_ = std::make_unique<JsonlWriter>((out_ / "metrics.jsonl").string());
+    // Every objective is built once before any training, so a bad parameter fails early.
     make_models_and_check(selected);
 
     for (size_t k = 0; k < r_.teachers.size(); ++k) teacher_records_.push_back(get_teacher(k));
