@@ -56,8 +56,14 @@ struct Series {
 };
 
 // A line chart: axes with a few ticks, one polyline per series, a legend on the right.
+// log_y: the y axis is log10 of the values (every plotted value must be > 0).
 std::string svg_chart(const std::string& title, const std::string& y_label,
-                      const std::vector<Series>& series, bool percent) {
+                      std::vector<Series> series, bool percent, bool log_y) {
+  if (log_y)
+    for (Series& s : series)
+      for (auto& point : s.points)
+        point.second =
+            point.second > 0 ? std::log10(point.second) : std::numeric_limits<double>::quiet_NaN();
   const double W = 640, H = 320, left = 60, right = 150, top = 30, bottom = 40;
   double x_lo = 1, x_hi = 1, y_lo = std::numeric_limits<double>::infinity(),
          y_hi = -std::numeric_limits<double>::infinity();
@@ -90,7 +96,9 @@ std::string svg_chart(const std::string& title, const std::string& y_label,
       left, top, pw, ph);
   for (int i = 0; i <= 4; ++i) {
     double y = y_lo + (y_hi - y_lo) * i / 4;
-    std::string label = percent ? fmt::format("{:.1f}%", 100 * y) : fmt::format("{:.3g}", y);
+    double shown = log_y ? std::pow(10.0, y) : y;
+    std::string label =
+        percent ? fmt::format("{:.1f}%", 100 * shown) : fmt::format("{:.3g}", shown);
     svg += fmt::format(
         "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
         "stroke=\"#ddd\"/><text x=\"{:.1f}\" y=\"{:.1f}\" "
@@ -197,10 +205,10 @@ std::string html_report(const std::string& title, const std::string& subtitle,
   for (const RunRecord& r : teachers) row(r, false);
   for (const RunRecord& r : students) row(r, true);
   html += "</table>\n";
-  html += svg_chart("Training loss (weighted sum of the objectives)", "loss",
-                    collect(teachers, students, &EpochPoint::train_loss), false);
+  html += svg_chart("Training loss (weighted sum of the objectives, log scale)", "loss",
+                    collect(teachers, students, &EpochPoint::train_loss), false, true);
   html += svg_chart("Test accuracy", "accuracy", collect(teachers, students, &EpochPoint::test_acc),
-                    true);
+                    true, false);
   html +=
       "<p>Teachers' curves are dashed. Every loss part per epoch is in metrics.jsonl.</p>\n"
       "</body>\n</html>\n";

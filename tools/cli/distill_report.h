@@ -32,7 +32,7 @@ std::string results_table(const std::vector<RunRecord>& teachers,
                           const std::vector<RunRecord>& students);
 
 // The HTML page: title, the table, and two SVG charts over the epochs of every student run
-// (training loss; test accuracy), teachers' curves dashed when they were trained.
+// (training loss on a log scale; test accuracy), teachers' curves dashed when they were trained.
 std::string html_report(const std::string& title, const std::string& subtitle,
                         const std::vector<RunRecord>& teachers,
                         const std::vector<RunRecord>& students);
