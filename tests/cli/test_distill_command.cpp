@@ -118,6 +118,36 @@ TEST_CASE("cli: distill writes metrics, weights, the report and a table with eve
   CHECK(html.find("<polyline") != std::string::npos);
   CHECK(html.find("<script") == std::string::npos);
 
+  // Two teachers: the one just trained, loaded from its weights (relative to the recipe), and a
+  // second trained afresh; multi-teacher KD reads both.
+  fs::copy_file(out / "teacher.safetensors", data.dir / "t0.safetensors");
+  fs::path two = data.dir / "two.yaml";
+  std::ofstream(two) << "name: two\nepochs: 1\nbatch_size: 32\nseed: 3\nbaseline: false\n"
+                     << "data: {dir: " << data.dir.string() << ", crop_padding: 0}\n"
+                     << "teachers:\n  - {model: resnet8, weights: t0.safetensors}\n"
+                     << "  - {model: resnet8, train: {epochs: 1}}\n"
+                     << "student: {model: resnet8}\nexperiments:\n"
+                     << "  - {name: mt, objectives: [{name: multi_teacher, params: {T: 4}}]}\n";
+  Run mt = run({"distill", "--recipe", two.string(), "--out", (data.dir / "two").string()});
+  INFO(mt.err);
+  REQUIRE(mt.code == 0);
+  CHECK(mt.err.find("teacher logits cached") != std::string::npos);
+  std::istringstream mt_table(mt.out);
+  std::vector<std::string> mt_rows;
+  for (std::string line; std::getline(mt_table, line);) mt_rows.push_back(line);
+  REQUIRE(mt_rows.size() == 5);
+  CHECK(mt_rows[1].find("teacher ") == 0);
+  CHECK(mt_rows[1].find("loaded from " + (data.dir / "t0.safetensors").string()) !=
+        std::string::npos);
+  // The loaded teacher scores what it scored when it was trained.
+  std::string acc = rows[1].substr(rows[1].rfind('%') - 6, 7);
+  CHECK(mt_rows[1].find(acc) != std::string::npos);
+  CHECK(mt_rows[2].find("teacher1 ") == 0);
+  CHECK(mt_rows[3].find("mt ") == 0);
+  CHECK(mt_rows[3].find("  -") != std::string::npos);  // no baseline to compare with
+  CHECK(fs::exists(data.dir / "two" / "teacher1.safetensors"));
+  CHECK(!fs::exists(data.dir / "two" / "teacher.safetensors"));
+
   // --only runs the teacher and that experiment; an unknown one is a usage error.
   fs::path only = data.dir / "only";
   Run one = run({"distill", "--recipe", recipe.string(), "--out", only.string(), "--epochs", "1",
