@@ -381,13 +381,6 @@ std::vector<Term> make_terms(const Recipe& recipe, const Experiment& experiment,
   return terms;
 }
 
-bool reads_teacher(const Experiment& experiment) {
-  for (const ObjectiveEntry& o : experiment.objectives)
-    for (const InputSpec& in : objective_spec(o.name).inputs)
-      if (split_input_name(in.name).first.starts_with("teacher")) return true;
-  return false;
-}
-
 Experiment baseline_experiment() { return {"baseline", {{"ce", 1, "constant", 0, {}}}}; }
 
 Recipe parse_recipe(const std::string& yaml, const std::string& origin) {

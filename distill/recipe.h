@@ -144,9 +144,6 @@ Recipe parse_recipe(const std::string& yaml, const std::string& origin);
 std::vector<Term> make_terms(const Recipe& recipe, const Experiment& experiment,
                              const Shapes& shapes);
 
-// True when some objective of `experiment` reads a teacher's output.
-bool reads_teacher(const Experiment& experiment);
-
 // The experiment "baseline" that `baseline: true` adds: the student alone, objective ce, weight 1.
 Experiment baseline_experiment();
 

@@ -120,8 +120,6 @@ TEST_CASE("recipe: a full recipe fills every field") {
   REQUIRE(terms.size() == 2);
   CHECK(terms[1].objective->name() == "kd");
   CHECK(terms[1].weight_at({.epoch = 0, .epochs = 3}) == doctest::Approx(0.45));
-  CHECK(reads_teacher(kd));
-  CHECK(!reads_teacher(r.experiments[0]));
 }
 
 TEST_CASE("recipe: defaults, a trained teacher, teachers as a list, baseline off") {
