@@ -72,13 +72,37 @@ Inputs Distiller::teacher_outputs(const Tensor& x) {
   return out;
 }
 
-Distiller::Output Distiller::step(const Tensor& x, const Tensor& labels, const Context& ctx) {
-  Inputs inputs = teacher_outputs(x);
+// `in` with every tensor cut to its first `rows` rows.
+static Inputs first_rows(const Inputs& in, int64_t rows) {
+  Inputs out;
+  for (const auto& [name, t] : in.tensors())
+    out.set(name, t.dim() > 0 && t.size(0) > rows ? t.narrow(0, 0, rows) : t);
+  return out;
+}
+
+Distiller::Output Distiller::step(const Tensor& x, const Tensor& labels, const Context& ctx,
+                                  const Inputs* teacher) {
+  Inputs inputs = teacher ? *teacher : teacher_outputs(x);
   std::map<std::string, Tensor> taps;
   Tensor logits = student_.forward(x, student_taps_, taps);
   inputs.set("student.logits", logits);
   for (auto& [name, value] : taps) inputs.set("student." + name, value);
-  if (labels.defined()) inputs.set("labels", labels);
+  int64_t labeled = logits.size(0);
+  Inputs labeled_inputs;
+  if (labels.defined()) {
+    TUTOR_CHECK(labels.dim() == 1 && labels.size(0) <= logits.size(0),
+                "Distiller: labels must be [L] with L <= the batch's {} rows, got {}",
+                logits.size(0), labels.sizes());
+    labeled = labels.size(0);
+    inputs.set("labels", labels);
+    if (labeled < logits.size(0)) {
+      labeled_inputs = first_rows(inputs, labeled);
+      // For objectives that read every row and treat the two sets apart (DHO).
+      Tensor mask = zeros({logits.size(0)}, DType::i64);
+      mask.narrow(0, labeled, logits.size(0) - labeled).fill_(1);
+      inputs.set("unlabeled_mask", mask);
+    }
+  }
 
   Output out;
   out.student_logits = logits;
@@ -86,7 +110,10 @@ Distiller::Output Distiller::step(const Tensor& x, const Tensor& labels, const C
     const std::string& name = term.objective->name();
     Result r;
     try {
-      r = term.objective->compute(inputs, ctx);
+      std::vector<std::string> reads = term.objective->inputs();
+      bool cut = labeled < logits.size(0) &&
+                 std::find(reads.begin(), reads.end(), "labels") != reads.end();
+      r = term.objective->compute(cut ? labeled_inputs : inputs, ctx);
     } catch (const Error& e) {
       throw Error(fmt::format("objective {}: {}", name, e.what()));
     }

@@ -57,7 +57,14 @@ class Distiller {
     // "<objective>" -> its unweighted loss, "<objective>.<part>" -> each part.
     std::vector<std::pair<std::string, double>> parts;
   };
-  Output step(const Tensor& x, const Tensor& labels, const Context& ctx);
+  //
+  // `labels` may cover only the first L <= B rows of x (few-label training: labeled images
+  // first, unlabeled ones after): an objective that reads "labels" then sees every input cut to
+  // those L rows, the others see all B and the input "unlabeled_mask" (i64 [B], 1 on the rows
+  // past L). `teacher` (optional) holds teacher outputs computed
+  // earlier for exactly these rows (a teacher-logit cache); the teachers do not run then.
+  Output step(const Tensor& x, const Tensor& labels, const Context& ctx,
+              const Inputs* teacher = nullptr);
 
   // Teacher outputs for x as objectives name them ("teacher.logits", "teacher1.layer3"), computed
   // without grad; step() calls it, and a teacher-logit cache can call it ahead of time.
@@ -65,6 +72,10 @@ class Distiller {
 
   // The student's parameters followed by those of the objectives' own modules.
   std::vector<Tensor> trainable_parameters() const;
+
+  // The tap names the objectives read from teacher k (besides its logits).
+  const std::vector<std::string>& teacher_taps(int64_t k) const { return teacher_taps_.at(size_t(k)); }
+  int64_t num_teachers() const { return int64_t(teachers_.size()); }
 
   Participant& student() { return student_; }
   const std::vector<Term>& terms() const { return terms_; }

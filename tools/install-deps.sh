@@ -11,6 +11,7 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers  # oneDNN 2.6 (its CMake config needs OpenCL)
   libeigen3-dev   # generic CPU linear algebra
   libstb-dev      # PNG/JPEG decoding
+  libyaml-cpp-dev # distillation recipes
   dataset-fashion-mnist  # the default dataset, in /usr/share/datasets/fashion-mnist
 )
 

@@ -54,7 +54,8 @@ TEST_CASE("cli: usage errors exit 2 with the message and a pointer to --help") {
   CHECK(unknown.code == 2);
   CHECK(unknown.out == "");
   CHECK(unknown.err ==
-        "tutor: unknown command 'trian'; commands: audit, train, eval, forward, export, loss, bench, help\nrun `tutor --help` for usage\n");
+        "tutor: unknown command 'trian'; commands: audit, train, distill, eval, forward, export, "
+        "loss, bench, help\nrun `tutor --help` for usage\n");
 
   CHECK(run({"audit"}).err ==
         "tutor audit: expects a subcommand: kernels, ops\nrun `tutor --help` for usage\n");

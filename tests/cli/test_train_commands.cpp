@@ -2,14 +2,13 @@
 // dataset written by the test: two classes, dark images (label 0) and bright images (label 1).
 #include <doctest/doctest.h>
 #include <fmt/format.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "cli/synthetic_data.h"
 #include "engine/autograd/grad_mode.h"
 #include "engine/core/rng.h"
 #include "engine/io/safetensors.h"
@@ -22,6 +21,7 @@
 using namespace tutor;
 using namespace tutor::cli;
 using tutor::testing::check_close;
+using tutor::testing::SyntheticData;
 namespace fs = std::filesystem;
 
 namespace {
@@ -36,68 +36,6 @@ Run run(std::vector<std::string> args) {
   int code = run_cli(args, out, err);
   return {code, out.str(), err.str()};
 }
-
-// A scratch folder holding {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz, removed at the end.
-struct SyntheticData {
-  fs::path dir;
-  std::vector<uint8_t> test_pixels;  // [32, 28, 28]
-  std::vector<int64_t> test_labels;
-
-  SyntheticData() {
-    std::string tmpl = (fs::temp_directory_path() / "tutor-train-XXXXXX").string();
-    dir = ::mkdtemp(tmpl.data());
-    write_split("train", 64, 1);
-    write_split("t10k", 32, 2);
-  }
-  ~SyntheticData() { fs::remove_all(dir); }
-
-  // Label i % 2; pixels uniform in [0, 80) for label 0 and [160, 240) for label 1, from an LCG
-  // (Numerical Recipes constants) seeded per split.
-  void write_split(const std::string& prefix, int n, uint32_t seed) {
-    std::vector<uint8_t> pixels, labels;
-    uint32_t state = seed;
-    for (int i = 0; i < n; ++i) {
-      uint8_t label = uint8_t(i % 2);
-      labels.push_back(label);
-      for (int p = 0; p < 28 * 28; ++p) {
-        state = state * 1664525u + 1013904223u;
-        pixels.push_back(uint8_t((label ? 160 : 0) + (state >> 24) % 80));
-      }
-    }
-    write_idx(dir / (prefix + "-images-idx3-ubyte.gz"), 0x803, {uint32_t(n), 28, 28}, pixels);
-    write_idx(dir / (prefix + "-labels-idx1-ubyte.gz"), 0x801, {uint32_t(n)}, labels);
-    if (prefix == "t10k") {
-      test_pixels = pixels;
-      test_labels.assign(labels.begin(), labels.end());
-    }
-  }
-
-  // IDX: big-endian u32 magic, big-endian u32 sizes, then the bytes; gzip-compressed.
-  static void write_idx(const fs::path& path, uint32_t magic, const std::vector<uint32_t>& dims,
-                        const std::vector<uint8_t>& bytes) {
-    std::vector<uint8_t> file;
-    auto put32 = [&](uint32_t v) {
-      for (int shift = 24; shift >= 0; shift -= 8) file.push_back(uint8_t(v >> shift));
-    };
-    put32(magic);
-    for (uint32_t d : dims) put32(d);
-    file.insert(file.end(), bytes.begin(), bytes.end());
-    gzFile gz = gzopen(path.c_str(), "wb");
-    REQUIRE(gz != nullptr);
-    REQUIRE(gzwrite(gz, file.data(), unsigned(file.size())) == int(file.size()));
-    REQUIRE(gzclose(gz) == Z_OK);
-  }
-
-  // The test images as the commands see them: (x / 255 - mean) / std, [32, 1, 28, 28].
-  Tensor normalized_test_images() const {
-    std::vector<float> v;
-    for (uint8_t p : test_pixels)
-      v.push_back(float((double(p) / 255.0 - kFashionMnistMean) / kFashionMnistStd));
-    Tensor t = empty({int64_t(test_labels.size()), 1, 28, 28});
-    std::copy(v.begin(), v.end(), t.data<float>());
-    return t;
-  }
-};
 
 std::vector<std::string> lines_of(const fs::path& path) {
   std::ifstream in(path);

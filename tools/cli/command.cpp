@@ -13,6 +13,7 @@ const std::vector<Command>& all_commands() {
       audit_kernels_command(),
       audit_ops_command(),
       train_command(),
+      distill_command(),
       eval_command(),
       forward_command(),
       export_command(),

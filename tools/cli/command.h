@@ -39,6 +39,7 @@ std::string version_string();  // "tutor 0.1.0" plus " (git <describe>)" when co
 Command audit_kernels_command();
 Command audit_ops_command();
 Command train_command();
+Command distill_command();
 Command eval_command();
 Command forward_command();
 Command export_command();

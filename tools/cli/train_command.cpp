@@ -12,41 +12,23 @@
 #include "tools/cli/command.h"
 #include "tools/cli/json.h"
 #include "tools/cli/model_io.h"
+#include "tools/cli/training_loop.h"
 
 namespace tutor::cli {
 
 namespace {
 
-// cosine: CosineAnnealingLR over the epochs after warmup; step: StepLR(step_size, 0.1);
-// constant: the base lr. Warmup: LinearLR from lr / (K + 1) to lr over K epochs, then the schedule
-// (SequentialLR), as PyTorch composes them.
 std::unique_ptr<optim::LRScheduler> make_schedule(const Args& args, optim::Optimizer& optimizer,
                                                   int64_t epochs) {
-  std::string name = args.get_string("schedule");
   int64_t warmup = args.get_int("warmup-epochs");
   std::string command = args.spec().full_name();
   if (warmup < 0 || warmup >= epochs)
     throw UsageError(fmt::format("tutor {}: --warmup-epochs must be in [0, epochs = {}), got {}",
                                  command, epochs, warmup));
-  int64_t main_epochs = epochs - warmup;
-  auto main_schedule = [&]() -> std::unique_ptr<optim::LRScheduler> {
-    if (name == "cosine") return std::make_unique<optim::CosineAnnealingLR>(optimizer, main_epochs);
-    if (name == "step") {
-      int64_t step = args.get_int("step-size");
-      if (step <= 0)
-        throw UsageError(
-            fmt::format("tutor {}: --step-size must be positive, got {}", command, step));
-      return std::make_unique<optim::StepLR>(optimizer, step, 0.1);
-    }
-    return std::make_unique<optim::LinearLR>(optimizer, 1.0, 1.0, 1);  // constant
-  };
-  if (warmup == 0) return main_schedule();
-  std::vector<std::unique_ptr<optim::LRScheduler>> parts;
-  parts.push_back(
-      std::make_unique<optim::LinearLR>(optimizer, 1.0 / double(warmup + 1), 1.0, warmup));
-  parts.push_back(main_schedule());
-  return std::make_unique<optim::SequentialLR>(optimizer, std::move(parts),
-                                               std::vector<int64_t>{warmup});
+  int64_t step = args.get_int("step-size");
+  if (args.get_string("schedule") == "step" && step <= 0)
+    throw UsageError(fmt::format("tutor {}: --step-size must be positive, got {}", command, step));
+  return make_lr_schedule(optimizer, args.get_string("schedule"), epochs, warmup, step);
 }
 
 int64_t positive(const Args& args, const std::string& flag) {
@@ -142,34 +124,19 @@ void run_train(const Args& args, Io& io) {
     double epoch_lr = optimizer.param_groups()[0].lr();
     Stopwatch clock;
     bar.set_label(fmt::format("epoch {}/{}", epoch + 1, epochs));
-    double loss_sum = 0;
-    int64_t correct = 0, seen = 0, batches = train_loader.batches_per_epoch();
-    for (data::Batch& b : train_loader.epoch(epoch)) {
-      optimizer.zero_grad();
-      Tensor logits = model->forward(b.images, nullptr);
-      Tensor loss = cross_entropy(logits, b.labels);
-      loss.backward();
-      optimizer.step();
-      ++step;
-      int64_t n = b.labels.numel();
-      loss_sum += loss.item() * double(n);
-      correct += eq(logits.detach().argmax(1), b.labels).sum().item<int64_t>();
-      seen += n;
-      double s = clock.seconds();
-      bar.update(b.index + 1, batches,
-                 {{"loss", loss_sum / double(seen)},
-                  {"acc", double(correct) / double(seen), Metric::Style::percent, 1},
-                  {"img/s", s > 0 ? double(seen) / s : 0, Metric::Style::rate, 0}});
-    }
-    bar.finish();
-    double train_seconds = clock.seconds();
+    EpochStats stats = train_epoch(
+        train_loader, epoch, optimizer, step, [&](data::Batch& b, int64_t) -> StepResult {
+          Tensor logits = model->forward(b.images, nullptr);
+          return {cross_entropy(logits, b.labels), logits, b.labels, {}};
+        },
+        bar);
     schedule->step();
 
     bar.set_label(fmt::format("test {}/{}", epoch + 1, epochs));
     last = evaluate(*model, *test_loader, num_classes, &bar);
     double seconds = clock.seconds();
     total_seconds += seconds;
-    double train_loss = loss_sum / double(seen), train_acc = double(correct) / double(seen);
+    double train_loss = stats.loss, train_acc = stats.accuracy;
     metrics.write(JsonObject()
                       .add("epoch", epoch + 1)
                       .add("train_loss", train_loss)
@@ -178,7 +145,7 @@ void run_train(const Args& args, Io& io) {
                       .add("test_acc", last.accuracy)
                       .add("lr", epoch_lr)
                       .add("seconds", seconds)
-                      .add("images_per_second", double(seen) / train_seconds));
+                      .add("images_per_second", stats.images_per_second));
     std::map<std::string, std::string> meta = {{"model", model->name()},
                                                {"epoch", std::to_string(epoch + 1)},
                                                {"test_acc", json_number(last.accuracy)}};

@@ -1,0 +1,409 @@
+#include "distill/recipe.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "distill/distiller.h"
+#include "distill/objective.h"
+#include "engine/core/error.h"
+
+namespace tutor::distill {
+
+namespace {
+
+// A YAML node with its key path ("experiments[1].objectives[0]") and the file it came from, so
+// every complaint names both. Mappings are read key by key; done() rejects the keys nobody read.
+class Node {
+ public:
+  Node(YAML::Node node, std::string path, const std::string* origin)
+      : node_(std::move(node)), path_(std::move(path)), origin_(origin) {}
+
+  [[noreturn]] void fail_here(const std::string& expected) const {
+    std::string where = path_.empty() ? "the document" : path_;
+    std::string got = describe();
+    fail("{}: {}: expected {}, got {}", *origin_, where, expected, got);
+  }
+
+  bool is_map() const { return node_.IsMap(); }
+  bool is_null() const { return !node_.IsDefined() || node_.IsNull(); }
+
+  void expect_map() const {
+    if (!node_.IsMap()) fail_here("a mapping of keys to values");
+  }
+
+  bool has(const std::string& key) {
+    expect_map();
+    seen_.insert(key);
+    return bool(node_[key]);
+  }
+
+  Node at(const std::string& key) {
+    expect_map();
+    seen_.insert(key);
+    return Node(node_[key], join(key), origin_);
+  }
+
+  std::vector<Node> items() const {
+    if (!node_.IsSequence()) fail_here("a list");
+    std::vector<Node> out;
+    for (size_t i = 0; i < node_.size(); ++i)
+      out.emplace_back(node_[i], fmt::format("{}[{}]", path_, i), origin_);
+    return out;
+  }
+
+  // The keys of a mapping, for free-form maps such as params.
+  std::vector<std::pair<std::string, Node>> entries() const {
+    expect_map();
+    std::vector<std::pair<std::string, Node>> out;
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      if (!it->first.IsScalar())
+        fail("{}: {}: keys must be plain words", *origin_, path_.empty() ? "the document" : path_);
+      std::string key = it->first.Scalar();
+      out.emplace_back(key, Node(it->second, join(key), origin_));
+    }
+    return out;
+  }
+
+  // Every key of this mapping was read by someone: an unknown one is an Error listing the known.
+  void done(const std::vector<std::string>& known) const {
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string("<not a word>");
+      if (std::find(known.begin(), known.end(), key) == known.end())
+        fail("{}: {}: unknown key (known here: {})", *origin_, join(key), fmt::join(known, ", "));
+    }
+  }
+
+  std::string scalar(const std::string& expected) const {
+    if (!node_.IsScalar()) fail_here(expected);
+    return node_.Scalar();
+  }
+
+  std::string text() const {
+    std::string s = scalar("a word or text");
+    if (s.empty()) fail_here("a non-empty text");
+    return s;
+  }
+
+  std::string choice(const std::vector<std::string>& options) const {
+    std::string expected = fmt::format("one of {}", fmt::join(options, ", "));
+    std::string s = scalar(expected);
+    if (std::find(options.begin(), options.end(), s) == options.end()) fail_here(expected);
+    return s;
+  }
+
+  int64_t integer(int64_t lo, const std::string& expected) const {
+    std::string s = scalar(expected);
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || v < lo) fail_here(expected);
+    return v;
+  }
+
+  double real(double lo, bool open, const std::string& expected) const {
+    std::string s = scalar(expected);
+    double v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v) ||
+        (open ? !(v > lo) : !(v >= lo)))
+      fail_here(expected);
+    return v;
+  }
+
+  bool boolean() const {
+    std::string s = scalar("true or false");
+    if (s == "true" || s == "True" || s == "yes") return true;
+    if (s == "false" || s == "False" || s == "no") return false;
+    fail_here("true or false");
+  }
+
+  const std::string& path() const { return path_; }
+  const std::string& origin() const { return *origin_; }
+
+ private:
+  std::string join(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  std::string describe() const {
+    if (!node_.IsDefined() || node_.IsNull()) return "nothing";
+    if (node_.IsSequence()) return "a list";
+    if (node_.IsMap()) return "a mapping";
+    std::string s = node_.Scalar();
+    if (s.size() > 60) s = s.substr(0, 57) + "...";
+    return "'" + s + "'";
+  }
+
+  YAML::Node node_;
+  std::string path_;
+  const std::string* origin_;
+  std::set<std::string> seen_;
+};
+
+const char* kPositive = "a positive integer";
+const char* kCount = "an integer >= 0";
+
+OptimizerSpec read_optimizer(Node n, OptimizerSpec o) {
+  if (n.has("name")) o.name = n.at("name").choice({"sgd", "adam", "adamw"});
+  if (n.has("lr")) o.lr = n.at("lr").real(0, true, "a number > 0");
+  if (n.has("momentum")) o.momentum = n.at("momentum").real(0, false, "a number >= 0");
+  if (n.has("weight_decay")) o.weight_decay = n.at("weight_decay").real(0, false, "a number >= 0");
+  if (n.has("nesterov")) o.nesterov = n.at("nesterov").boolean();
+  n.done({"name", "lr", "momentum", "weight_decay", "nesterov"});
+  if (o.nesterov && !(o.name == "sgd" && o.momentum > 0))
+    fail("{}: {}: nesterov needs the sgd optimizer with momentum > 0", n.origin(), n.path());
+  return o;
+}
+
+ScheduleSpec read_schedule(Node n, ScheduleSpec s) {
+  if (n.has("name")) s.name = n.at("name").choice({"cosine", "step", "constant"});
+  if (n.has("step_size")) s.step_size = n.at("step_size").integer(1, kPositive);
+  if (n.has("warmup_epochs")) s.warmup_epochs = n.at("warmup_epochs").integer(0, kCount);
+  n.done({"name", "step_size", "warmup_epochs"});
+  return s;
+}
+
+DataSpec read_data(Node n) {
+  DataSpec d;
+  if (n.has("name")) d.name = n.at("name").choice({"fashion-mnist"});
+  if (n.has("dir")) d.dir = n.at("dir").text();
+  if (n.has("limit_train")) d.limit_train = n.at("limit_train").integer(0, kCount);
+  if (n.has("limit_test")) d.limit_test = n.at("limit_test").integer(0, kCount);
+  if (n.has("crop_padding")) d.crop_padding = n.at("crop_padding").integer(0, kCount);
+  if (n.has("flip")) d.flip = n.at("flip").boolean();
+  if (n.has("labeled")) d.labeled = n.at("labeled").integer(0, kCount);
+  if (n.has("labeled_batch_size"))
+    d.labeled_batch_size = n.at("labeled_batch_size").integer(1, kPositive);
+  n.done({"name", "dir", "limit_train", "limit_test", "crop_padding", "flip", "labeled",
+          "labeled_batch_size"});
+  if (d.labeled > 0 && d.limit_train > 0 && d.labeled >= d.limit_train)
+    fail("{}: {}.labeled: expected fewer labeled images than limit_train = {}, got {}", n.origin(),
+         n.path(), d.limit_train, d.labeled);
+  return d;
+}
+
+std::string resolve(const std::string& origin, const std::string& file) {
+  std::filesystem::path p(file);
+  if (p.is_absolute() || origin.empty()) return file;
+  return (std::filesystem::path(origin).parent_path() / p).lexically_normal().string();
+}
+
+TeacherSpec read_teacher(Node n, const Recipe& r) {
+  TeacherSpec t;
+  n.expect_map();
+  if (!n.has("model")) n.at("model").fail_here("a model name");
+  t.model = n.at("model").text();
+  bool weights = n.has("weights"), train = n.has("train");
+  if (weights == train)
+    fail("{}: {}: expected exactly one of `weights: FILE` and `train: {{epochs: N, ...}}`",
+         n.origin(), n.path());
+  if (weights) t.weights = resolve(n.origin(), n.at("weights").text());
+  if (train) {
+    Node tr = n.at("train");
+    tr.expect_map();
+    TeacherTraining training;
+    training.batch_size = r.batch_size;
+    training.optimizer = r.optimizer;
+    training.schedule = r.schedule;
+    if (!tr.has("epochs")) tr.at("epochs").fail_here(kPositive);
+    training.epochs = tr.at("epochs").integer(1, kPositive);
+    if (tr.has("batch_size")) training.batch_size = tr.at("batch_size").integer(1, kPositive);
+    if (tr.has("optimizer")) training.optimizer = read_optimizer(tr.at("optimizer"), r.optimizer);
+    if (tr.has("schedule")) training.schedule = read_schedule(tr.at("schedule"), r.schedule);
+    tr.done({"epochs", "batch_size", "optimizer", "schedule"});
+    if (training.schedule.warmup_epochs >= training.epochs)
+      fail("{}: {}.schedule.warmup_epochs: expected fewer than the {} epochs, got {}", n.origin(),
+           tr.path(), training.epochs, training.schedule.warmup_epochs);
+    t.train = training;
+  }
+  if (n.has("mode")) t.train_mode = n.at("mode").choice({"eval", "train"}) == "train";
+  n.done({"model", "weights", "train", "mode"});
+  return t;
+}
+
+ObjectiveEntry read_objective(Node n) {
+  ObjectiveEntry o;
+  n.expect_map();
+  if (!n.has("name")) n.at("name").fail_here("an objective name");
+  Node name = n.at("name");
+  o.name = name.text();
+  std::vector<std::string> known;
+  for (const ObjectiveSpec& s : objective_specs()) known.push_back(s.name);
+  if (std::find(known.begin(), known.end(), o.name) == known.end())
+    name.fail_here(fmt::format("a registered objective ({})", fmt::join(known, ", ")));
+  if (n.has("weight"))
+    o.weight = n.at("weight").real(-std::numeric_limits<double>::infinity(), true, "a number");
+  if (n.has("schedule")) o.schedule = n.at("schedule").choice(weight_schedules());
+  if (n.has("warmup_epochs")) o.warmup_epochs = n.at("warmup_epochs").integer(0, kCount);
+  if (o.schedule == "warmup" && o.warmup_epochs <= 0)
+    fail("{}: {}.warmup_epochs: expected a positive integer with schedule warmup", n.origin(),
+         n.path());
+  if (n.has("params")) {
+    Node params = n.at("params");
+    if (!params.is_null()) {
+      const ObjectiveSpec& spec = objective_spec(o.name);
+      for (auto& [key, value] : params.entries()) {
+        bool exists = std::any_of(spec.params.begin(), spec.params.end(),
+                                  [&](const ParamSpec& p) { return p.name == key; });
+        if (!exists) {
+          std::vector<std::string> keys;
+          for (const ParamSpec& p : spec.params) keys.push_back(p.name);
+          fail("{}: {}: unknown parameter of objective {} (known: {})", n.origin(), value.path(),
+               o.name,
+               keys.empty() ? std::string("none") : fmt::format("{}", fmt::join(keys, ", ")));
+        }
+        o.params[key] = value.scalar("a number, word or flag");
+      }
+    }
+  }
+  n.done({"name", "weight", "schedule", "warmup_epochs", "params"});
+  return o;
+}
+
+Experiment read_experiment(Node n) {
+  Experiment e;
+  n.expect_map();
+  if (!n.has("name")) n.at("name").fail_here("an experiment name");
+  e.name = n.at("name").text();
+  bool plain = std::all_of(e.name.begin(), e.name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+  if (!plain || e.name.front() == '.')
+    n.at("name").fail_here("a name of letters, digits, '-', '_' and '.' (it names files)");
+  if (e.name == "baseline")
+    n.at("name").fail_here("a name other than 'baseline' (the name of the student alone)");
+  if (!n.has("objectives")) n.at("objectives").fail_here("a non-empty list of objectives");
+  Node objectives = n.at("objectives");
+  std::vector<Node> items = objectives.items();
+  if (items.empty()) objectives.fail_here("a non-empty list of objectives");
+  for (Node& o : items) e.objectives.push_back(read_objective(o));
+  n.done({"name", "objectives"});
+  return e;
+}
+
+Recipe read_recipe(Node root) {
+  Recipe r;
+  r.path = root.origin();
+  root.expect_map();
+  if (!root.has("name")) root.at("name").fail_here("the recipe's name");
+  r.name = root.at("name").text();
+  if (root.has("seed")) r.seed = uint64_t(root.at("seed").integer(0, kCount));
+  if (root.has("epochs")) r.epochs = root.at("epochs").integer(1, kPositive);
+  if (root.has("batch_size")) r.batch_size = root.at("batch_size").integer(1, kPositive);
+  if (root.has("threads")) r.threads = root.at("threads").integer(0, kCount);
+  if (root.has("data")) r.data = read_data(root.at("data"));
+  if (root.has("optimizer")) r.optimizer = read_optimizer(root.at("optimizer"), {});
+  if (root.has("schedule")) r.schedule = read_schedule(root.at("schedule"), {});
+  if (r.schedule.warmup_epochs >= r.epochs)
+    fail("{}: schedule.warmup_epochs: expected fewer than the {} epochs, got {}", r.path, r.epochs,
+         r.schedule.warmup_epochs);
+
+  bool one = root.has("teacher"), many = root.has("teachers");
+  if (one && many) fail("{}: expected `teacher:` or `teachers:`, not both", r.path);
+  if (one) r.teachers.push_back(read_teacher(root.at("teacher"), r));
+  if (many) {
+    Node list = root.at("teachers");
+    std::vector<Node> items = list.items();
+    if (items.empty()) list.fail_here("a non-empty list of teachers");
+    for (Node& t : items) r.teachers.push_back(read_teacher(t, r));
+  }
+
+  if (!root.has("student")) root.at("student").fail_here("a mapping with `model: NAME`");
+  Node student = root.at("student");
+  student.expect_map();
+  if (!student.has("model")) student.at("model").fail_here("a model name");
+  r.student = student.at("model").text();
+  student.done({"model"});
+
+  bool baseline = true;
+  if (root.has("baseline")) baseline = root.at("baseline").boolean();
+  if (baseline) r.experiments.push_back(baseline_experiment());
+  if (root.has("experiments")) {
+    Node list = root.at("experiments");
+    if (!list.is_null())
+      for (Node& e : list.items()) {
+        Experiment x = read_experiment(e);
+        for (const Experiment& earlier : r.experiments)
+          if (earlier.name == x.name)
+            fail("{}: {}.name: the experiment name '{}' is used twice", r.path, e.path(), x.name);
+        r.experiments.push_back(std::move(x));
+      }
+  }
+  if (r.experiments.empty())
+    fail("{}: experiments: expected at least one experiment (or `baseline: true`)", r.path);
+  root.done({"name", "seed", "epochs", "batch_size", "threads", "data", "teacher", "teachers",
+             "student", "optimizer", "schedule", "baseline", "experiments"});
+
+  // Objectives reading a teacher need one: checked here so a recipe fails before any training.
+  for (size_t i = 0; i < r.experiments.size(); ++i)
+    for (size_t j = 0; j < r.experiments[i].objectives.size(); ++j) {
+      const ObjectiveSpec& spec = objective_spec(r.experiments[i].objectives[j].name);
+      for (const InputSpec& in : spec.inputs) {
+        auto [owner, rest] = split_input_name(in.name);
+        if (!in.required || owner.empty() || owner == "student") continue;
+        size_t index = owner == "teacher" ? 0 : size_t(std::atoll(owner.c_str() + 7));
+        if (index >= r.teachers.size())
+          fail(
+              "{}: experiments[{}].objectives[{}]: objective {} reads {}, but the recipe has {} "
+              "teacher(s)",
+              r.path, i - (r.experiments[0].name == "baseline" ? 1 : 0), j, spec.name, in.name,
+              r.teachers.size());
+      }
+    }
+  return r;
+}
+
+}  // namespace
+
+std::vector<Term> make_terms(const Recipe& recipe, const Experiment& experiment,
+                             const Shapes& shapes) {
+  std::vector<Term> terms;
+  for (size_t j = 0; j < experiment.objectives.size(); ++j) {
+    const ObjectiveEntry& o = experiment.objectives[j];
+    Term t;
+    try {
+      t.objective = make_objective(o.name, o.params, shapes);
+    } catch (const Error& e) {
+      fail("{}: experiment '{}', objectives[{}].params: {}", recipe.path, experiment.name, j,
+           e.what());
+    }
+    t.weight = o.weight;
+    t.schedule = o.schedule;
+    t.warmup_epochs = o.warmup_epochs;
+    terms.push_back(std::move(t));
+  }
+  return terms;
+}
+
+Experiment baseline_experiment() { return {"baseline", {{"ce", 1, "constant", 0, {}}}}; }
+
+Recipe parse_recipe(const std::string& yaml, const std::string& origin) {
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    fail("{}: not valid YAML: {}", origin, e.what());
+  }
+  try {
+    return read_recipe(Node(doc, "", &origin));
+  } catch (const YAML::Exception& e) {
+    fail("{}: {}", origin, e.what());
+  }
+}
+
+Recipe load_recipe(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  TUTOR_CHECK(in.good(), "{}: cannot open the recipe", path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  TUTOR_CHECK(!in.bad(), "{}: cannot read the recipe", path);
+  return parse_recipe(text.str(), path);
+}
+
+}  // namespace tutor::distill

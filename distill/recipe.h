@@ -1,0 +1,150 @@
+// Distillation recipes: YAML files that name the data, the teacher(s), the student, the optimizer
+// and schedule, and the experiments (each a list of weighted objectives). `tutor distill
+// --recipe FILE` runs them; the shipped ones live in distill/recipes/ (README.md there describes
+// the schema with examples).
+//
+// Schema (every key optional unless marked; an unknown key or a wrong value is an Error naming
+// the file, the key path such as `experiments[1].objectives[0].params.T`, and what was expected):
+//
+//   name: STRING                  (required) names the run in the report
+//   seed: INT >= 0                0: initialization, shuffling and augmentation
+//   epochs: INT > 0               15: student epochs
+//   batch_size: INT > 0           128
+//   threads: INT >= 0             0: CPU kernel threads (0: the library default)
+//   data:
+//     name: fashion-mnist         the only dataset so far
+//     dir: PATH                   default: /usr/share/datasets/fashion-mnist
+//     limit_train: INT >= 0       use the first N training images (0: all)
+//     limit_test: INT >= 0        use the first N test images (0: all)
+//     crop_padding: INT >= 0      2: RandomCrop padding of the training images (0: no crop)
+//     flip: BOOL                  false: random horizontal flips of the training images
+//     labeled: INT >= 0           0: all training images keep their labels. N > 0: a seeded
+//                                 random N of them are labeled, the rest are unlabeled; each step
+//                                 then takes batch_size unlabeled images and labeled_batch_size
+//                                 labeled ones, and an epoch is one pass over the unlabeled pool
+//     labeled_batch_size: INT > 0 32: labeled images per step when `labeled` is set
+//   teacher:                      one teacher, or `teachers:` a list of them (not both)
+//     model: NAME                 (required) a models/ registry name (resnet20, ...)
+//     weights: PATH               a safetensors state dict to load (relative to the recipe), or
+//     train:                      train it first with cross-entropy on every training image
+//       epochs: INT > 0           (required)
+//       batch_size, optimizer, schedule   as below; default: the recipe's own
+//     mode: eval | train          eval: the teacher runs in eval mode (train: batch statistics)
+//   student:
+//     model: NAME                 (required)
+//   optimizer:
+//     name: sgd | adam | adamw    sgd
+//     lr: REAL > 0                0.05
+//     momentum: REAL >= 0         0.9 (sgd)
+//     weight_decay: REAL >= 0     5e-4
+//     nesterov: BOOL              false (sgd)
+//   schedule:
+//     name: cosine | step | constant   cosine, per epoch
+//     step_size: INT > 0          5 (step: x0.1 every step_size epochs)
+//     warmup_epochs: INT >= 0     0: linear warmup from lr / (K + 1)
+//   baseline: BOOL                true: add the experiment "baseline" (objective ce, weight 1)
+//   experiments:                  (a list; names unique, "baseline" reserved)
+//     - name: STRING              (required)
+//       objectives:               (required, non-empty)
+//         - name: OBJECTIVE       (required) a registered objective (`tutor loss --list`)
+//           weight: REAL          1
+//           schedule: constant | warmup | cosine   constant (distill/distiller.h Term)
+//           warmup_epochs: INT >= 0
+//           params: {KEY: VALUE}  the objective's parameters, checked against its spec
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "distill/distiller.h"
+
+namespace tutor::distill {
+
+struct OptimizerSpec {
+  std::string name = "sgd";
+  double lr = 0.05;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  bool nesterov = false;
+};
+
+struct ScheduleSpec {
+  std::string name = "cosine";
+  int64_t step_size = 5;
+  int64_t warmup_epochs = 0;
+};
+
+struct DataSpec {
+  std::string name = "fashion-mnist";
+  std::string dir;  // empty: the dataset's default location
+  int64_t limit_train = 0;
+  int64_t limit_test = 0;
+  int64_t crop_padding = 2;
+  bool flip = false;
+  int64_t labeled = 0;
+  int64_t labeled_batch_size = 32;
+
+  bool augments() const { return crop_padding > 0 || flip; }
+};
+
+struct TeacherTraining {
+  int64_t epochs = 0;
+  int64_t batch_size = 0;
+  OptimizerSpec optimizer;
+  ScheduleSpec schedule;
+};
+
+struct TeacherSpec {
+  std::string model;
+  std::string weights;                   // a file to load, resolved against the recipe's folder
+  std::optional<TeacherTraining> train;  // exactly one of weights and train is set
+  bool train_mode = false;               // mode: train
+};
+
+struct ObjectiveEntry {
+  std::string name;
+  double weight = 1;
+  std::string schedule = "constant";
+  int64_t warmup_epochs = 0;
+  std::map<std::string, std::string> params;
+};
+
+struct Experiment {
+  std::string name;
+  std::vector<ObjectiveEntry> objectives;
+};
+
+struct Recipe {
+  std::string path;  // the file it was read from ("" when parsed from text)
+  std::string name;
+  uint64_t seed = 0;
+  int64_t epochs = 15;
+  int64_t batch_size = 128;
+  int64_t threads = 0;
+  DataSpec data;
+  std::vector<TeacherSpec> teachers;
+  std::string student;
+  OptimizerSpec optimizer;
+  ScheduleSpec schedule;
+  std::vector<Experiment> experiments;  // the baseline first, when it is added
+};
+
+// Reads and checks a recipe file. Errors name the file and the key path.
+Recipe load_recipe(const std::string& path);
+// The same from YAML text; `origin` names it in errors and resolves relative weight paths (its
+// folder).
+Recipe parse_recipe(const std::string& yaml, const std::string& origin);
+
+// The Distiller terms of `experiment`, each objective built with its parameters and the shapes of
+// the inputs it will see; a bad parameter value is an Error naming the recipe, the experiment and
+// the objective's position.
+std::vector<Term> make_terms(const Recipe& recipe, const Experiment& experiment,
+                             const Shapes& shapes);
+
+// The experiment "baseline" that `baseline: true` adds: the student alone, objective ce, weight 1.
+Experiment baseline_experiment();
+
+}  // namespace tutor::distill

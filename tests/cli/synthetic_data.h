@@ -1,0 +1,83 @@
+// A tiny synthetic Fashion-MNIST-shaped dataset for the CLI tests: two classes, dark images
+// (label 0) and bright images (label 1), written as gzip IDX files to a scratch folder.
+#pragma once
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "engine/core/tensor.h"
+#include "tools/cli/model_io.h"
+
+namespace tutor::testing {
+
+// A scratch folder holding {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz, removed at the end.
+struct SyntheticData {
+  std::filesystem::path dir;
+  std::vector<uint8_t> test_pixels;  // [test, 28, 28]
+  std::vector<int64_t> test_labels;
+
+  explicit SyntheticData(int train = 64, int test = 32) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "tutor-train-XXXXXX").string();
+    dir = ::mkdtemp(tmpl.data());
+    write_split("train", train, 1);
+    write_split("t10k", test, 2);
+  }
+  ~SyntheticData() { std::filesystem::remove_all(dir); }
+
+  // Label i % 2; pixels uniform in [0, 80) for label 0 and [160, 240) for label 1, from an LCG
+  // (Numerical Recipes constants) seeded per split.
+  void write_split(const std::string& prefix, int n, uint32_t seed) {
+    std::vector<uint8_t> pixels, labels;
+    uint32_t state = seed;
+    for (int i = 0; i < n; ++i) {
+      uint8_t label = uint8_t(i % 2);
+      labels.push_back(label);
+      for (int p = 0; p < 28 * 28; ++p) {
+        state = state * 1664525u + 1013904223u;
+        pixels.push_back(uint8_t((label ? 160 : 0) + (state >> 24) % 80));
+      }
+    }
+    write_idx(dir / (prefix + "-images-idx3-ubyte.gz"), 0x803, {uint32_t(n), 28, 28}, pixels);
+    write_idx(dir / (prefix + "-labels-idx1-ubyte.gz"), 0x801, {uint32_t(n)}, labels);
+    if (prefix == "t10k") {
+      test_pixels = pixels;
+      test_labels.assign(labels.begin(), labels.end());
+    }
+  }
+
+  // IDX: big-endian u32 magic, big-endian u32 sizes, then the bytes; gzip-compressed.
+  static void write_idx(const std::filesystem::path& path, uint32_t magic,
+                        const std::vector<uint32_t>& dims, const std::vector<uint8_t>& bytes) {
+    std::vector<uint8_t> file;
+    auto put32 = [&](uint32_t v) {
+      for (int shift = 24; shift >= 0; shift -= 8) file.push_back(uint8_t(v >> shift));
+    };
+    put32(magic);
+    for (uint32_t d : dims) put32(d);
+    file.insert(file.end(), bytes.begin(), bytes.end());
+    gzFile gz = gzopen(path.c_str(), "wb");
+    REQUIRE(gz != nullptr);
+    REQUIRE(gzwrite(gz, file.data(), unsigned(file.size())) == int(file.size()));
+    REQUIRE(gzclose(gz) == Z_OK);
+  }
+
+  // The test images as the commands see them: (x / 255 - mean) / std, [test, 1, 28, 28].
+  tutor::Tensor normalized_test_images() const {
+    std::vector<float> v;
+    for (uint8_t p : test_pixels)
+      v.push_back(float((double(p) / 255.0 - tutor::cli::kFashionMnistMean) /
+                        tutor::cli::kFashionMnistStd));
+    tutor::Tensor t = tutor::empty({int64_t(test_labels.size()), 1, 28, 28});
+    std::copy(v.begin(), v.end(), t.data<float>());
+    return t;
+  }
+};
+
+}  // namespace tutor::testing

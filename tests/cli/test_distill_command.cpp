@@ -1,0 +1,242 @@
+// tutor distill end to end on a tiny synthetic dataset (cli/synthetic_data.h): the files it
+// writes, the table's rows, the teacher-logit cache giving the same run as no cache, few-label
+// training, and a NaN loss stopping the run with the step and the objective named.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/synthetic_data.h"
+#include "engine/io/safetensors.h"
+#include "models/registry.h"
+#include "tools/cli/command.h"
+#include "tools/cli/model_io.h"
+
+using namespace tutor;
+using namespace tutor::cli;
+using tutor::testing::SyntheticData;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out, err;
+};
+
+Run run(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  int code = run_cli(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+std::string read(const fs::path& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> lines_of(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// A recipe over `data` with a resnet8 teacher trained for one epoch and a resnet8 student.
+fs::path write_recipe(const SyntheticData& data, const std::string& name, const std::string& extra,
+                      const std::string& optimizer = "{lr: 0.05}") {
+  fs::path path = data.dir / (name + ".yaml");
+  std::ofstream(path) << "name: " << name << "\nepochs: 2\nbatch_size: 32\nseed: 3\n"
+                      << "data: {dir: " << data.dir.string() << ", crop_padding: 0" << extra
+                      << "}\n"
+                      << "teacher: {model: resnet8, train: {epochs: 1, optimizer: {lr: 0.05}}}\n"
+                      << "student: {model: resnet8}\n"
+                      << "optimizer: " << optimizer << "\n"
+                      << "experiments:\n"
+                      << "  - name: kd\n    objectives:\n      - {name: ce, weight: 0.1}\n"
+                      << "      - {name: kd, weight: 0.9, params: {T: 4}}\n"
+                      << "  - name: ls-kd\n    objectives:\n      - {name: ce, weight: 0.1}\n"
+                      << "      - {name: kd, weight: 2, params: {T: 2, standardize: true}}\n";
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("cli: distill writes metrics, weights, the report and a table with every run") {
+  SyntheticData data(128, 32);
+  fs::path recipe = write_recipe(data, "tiny", "");
+  fs::path out = data.dir / "out";
+  Run r = run({"distill", "--recipe", recipe.string(), "--out", out.string(), "--epochs", "1"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.err.find("teacher logits cached") != std::string::npos);
+
+  // The table: a header, then teacher, baseline, kd, ls-kd with their differences.
+  std::istringstream table(r.out);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(table, line);) rows.push_back(line);
+  REQUIRE(rows.size() == 6);
+  CHECK(rows[0].find("run") == 0);
+  CHECK(rows[0].find("vs baseline") != std::string::npos);
+  CHECK(rows[1].find("teacher ") == 0);
+  CHECK(rows[2].find("baseline ") == 0);
+  CHECK(rows[2].find("+0.00") != std::string::npos);
+  CHECK(rows[3].find("kd ") == 0);
+  CHECK(rows[3].find("0.1 ce + 0.9 kd(T=4)") != std::string::npos);
+  CHECK(rows[4].find("ls-kd ") == 0);
+  CHECK(rows[5].find(out.string()) != std::string::npos);
+
+  // metrics.jsonl: the teacher's epoch, then one line per student run with every loss part.
+  std::vector<std::string> lines = lines_of(out / "metrics.jsonl");
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0].find("\"run\":\"teacher\"") != std::string::npos);
+  CHECK(lines[1].find("\"run\":\"baseline\"") != std::string::npos);
+  CHECK(lines[1].find("\"parts\":{\"ce\":") != std::string::npos);
+  CHECK(lines[2].find("\"run\":\"kd\"") != std::string::npos);
+  for (const char* key :
+       {"\"epoch\":1", "\"train_loss\":", "\"test_acc\":", "\"parts\":{\"ce\":", "\"kd\":"})
+    CHECK_MESSAGE(lines[2].find(key) != std::string::npos, key, " in ", lines[2]);
+
+  // Every trained model's weights load strictly into a fresh resnet8.
+  for (const char* file : {"teacher.safetensors", "student-baseline.safetensors",
+                           "student-kd.safetensors", "student-ls-kd.safetensors"}) {
+    auto model = models::create_model("resnet8", {.num_classes = 10, .in_channels = 1});
+    CHECK_NOTHROW(load_weights(*model, (out / file).string()));
+  }
+
+  // The report stands alone: the table and two inline SVG charts, no scripts.
+  std::string html = read(out / "report.html");
+  CHECK(html.find("<!DOCTYPE html>") == 0);
+  CHECK(html.find("<td>ls-kd</td>") != std::string::npos);
+  size_t svgs = 0;
+  for (size_t at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1))
+    ++svgs;
+  CHECK(svgs == 2);
+  CHECK(html.find("<polyline") != std::string::npos);
+  CHECK(html.find("<script") == std::string::npos);
+
+  // Two teachers: the one just trained, loaded from its weights (relative to the recipe), and a
+  // second trained afresh; multi-teacher KD reads both.
+  fs::copy_file(out / "teacher.safetensors", data.dir / "t0.safetensors");
+  fs::path two = data.dir / "two.yaml";
+  std::ofstream(two) << "name: two\nepochs: 1\nbatch_size: 32\nseed: 3\nbaseline: false\n"
+                     << "data: {dir: " << data.dir.string() << ", crop_padding: 0}\n"
+                     << "teachers:\n  - {model: resnet8, weights: t0.safetensors}\n"
+                     << "  - {model: resnet8, train: {epochs: 1}}\n"
+                     << "student: {model: resnet8}\nexperiments:\n"
+                     << "  - {name: mt, objectives: [{name: multi_teacher, params: {T: 4}}]}\n";
+  Run mt = run({"distill", "--recipe", two.string(), "--out", (data.dir / "two").string()});
+  INFO(mt.err);
+  REQUIRE(mt.code == 0);
+  CHECK(mt.err.find("teacher logits cached") != std::string::npos);
+  std::istringstream mt_table(mt.out);
+  std::vector<std::string> mt_rows;
+  for (std::string line; std::getline(mt_table, line);) mt_rows.push_back(line);
+  REQUIRE(mt_rows.size() == 5);
+  CHECK(mt_rows[1].find("teacher ") == 0);
+  CHECK(mt_rows[1].find("loaded from " + (data.dir / "t0.safetensors").string()) !=
+        std::string::npos);
+  // The loaded teacher scores what it scored when it was trained.
+  std::string acc = rows[1].substr(rows[1].rfind('%') - 6, 7);
+  CHECK(mt_rows[1].find(acc) != std::string::npos);
+  CHECK(mt_rows[2].find("teacher1 ") == 0);
+  CHECK(mt_rows[3].find("mt ") == 0);
+  CHECK(mt_rows[3].find("  -") != std::string::npos);  // no baseline to compare with
+  CHECK(fs::exists(data.dir / "two" / "teacher1.safetensors"));
+  CHECK(!fs::exists(data.dir / "two" / "teacher.safetensors"));
+
+  // --only runs the teacher and that experiment; an unknown one is a usage error.
+  fs::path only = data.dir / "only";
+  Run one = run({"distill", "--recipe", recipe.string(), "--out", only.string(), "--epochs", "1",
+                 "--only", "ls-kd"});
+  REQUIRE(one.code == 0);
+  CHECK(lines_of(only / "metrics.jsonl").size() == 2);
+  CHECK(one.out.find("ls-kd ") != std::string::npos);
+  CHECK(one.out.find("\nbaseline ") == std::string::npos);
+  Run bad = run({"distill", "--recipe", recipe.string(), "--out", only.string(), "--only", "x"});
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("--only x: no such experiment (recipe: baseline, kd, ls-kd)") !=
+        std::string::npos);
+}
+
+// The cache stores the teacher logits of the first epoch and serves them later. In eval mode a
+// sample's logits depend on its batch only through the batch size (the kernels' blocking), so
+// with every image in a batch of the same size each epoch the runs agree bit for bit: 96 = 3 x 32
+// images. With few labels (72 unlabeled + 24 labeled rows: steps of 8 + 32, 8 + 32, 8 + 8) an
+// image can move between step sizes, and these runs still agree bit for bit here.
+TEST_CASE("cli: distill with the teacher-logit cache gives the run without it") {
+  SyntheticData data(96, 32);
+  for (const char* extra : {"", ", labeled: 24, labeled_batch_size: 8"}) {
+    INFO("data extra: '", extra, "'");
+    fs::path recipe = write_recipe(data, "cache", extra);
+    fs::path with = data.dir / "with", without = data.dir / "without";
+    Run a = run({"distill", "--recipe", recipe.string(), "--out", with.string(), "--epochs", "2",
+                 "--only", "kd"});
+    Run b = run({"distill", "--recipe", recipe.string(), "--out", without.string(), "--epochs", "2",
+                 "--only", "kd", "--no-cache"});
+    INFO(a.err, b.err);
+    REQUIRE(a.code == 0);
+    REQUIRE(b.code == 0);
+    CHECK(a.err.find("teacher logits cached") != std::string::npos);
+    CHECK(b.err.find("teacher logits cached") == std::string::npos);
+    std::vector<std::string> x = lines_of(with / "metrics.jsonl"),
+                             y = lines_of(without / "metrics.jsonl");
+    REQUIRE(x.size() == 3);
+    REQUIRE(y.size() == 3);
+    // Equal but for the timings.
+    auto strip = [](std::string s) {
+      return s.substr(0, s.find(",\"seconds\"")) + s.substr(s.find(",\"parts\""));
+    };
+    for (size_t i = 0; i < x.size(); ++i) CHECK(strip(x[i]) == strip(y[i]));
+    SafetensorsContents wa = load_safetensors((with / "student-kd.safetensors").string());
+    SafetensorsContents wb = load_safetensors((without / "student-kd.safetensors").string());
+    for (const auto& [name, t] : wa.tensors)
+      CHECK_MESSAGE(t.to_vector<double>() == wb.tensors.at(name).to_vector<double>(), name);
+    fs::remove_all(with);
+    fs::remove_all(without);
+  }
+}
+
+TEST_CASE("cli: distill with few labels trains the baseline on the labeled images only") {
+  SyntheticData data(200, 32);
+  fs::path recipe = write_recipe(data, "few", ", labeled: 40, labeled_batch_size: 8");
+  fs::path out = data.dir / "out";
+  Run r = run({"distill", "--recipe", recipe.string(), "--out", out.string(), "--epochs", "1"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("teacher ") != std::string::npos);
+  std::vector<std::string> lines = lines_of(out / "metrics.jsonl");
+  REQUIRE(lines.size() == 4);
+  // 160 unlabeled images in batches of 32: 5 steps, each with 8 labeled images. The baseline
+  // sees the 40 labeled rows, kd the 40 and the 160.
+  CHECK(lines[1].find("\"run\":\"baseline\"") != std::string::npos);
+  CHECK(lines[1].find("\"images\":40,\"labeled_images\":40,") != std::string::npos);
+  CHECK(lines[2].find("\"run\":\"kd\"") != std::string::npos);
+  CHECK(lines[2].find("\"images\":200,\"labeled_images\":40,") != std::string::npos);
+}
+
+TEST_CASE("cli: distill stops at a NaN loss, naming the step and the objective") {
+  SyntheticData data(96, 32);
+  fs::path recipe = write_recipe(data, "nan", "", "{lr: 1e30}");
+  Run r = run({"distill", "--recipe", recipe.string(), "--out", (data.dir / "out").string(),
+               "--epochs", "2", "--only", "kd"});
+  CHECK(r.code == 1);
+  INFO(r.err);
+  CHECK(r.err.find("tutor distill: step ") != std::string::npos);
+  CHECK(r.err.find(": objective ") != std::string::npos);
+  CHECK(r.err.find(" produced a loss of ") != std::string::npos);
+}
+
+TEST_CASE("cli: distill reports recipe errors with the file and the key") {
+  SyntheticData data(8, 8);
+  fs::path recipe = data.dir / "bad.yaml";
+  std::ofstream(recipe) << "name: bad\nstudent: {model: resnet8}\nepochs: -2\n";
+  Run r = run({"distill", "--recipe", recipe.string()});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("tutor distill: " + recipe.string() +
+                   ": epochs: expected a positive integer, got '-2'") != std::string::npos);
+  CHECK(run({"distill"}).code == 2);
+}

@@ -1,0 +1,119 @@
+// The Distiller's few-label rows and precomputed teacher outputs (distill/distiller.h step()).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "distill/distiller.h"
+#include "engine/core/random.h"
+#include "engine/core/rng.h"
+#include "engine/nn/linear.h"
+#include "engine/ops/ops.h"
+#include "support/op_test.h"
+
+using namespace tutor;
+using namespace tutor::distill;
+
+namespace {
+
+// A linear model as a Participant; `calls` counts its forwards.
+Participant linear(std::shared_ptr<nn::Linear> m, int* calls) {
+  return {
+      m,
+      [m, calls](const Tensor& x, const std::vector<std::string>&, std::map<std::string, Tensor>&) {
+        ++*calls;
+        return m->forward(x);
+      },
+      false};
+}
+
+Term term(const std::string& name, double weight, std::map<std::string, std::string> params = {}) {
+  return {make_objective(name, params), weight, "constant", 0};
+}
+
+// Records what it was given; its loss is 0 * sum(student.logits).
+class Probe : public Objective {
+ public:
+  explicit Probe(bool reads_labels) : Objective("probe"), reads_labels_(reads_labels) {}
+  std::vector<std::string> inputs() const override {
+    if (reads_labels_) return {"student.logits", "labels"};
+    return {"student.logits"};
+  }
+  Result compute(const Inputs& in, const Context&) override {
+    rows = in.at("student.logits").size(0);
+    mask = in.has("unlabeled_mask") ? in.at("unlabeled_mask").to_vector<int64_t>()
+                                    : std::vector<int64_t>{};
+    return {in.at("student.logits").sum() * 0.0, {}};
+  }
+  int64_t rows = -1;
+  std::vector<int64_t> mask;
+
+ private:
+  bool reads_labels_;
+};
+
+}  // namespace
+
+TEST_CASE("distiller: objectives reading every row get unlabeled_mask with few labels") {
+  auto student = std::make_shared<nn::Linear>(3, 4);
+  int calls = 0;
+  auto all_rows = std::make_shared<Probe>(false), labeled_rows = std::make_shared<Probe>(true);
+  Distiller d(linear(student, &calls), {},
+              {{all_rows, 1, "constant", 0}, {labeled_rows, 1, "constant", 0}});
+  d.step(randn({5, 3}), tensor({1, 3}).to(DType::i64), {});
+  CHECK(all_rows->rows == 5);
+  CHECK(all_rows->mask == std::vector<int64_t>{0, 0, 1, 1, 1});
+  CHECK(labeled_rows->rows == 2);
+  CHECK(labeled_rows->mask.empty());  // every row it sees is labeled
+  // Every row labeled: no mask.
+  d.step(randn({2, 3}), tensor({1, 3}).to(DType::i64), {});
+  CHECK(all_rows->rows == 2);
+  CHECK(all_rows->mask.empty());
+}
+
+TEST_CASE("distiller: labels for the first L rows; label readers see those rows, the others all") {
+  manual_seed(4);
+  auto student = std::make_shared<nn::Linear>(6, 5);
+  auto teacher = std::make_shared<nn::Linear>(6, 5);
+  int student_calls = 0, teacher_calls = 0;
+  Distiller d(linear(student, &student_calls), {linear(teacher, &teacher_calls)},
+              {term("ce", 0.5), term("kd", 2, {{"T", "3"}})});
+  Tensor x = randn({7, 6});
+  Tensor labels = tensor({2, 0, 4}).to(DType::i64);  // rows 0..2 labeled, 3..6 not
+  Distiller::Output out = d.step(x, labels, {});
+  CHECK(teacher_calls == 1);
+
+  Tensor zs = student->forward(x), zt = teacher->forward(x).detach();
+  double ce = cross_entropy(zs.narrow(0, 0, 3), labels).item();
+  double kd =
+      (kl_div(log_softmax(zs / 3, 1), log_softmax(zt / 3, 1), Reduction::batchmean, true) * 9)
+          .item();
+  REQUIRE(out.parts.size() == 2);
+  CHECK(out.parts[0].first == "ce");
+  CHECK(out.parts[0].second == doctest::Approx(ce).epsilon(1e-6));
+  CHECK(out.parts[1].first == "kd");
+  CHECK(out.parts[1].second == doctest::Approx(kd).epsilon(1e-6));
+  CHECK(out.loss.item() == doctest::Approx(0.5 * ce + 2 * kd).epsilon(1e-6));
+  CHECK(out.student_logits.size(0) == 7);
+
+  // Teacher outputs given to step() replace the teachers' forward.
+  Inputs given;
+  given.set("teacher.logits", zt);
+  Distiller::Output again = d.step(x, labels, {}, &given);
+  CHECK(teacher_calls == 1);
+  CHECK(again.loss.item() == doctest::Approx(out.loss.item()).epsilon(1e-6));
+
+  // More labels than rows is an error.
+  tutor::testing::check_error([&] { d.step(x, randint(0, 5, {8}), {}); },
+                              {"labels must be [L] with L <= the batch's 7 rows"});
+}
+
+TEST_CASE("distiller: a NaN loss stops the step, naming it and the objective") {
+  auto student = std::make_shared<nn::Linear>(3, 4);
+  auto teacher = std::make_shared<nn::Linear>(3, 4);
+  int calls = 0;
+  Distiller d(linear(student, &calls), {linear(teacher, &calls)}, {term("ce", 1), term("kd", 1)});
+  Tensor x = full({2, 3}, std::numeric_limits<double>::quiet_NaN());
+  tutor::testing::check_error([&] { d.step(x, randint(0, 4, {2}), {.epoch = 1, .step = 12}); },
+                              {"step 12 (epoch 1): objective ce produced a loss of nan"});
+}

@@ -1,0 +1,472 @@
+// `tutor distill --recipe FILE`: trains or loads the teacher(s), trains the student alone and with
+// each experiment's objectives through distill::Distiller, and reports (distill/recipe.h for the
+// recipe, distill_report.h for the table and the HTML page).
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "distill/distiller.h"
+#include "distill/recipe.h"
+#include "engine/autograd/grad_mode.h"
+#include "engine/core/error.h"
+#include "engine/core/random.h"
+#include "engine/core/rng.h"
+#include "engine/io/atomic_file.h"
+#include "engine/ops/ops.h"
+#include "engine/optim/adam.h"
+#include "engine/optim/sgd.h"
+#include "kernels/cpu/threads.h"
+#include "models/registry.h"
+#include "tools/cli/command.h"
+#include "tools/cli/distill_report.h"
+#include "tools/cli/json.h"
+#include "tools/cli/model_io.h"
+#include "tools/cli/teacher_cache.h"
+#include "tools/cli/training_loop.h"
+
+namespace tutor::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using distill::Recipe;
+
+// Seeds of the independent random streams, mixed with the recipe's seed.
+constexpr uint64_t kLabeledSplitStream = 0x6c6162656c6564;  // "labeled"
+constexpr uint64_t kTeacherStream = 0x74656163686572;       // "teacher"
+
+std::unique_ptr<optim::Optimizer> make_optimizer(std::vector<Tensor> params,
+                                                 const distill::OptimizerSpec& o) {
+  if (o.name == "sgd")
+    return std::make_unique<optim::SGD>(std::move(params),
+                                        optim::SGDOptions{.lr = o.lr,
+                                                          .momentum = o.momentum,
+                                                          .weight_decay = o.weight_decay,
+                                                          .nesterov = o.nesterov});
+  if (o.name == "adam") {
+    optim::AdamOptions a;
+    a.lr = o.lr;
+    a.weight_decay = o.weight_decay;
+    return std::make_unique<optim::Adam>(std::move(params), a);
+  }
+  optim::AdamWOptions a;
+  a.lr = o.lr;
+  a.weight_decay = o.weight_decay;
+  return std::make_unique<optim::AdamW>(std::move(params), a);
+}
+
+std::unique_ptr<optim::LRScheduler> make_schedule(optim::Optimizer& optimizer,
+                                                  const distill::ScheduleSpec& s, int64_t epochs) {
+  TUTOR_CHECK(s.warmup_epochs < epochs, "schedule.warmup_epochs ({}) must be below epochs ({})",
+              s.warmup_epochs, epochs);
+  return make_lr_schedule(optimizer, s.name, epochs, s.warmup_epochs, s.step_size);
+}
+
+data::LoaderOptions train_options(const Recipe& r, int64_t batch_size, uint64_t seed) {
+  data::LoaderOptions o;
+  o.batch_size = batch_size;
+  o.shuffle = true;
+  o.seed = seed;
+  if (r.data.crop_padding > 0) o.transforms.push_back(data::RandomCrop{r.data.crop_padding});
+  if (r.data.flip) o.transforms.push_back(data::HorizontalFlip{});
+  o.transforms.push_back(data::Normalize{{kFashionMnistMean}, {kFashionMnistStd}});
+  return o;
+}
+
+// models::Model as the Distiller sees it.
+distill::Participant participant(const std::shared_ptr<models::Model>& model, bool train_mode) {
+  auto forward = [model](const Tensor& x, const std::vector<std::string>& requested,
+                         std::map<std::string, Tensor>& taps) {
+    if (requested.empty()) return model->forward(x, nullptr);
+    models::Taps t(requested);
+    Tensor logits = model->forward(x, &t);
+    for (const auto& [name, value] : t.tensors()) taps[name] = value;
+    return logits;
+  };
+  return {model, forward, train_mode};
+}
+
+// Sizes of every tap of `model` on two sample images, as objectives building connectors need.
+void add_shapes(distill::Shapes& shapes, const std::string& prefix, models::Model& model,
+                const Tensor& sample) {
+  bool was_training = model.is_training();
+  model.eval();
+  NoGradGuard no_grad;
+  models::Taps taps(model.tap_names());
+  model.forward(sample, &taps);
+  for (const auto& [name, t] : taps.tensors()) shapes[prefix + "." + name] = t.sizes();
+  model.train(was_training);
+}
+
+std::string describe(const distill::Experiment& e) {
+  std::vector<std::string> terms;
+  for (const distill::ObjectiveEntry& o : e.objectives) {
+    std::string params;
+    for (const auto& [k, v] : o.params) params += (params.empty() ? "" : ",") + k + "=" + v;
+    std::string schedule = o.schedule == "constant" ? "" : " (" + o.schedule + ")";
+    terms.push_back(fmt::format("{:g} {}{}{}", o.weight, o.name,
+                                params.empty() ? "" : "(" + params + ")", schedule));
+  }
+  return fmt::format("{}", fmt::join(terms, " + "));
+}
+
+JsonObject epoch_record(const std::string& run, const std::string& model, const EpochPoint& p,
+                        const EpochStats& s) {
+  JsonObject parts;
+  for (const auto& [name, value] : p.parts) parts.add(name, value);
+  return JsonObject()
+      .add("run", run)
+      .add("model", model)
+      .add("epoch", p.epoch)
+      .add("train_loss", p.train_loss)
+      .add("train_acc", p.train_acc)
+      .add("test_loss", p.test_loss)
+      .add("test_acc", p.test_acc)
+      .add("lr", p.lr)
+      .add("seconds", p.seconds)
+      .add("images", s.rows)
+      .add("labeled_images", s.labeled)
+      .add("images_per_second", s.images_per_second)
+      .add("parts", parts);
+}
+
+class DistillRun {
+ public:
+  DistillRun(Recipe recipe, fs::path out, bool use_cache, Io& io)
+      : r_(std::move(recipe)), out_(std::move(out)), use_cache_(use_cache), io_(io) {}
+
+  void run(const std::string& only) {
+    std::vector<const distill::Experiment*> selected;
+    for (const distill::Experiment& e : r_.experiments)
+      if (only.empty() || e.name == only) selected.push_back(&e);
+    if (selected.empty()) {
+      std::vector<std::string> names;
+      for (const distill::Experiment& e : r_.experiments) names.push_back(e.name);
+      throw UsageError(fmt::format("tutor distill: --only {}: no such experiment (recipe: {})",
+                                   only, fmt::join(names, ", ")));
+    }
+    load_data();
+    std::error_code failed;
+    fs::create_directories(out_, failed);
+    TUTOR_CHECK(!failed, "{}: cannot create the output directory: {}", out_.string(),
+                failed.message());
+    metrics_ = std::make_unique<JsonlWriter>((out_ / "metrics.jsonl").string());
+    // Every objective is built once before any training, so a bad parameter fails early.
+    make_models_and_check(selected);
+
+    for (size_t k = 0; k < r_.teachers.size(); ++k) teacher_records_.push_back(get_teacher(k));
+    bool cacheable = use_cache_ && !r_.data.augments();
+    for (const distill::TeacherSpec& t : r_.teachers) cacheable = cacheable && !t.train_mode;
+    if (cacheable && !teachers_.empty())
+      cache_ = std::make_unique<TeacherCache>(n_labeled_ + n_unlabeled_, int64_t(teachers_.size()));
+    for (const distill::Experiment* e : selected) student_records_.push_back(run_student(*e));
+
+    std::string table = results_table(teacher_records_, student_records_);
+    io_.out << table;
+    std::string subtitle = fmt::format(
+        "recipe {} ({}): student {}, {} epochs, seed {}, {} training images{}, {} test images",
+        r_.name, r_.path, r_.student, r_.epochs, r_.seed, n_labeled_ + n_unlabeled_,
+        few_labels() ? fmt::format(" ({} labeled)", n_labeled_) : std::string(), test_set_->size());
+    write_file_atomic(
+        (out_ / "report.html").string(),
+        html_report("tutor distill: " + r_.name, subtitle, teacher_records_, student_records_));
+    io_.out << fmt::format("metrics, weights and report.html in {}\n", out_.string());
+  }
+
+ private:
+  bool few_labels() const { return r_.data.labeled > 0; }
+
+  void load_data() {
+    std::string dir = r_.data.dir.empty() ? data::kFashionMnistDir : r_.data.dir;
+    auto load = [&](const std::string& split, int64_t limit) {
+      auto full = std::make_shared<data::TensorDataset>(data::fashion_mnist(split, dir));
+      if (limit <= 0 || limit >= full->size()) return full;
+      std::vector<int64_t> rows;
+      rows.resize(size_t(limit));
+      for (int64_t i = 0; i < limit; ++i) rows[size_t(i)] = i;
+      return subset(*full, rows);
+    };
+    train_set_ = load("train", r_.data.limit_train);
+    test_set_ = load("test", r_.data.limit_test);
+    num_classes_ = train_set_->num_classes();
+    in_channels_ = train_set_->sample_shape()[0];
+    if (!few_labels()) {
+      n_labeled_ = train_set_->size();
+      return;
+    }
+    TUTOR_CHECK(r_.data.labeled < train_set_->size(),
+                "{}: data.labeled ({}) must be below the {} training images", r_.path,
+                r_.data.labeled, train_set_->size());
+    // A seeded random subset keeps its labels; the order within each pool is the dataset's.
+    Generator gen(data::mix_seed(r_.seed, kLabeledSplitStream));
+    std::vector<int64_t> perm = randperm(train_set_->size(), DType::i64, &gen).to_vector<int64_t>();
+    std::vector<int64_t> labeled(perm.begin(), perm.begin() + r_.data.labeled),
+        unlabeled(perm.begin() + r_.data.labeled, perm.end());
+    std::sort(labeled.begin(), labeled.end());
+    std::sort(unlabeled.begin(), unlabeled.end());
+    labeled_set_ = subset(*train_set_, labeled);
+    unlabeled_set_ = subset(*train_set_, unlabeled);
+    n_labeled_ = labeled_set_->size();
+    n_unlabeled_ = unlabeled_set_->size();
+  }
+
+  static std::shared_ptr<data::TensorDataset> subset(const data::TensorDataset& d,
+                                                     const std::vector<int64_t>& rows) {
+    data::Batch b = d.get(rows);
+    return std::make_shared<data::TensorDataset>(b.images, b.labels, d.num_classes());
+  }
+
+  std::shared_ptr<models::Model> new_model(const std::string& name) {
+    return models::create_model(name, {.num_classes = num_classes_, .in_channels = in_channels_});
+  }
+
+  void make_models_and_check(const std::vector<const distill::Experiment*>& selected) {
+    for (size_t k = 0; k < r_.teachers.size(); ++k) {
+      manual_seed(data::mix_seed(r_.seed, kTeacherStream + k));
+      teachers_.push_back(new_model(r_.teachers[k].model));
+    }
+    auto student = new_model(r_.student);
+    std::vector<int64_t> two = {0, std::min<int64_t>(1, train_set_->size() - 1)};
+    Tensor sample =
+        data::normalize(train_set_->get(two).images, {kFashionMnistMean}, {kFashionMnistStd});
+    add_shapes(shapes_, "student", *student, sample);
+    for (size_t k = 0; k < teachers_.size(); ++k)
+      add_shapes(shapes_, distill::teacher_prefix(int64_t(k)), *teachers_[k], sample);
+    for (const distill::Experiment* e : selected) distill::make_terms(r_, *e, shapes_);
+  }
+
+  RunRecord get_teacher(size_t k) {
+    const distill::TeacherSpec& spec = r_.teachers[k];
+    std::shared_ptr<models::Model> model = teachers_[k];
+    RunRecord rec;
+    rec.name = distill::teacher_prefix(int64_t(k));
+    rec.model = spec.model;
+    auto test_loader = eval_loader(test_set_, r_.batch_size);
+    ProgressBar bar("");
+    Stopwatch clock;
+    if (!spec.train) {
+      load_weights(*model, spec.weights);
+      rec.objectives = "loaded from " + spec.weights;
+    } else {
+      const distill::TeacherTraining& t = *spec.train;
+      rec.objectives =
+          fmt::format("1 ce, trained {} epochs on {} labeled images", t.epochs, train_set_->size());
+      io_.err << fmt::format("tutor distill: training {} {} ({} parameters), {} epochs\n", rec.name,
+                             spec.model, model->num_parameters(), t.epochs);
+      model->train();
+      auto optimizer = make_optimizer(model->parameters(), t.optimizer);
+      auto schedule = make_schedule(*optimizer, t.schedule, t.epochs);
+      data::DataLoader loader(
+          train_set_, train_options(r_, t.batch_size, data::mix_seed(r_.seed, kTeacherStream + k)));
+      int64_t step = 0;
+      for (int64_t epoch = 0; epoch < t.epochs; ++epoch) {
+        EpochPoint p;
+        p.epoch = epoch + 1;
+        p.lr = optimizer->param_groups()[0].lr();
+        Stopwatch epoch_clock;
+        bar.set_label(fmt::format("{} {}/{}", rec.name, epoch + 1, t.epochs));
+        EpochStats s = train_epoch(
+            loader, epoch, *optimizer, step,
+            [&](data::Batch& b, int64_t) -> StepResult {
+              Tensor logits = model->forward(b.images, nullptr);
+              Tensor loss = cross_entropy(logits, b.labels);
+              return {loss, logits, b.labels, {}};
+            },
+            bar);
+        schedule->step();
+        EvalResult ev = evaluate(*model, *test_loader, num_classes_, &bar);
+        p.train_loss = s.loss;
+        p.train_acc = s.accuracy;
+        p.test_loss = ev.loss;
+        p.test_acc = ev.accuracy;
+        p.parts = {{"ce", s.loss}};
+        p.seconds = epoch_clock.seconds();
+        metrics_->write(epoch_record(rec.name, spec.model, p, s));
+        rec.epochs.push_back(p);
+        io_.err << fmt::format("{} epoch {}/{}: train loss {:.4f} acc {:.2f}%, test acc {:.2f}%\n",
+                               rec.name, epoch + 1, t.epochs, s.loss, 100 * s.accuracy,
+                               100 * ev.accuracy);
+      }
+      save_weights(*model, (out_ / (rec.name + ".safetensors")).string(),
+                   {{"model", spec.model}, {"recipe", r_.name}});
+    }
+    EvalResult ev = evaluate(*model, *test_loader, num_classes_, &bar);
+    rec.test_acc = ev.accuracy;
+    rec.test_loss = ev.loss;
+    rec.seconds = clock.seconds();
+    io_.err << fmt::format("{} {}: test acc {:.2f}%\n", rec.name, spec.model, 100 * ev.accuracy);
+    return rec;
+  }
+
+  RunRecord run_student(const distill::Experiment& e) {
+    RunRecord rec;
+    rec.name = e.name;
+    rec.model = r_.student;
+    rec.objectives = describe(e);
+    manual_seed(r_.seed);  // every experiment starts from the same student
+    auto student = new_model(r_.student);
+    student->train();
+    std::vector<distill::Term> terms = distill::make_terms(r_, e, shapes_);
+    bool teacher_read = false;
+    for (const distill::Term& t : terms)
+      for (const std::string& in : t.objective->inputs())
+        teacher_read = teacher_read || distill::split_input_name(in).first.starts_with("teacher");
+    std::vector<distill::Participant> teachers;
+    if (teacher_read)
+      for (size_t k = 0; k < teachers_.size(); ++k)
+        teachers.push_back(participant(teachers_[k], r_.teachers[k].train_mode));
+    distill::Distiller distiller(participant(student, false), teachers, terms);
+    bool cached = cache_ && teacher_read;
+    for (int64_t k = 0; cached && k < distiller.num_teachers(); ++k)
+      cached = distiller.teacher_taps(k).empty();
+
+    auto optimizer = make_optimizer(distiller.trainable_parameters(), r_.optimizer);
+    auto schedule = make_schedule(*optimizer, r_.schedule, r_.epochs);
+    // Few labels: each step takes a batch of the unlabeled pool (an epoch is one pass over it)
+    // and the next batch of the labeled pool, cycling; objectives that read the labels see the
+    // labeled rows only (Distiller::step). Runs whose objectives all read the labels (the student
+    // alone) skip the unlabeled images, which nothing would read.
+    data::DataLoader loader(few_labels() ? unlabeled_set_ : train_set_,
+                            train_options(r_, r_.batch_size, r_.seed));
+    std::unique_ptr<data::DataLoader> labeled_loader;
+    if (few_labels())
+      labeled_loader = std::make_unique<data::DataLoader>(
+          labeled_set_, train_options(r_, r_.data.labeled_batch_size, r_.seed + 1));
+
+    io_.err << fmt::format("tutor distill: experiment {}: {} ({} parameters){}\n", e.name,
+                           rec.objectives, student->num_parameters(),
+                           cached ? ", teacher logits cached" : "");
+    auto test_loader = eval_loader(test_set_, r_.batch_size);
+    ProgressBar bar("");
+    Stopwatch clock;
+    int64_t step = 0, epoch = 0;
+    StepFn fn = [&](data::Batch& b, int64_t at) -> StepResult {
+      Tensor x = b.images, labels = b.labels;
+      std::vector<int64_t> ids = b.indices;
+      if (few_labels()) {
+        int64_t per_epoch = labeled_loader->batches_per_epoch();
+        data::Batch lb = labeled_loader->batch(at / per_epoch, at % per_epoch);
+        labels = lb.labels;
+        if (teacher_read) {
+          x = cat({lb.images, b.images}, 0);
+          ids = lb.indices;
+          for (int64_t i : b.indices) ids.push_back(i + n_labeled_);
+        } else {
+          x = lb.images;
+        }
+      }
+      distill::Context ctx{epoch, r_.epochs, at};
+      distill::Distiller::Output o;
+      if (cached) {
+        distill::Inputs t = cache_->get(ids, [&] { return distiller.teacher_outputs(x); });
+        o = distiller.step(x, labels, ctx, &t);
+      } else {
+        o = distiller.step(x, labels, ctx);
+      }
+      return {o.loss, o.student_logits, labels, o.parts};
+    };
+    for (; epoch < r_.epochs; ++epoch) {
+      EpochPoint p;
+      p.epoch = epoch + 1;
+      p.lr = optimizer->param_groups()[0].lr();
+      Stopwatch epoch_clock;
+      bar.set_label(fmt::format("{} {}/{}", e.name, epoch + 1, r_.epochs));
+      EpochStats s = train_epoch(loader, epoch, *optimizer, step, fn, bar);
+      schedule->step();
+      EvalResult ev = evaluate(*student, *test_loader, num_classes_, &bar);
+      p.train_loss = s.loss;
+      p.train_acc = s.accuracy;
+      p.test_loss = ev.loss;
+      p.test_acc = ev.accuracy;
+      p.parts = s.parts;
+      p.seconds = epoch_clock.seconds();
+      metrics_->write(epoch_record(e.name, r_.student, p, s));
+      rec.epochs.push_back(p);
+      rec.test_acc = ev.accuracy;
+      rec.test_loss = ev.loss;
+      io_.err << fmt::format("{} epoch {}/{}: train loss {:.4f} acc {:.2f}%, test acc {:.2f}%\n",
+                             e.name, epoch + 1, r_.epochs, s.loss, 100 * s.accuracy,
+                             100 * ev.accuracy);
+    }
+    rec.seconds = clock.seconds();
+    save_weights(*student, (out_ / ("student-" + e.name + ".safetensors")).string(),
+                 {{"model", r_.student}, {"recipe", r_.name}, {"experiment", e.name}});
+    return rec;
+  }
+
+  Recipe r_;
+  fs::path out_;
+  bool use_cache_;
+  Io& io_;
+  std::unique_ptr<JsonlWriter> metrics_;
+  std::shared_ptr<data::TensorDataset> train_set_, test_set_, labeled_set_, unlabeled_set_;
+  int64_t num_classes_ = 0, in_channels_ = 0, n_labeled_ = 0, n_unlabeled_ = 0;
+  std::vector<std::shared_ptr<models::Model>> teachers_;
+  distill::Shapes shapes_;
+  std::unique_ptr<TeacherCache> cache_;
+  std::vector<RunRecord> teacher_records_, student_records_;
+};
+
+void run_distill(const Args& args, Io& io) {
+  if (!args.given("recipe")) throw UsageError("tutor distill: --recipe FILE is required");
+  Recipe recipe = distill::load_recipe(args.get_string("recipe"));
+  if (args.given("epochs")) {
+    recipe.epochs = args.get_int("epochs");
+    if (recipe.epochs <= 0)
+      throw UsageError(
+          fmt::format("tutor distill: --epochs must be positive, got {}", recipe.epochs));
+    recipe.schedule.warmup_epochs = std::min(recipe.schedule.warmup_epochs, recipe.epochs - 1);
+  }
+  if (args.given("seed")) {
+    int64_t seed = args.get_int("seed");
+    if (seed < 0) throw UsageError(fmt::format("tutor distill: --seed must be >= 0, got {}", seed));
+    recipe.seed = uint64_t(seed);
+  }
+  if (args.given("threads")) recipe.threads = args.get_int("threads");
+  if (recipe.threads < 0)
+    throw UsageError(fmt::format("tutor distill: --threads must be >= 0, got {}", recipe.threads));
+  if (recipe.threads > 0) kernels::cpu::set_num_threads(int(recipe.threads));
+  if (args.given("data-dir")) recipe.data.dir = args.get_string("data-dir");
+  fs::path out =
+      args.given("out") ? fs::path(args.get_string("out")) : fs::path("distill-runs") / recipe.name;
+  DistillRun run(std::move(recipe), out, !args.get_bool("no-cache"), io);
+  run.run(args.given("only") ? args.get_string("only") : std::string());
+}
+
+}  // namespace
+
+Command distill_command() {
+  std::vector<FlagSpec> flags = {
+      {"recipe", FlagType::string, "", "the recipe, a YAML file (distill/recipes/)", "FILE"},
+      {"out", FlagType::string, "", "output directory (default: distill-runs/<recipe name>)",
+       "DIR"},
+      {"epochs", FlagType::integer, "", "student epochs (default: the recipe's)"},
+      {"seed", FlagType::integer, "", "seed (default: the recipe's)"},
+      {"threads", FlagType::integer, "", "CPU kernel threads (default: the recipe's)"},
+      {"only", FlagType::string, "", "run the teachers and this experiment only", "EXPERIMENT"},
+      {"data-dir", FlagType::string, "", "directory of the dataset (default: the recipe's)", "DIR"},
+      {"no-cache", FlagType::boolean, "", "compute the teacher logits at every step"},
+  };
+  CommandSpec spec{
+      {"distill"},
+      "distill a teacher into a student from a recipe; table, metrics and HTML report",
+      "Reads the recipe (distill/recipes/README.md), trains the teacher(s) or loads their\n"
+      "weights, then trains the student from the same initialization once per experiment: the\n"
+      "student alone (\"baseline\": cross-entropy) and with each experiment's weighted\n"
+      "objectives. Evaluates on the test split after every epoch and prints a table of the test\n"
+      "accuracies with each experiment's difference to the baseline. When the training images\n"
+      "are not augmented and the teachers run in eval mode, the teacher logits are computed once\n"
+      "per image and reused (--no-cache turns that off). Writes to OUT:\n"
+      "  metrics.jsonl        one line per run and epoch: run, model, epoch, train_loss,\n"
+      "                       train_acc, test_loss, test_acc, lr, seconds, images (rows seen),\n"
+      "                       labeled_images, images_per_second,\n"
+      "                       parts (the epoch mean of every objective and part)\n"
+      "  teacher.safetensors  each trained teacher's weights (teacher1, ... for more)\n"
+      "  student-<experiment>.safetensors   each student's weights after its last epoch\n"
+      "  report.html          the table and the training curves (self-contained)",
+      flags,
+      {}};
+  return {spec, run_distill};
+}
+
+}  // namespace tutor::cli
