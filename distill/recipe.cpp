@@ -314,6 +314,18 @@ Recipe read_recipe(Node root) {
     for (Node& t : items) r.teachers.push_back(read_teacher(t, r));
   }
 
+  if (root.has("teacher_outputs")) {
+    Node n = root.at("teacher_outputs");
+    n.expect_map();
+    if (!n.has("file")) n.at("file").fail_here("a safetensors file name");
+    r.teacher_outputs.file = resolve(n.origin(), n.at("file").text());
+    if (n.has("mode")) r.teacher_outputs.mode = n.at("mode").choice({"auto", "write", "read"});
+    n.done({"file", "mode"});
+    if (r.teachers.empty())
+      fail("{}: teacher_outputs: expected a `teacher:` or `teachers:` whose outputs it holds",
+           r.path);
+  }
+
   if (!root.has("student")) root.at("student").fail_here("a mapping with `model: NAME`");
   Node student = root.at("student");
   student.expect_map();
@@ -338,7 +350,7 @@ Recipe read_recipe(Node root) {
   if (r.experiments.empty())
     fail("{}: experiments: expected at least one experiment (or `baseline: true`)", r.path);
   root.done({"name", "seed", "epochs", "batch_size", "threads", "data", "teacher", "teachers",
-             "student", "optimizer", "schedule", "baseline", "experiments"});
+             "teacher_outputs", "student", "optimizer", "schedule", "baseline", "experiments"});
 
   // Objectives reading a teacher need one: checked here so a recipe fails before any training.
   for (size_t i = 0; i < r.experiments.size(); ++i)

@@ -30,6 +30,9 @@
 //       epochs: INT > 0           (required)
 //       batch_size, optimizer, schedule   as below; default: the recipe's own
 //     mode: eval | train          eval: the teacher runs in eval mode (train: batch statistics)
+//   teacher_outputs:              offline KD: the teachers' outputs on the training images
+//     file: PATH                  (required) a safetensors file (relative to the recipe)
+//     mode: auto | write | read   auto: read the file when it exists, else compute and write it
 //   student:
 //     model: NAME                 (required)
 //   optimizer:
@@ -104,6 +107,14 @@ struct TeacherSpec {
   bool train_mode = false;               // mode: train
 };
 
+// Teacher outputs (logits and the taps the objectives read) on every un-augmented training image,
+// stored in a file once and read by later runs instead of running the teachers
+// (tools/cli/teacher_outputs.h).
+struct TeacherOutputsSpec {
+  std::string file;           // empty: not used; resolved against the recipe's folder
+  std::string mode = "auto";  // auto | write | read
+};
+
 struct ObjectiveEntry {
   std::string name;
   double weight = 1;
@@ -126,6 +137,7 @@ struct Recipe {
   int64_t threads = 0;
   DataSpec data;
   std::vector<TeacherSpec> teachers;
+  TeacherOutputsSpec teacher_outputs;
   std::string student;
   OptimizerSpec optimizer;
   ScheduleSpec schedule;

@@ -22,6 +22,7 @@
 #include "tools/cli/json.h"
 #include "tools/cli/model_io.h"
 #include "tools/cli/teacher_cache.h"
+#include "tools/cli/teacher_outputs.h"
 #include "tools/cli/training_loop.h"
 
 namespace tutor::cli {
@@ -155,7 +156,8 @@ class DistillRun {
     make_models_and_check(selected);
 
     for (size_t k = 0; k < r_.teachers.size(); ++k) teacher_records_.push_back(get_teacher(k));
-    bool cacheable = use_cache_ && !r_.data.augments();
+    if (!r_.teacher_outputs.file.empty()) prepare_teacher_outputs();
+    bool cacheable = use_cache_ && !outputs_ && !r_.data.augments();
     for (const distill::TeacherSpec& t : r_.teachers) cacheable = cacheable && !t.train_mode;
     if (cacheable && !teachers_.empty())
       cache_ = std::make_unique<TeacherCache>(n_labeled_ + n_unlabeled_, int64_t(teachers_.size()));
@@ -192,6 +194,7 @@ class DistillRun {
     in_channels_ = train_set_->sample_shape()[0];
     if (!few_labels()) {
       n_labeled_ = train_set_->size();
+      dataset_row_ = arange(double(n_labeled_)).to_vector<int64_t>();
       return;
     }
     TUTOR_CHECK(r_.data.labeled < train_set_->size(),
@@ -208,6 +211,8 @@ class DistillRun {
     unlabeled_set_ = subset(*train_set_, unlabeled);
     n_labeled_ = labeled_set_->size();
     n_unlabeled_ = unlabeled_set_->size();
+    dataset_row_ = labeled;
+    dataset_row_.insert(dataset_row_.end(), unlabeled.begin(), unlabeled.end());
   }
 
   static std::shared_ptr<data::TensorDataset> subset(const data::TensorDataset& d,
@@ -232,7 +237,69 @@ class DistillRun {
     add_shapes(shapes_, "student", *student, sample);
     for (size_t k = 0; k < teachers_.size(); ++k)
       add_shapes(shapes_, distill::teacher_prefix(int64_t(k)), *teachers_[k], sample);
-    for (const distill::Experiment* e : selected) distill::make_terms(r_, *e, shapes_);
+    teacher_taps_.resize(teachers_.size());
+    for (const distill::Experiment* e : selected)
+      for (const distill::Term& t : distill::make_terms(r_, *e, shapes_))
+        for (size_t k = 0; k < teachers_.size(); ++k)
+          for (const std::string& tap : t.objective->teacher_taps(int64_t(k)))
+            if (std::find(teacher_taps_[k].begin(), teacher_taps_[k].end(), tap) ==
+                teacher_taps_[k].end())
+              teacher_taps_[k].push_back(tap);
+  }
+
+  // Offline KD (teacher_outputs.h): reads the teachers' outputs on the training images from the
+  // recipe's file, or computes them in eval mode on the un-augmented images, in batches of the
+  // recipe's size, and writes the file.
+  void prepare_teacher_outputs() {
+    const distill::TeacherOutputsSpec& spec = r_.teacher_outputs;
+    for (size_t k = 0; k < r_.teachers.size(); ++k)
+      TUTOR_CHECK(!r_.teachers[k].train_mode,
+                  "{}: teacher_outputs needs every teacher in eval mode, but {} has mode: train "
+                  "(its outputs depend on the batch)",
+                  spec.file, distill::teacher_prefix(int64_t(k)));
+    TeacherOutputsKey key{r_.data.name, "train", train_set_->size(), hash_dataset(*train_set_), {}};
+    std::map<std::string, Shape> needed;
+    for (size_t k = 0; k < teachers_.size(); ++k) {
+      key.teachers.push_back({r_.teachers[k].model, hash_state_dict(*teachers_[k])});
+      std::string prefix = distill::teacher_prefix(int64_t(k));
+      needed[prefix + ".logits"] = {num_classes_};
+      for (const std::string& tap : teacher_taps_[k]) {
+        const Shape& s = shapes_.at(prefix + "." + tap);
+        needed[prefix + "." + tap] = Shape(s.begin() + 1, s.end());
+      }
+    }
+    bool read = spec.mode == "read" || (spec.mode == "auto" && fs::exists(spec.file));
+    if (read) {
+      outputs_ = std::make_unique<TeacherOutputs>(TeacherOutputs::read(spec.file, key, needed));
+      io_.err << fmt::format("tutor distill: teacher outputs read from {}\n", spec.file);
+    } else {
+      outputs_ = std::make_unique<TeacherOutputs>(compute_teacher_outputs(key));
+      outputs_->write(spec.file);
+      io_.err << fmt::format("tutor distill: teacher outputs of {} images written to {}\n",
+                             key.rows, spec.file);
+    }
+    if (r_.data.augments())
+      io_.err << "tutor distill: note: the stored teacher outputs are of the un-augmented images; "
+                 "the student sees augmented ones\n";
+  }
+
+  TeacherOutputs compute_teacher_outputs(const TeacherOutputsKey& key) {
+    NoGradGuard no_grad;
+    std::map<std::string, std::vector<Tensor>> parts;
+    auto loader = eval_loader(train_set_, r_.batch_size);
+    for (data::Batch& b : loader->epoch(0))
+      for (size_t k = 0; k < teachers_.size(); ++k) {
+        std::string prefix = distill::teacher_prefix(int64_t(k));
+        teachers_[k]->eval();
+        models::Taps taps(teacher_taps_[k]);
+        parts[prefix + ".logits"].push_back(
+            teachers_[k]->forward(b.images, teacher_taps_[k].empty() ? nullptr : &taps));
+        for (const auto& [name, value] : taps.tensors())
+          parts[prefix + "." + name].push_back(value);
+      }
+    std::map<std::string, Tensor> tensors;
+    for (auto& [name, list] : parts) tensors[name] = cat(list, 0);
+    return TeacherOutputs(key, std::move(tensors));
   }
 
   RunRecord get_teacher(size_t k) {
@@ -316,6 +383,7 @@ class DistillRun {
       for (size_t k = 0; k < teachers_.size(); ++k)
         teachers.push_back(participant(teachers_[k], r_.teachers[k].train_mode));
     distill::Distiller distiller(participant(student, false), teachers, terms);
+    bool offline = outputs_ && teacher_read;
     bool cached = cache_ && teacher_read;
     for (int64_t k = 0; cached && k < distiller.num_teachers(); ++k)
       cached = distiller.teacher_taps(k).empty();
@@ -335,7 +403,9 @@ class DistillRun {
 
     io_.err << fmt::format("tutor distill: experiment {}: {} ({} parameters){}\n", e.name,
                            rec.objectives, student->num_parameters(),
-                           cached ? ", teacher logits cached" : "");
+                           offline  ? ", teacher outputs from " + r_.teacher_outputs.file
+                           : cached ? ", teacher logits cached"
+                                    : "");
     auto test_loader = eval_loader(test_set_, r_.batch_size);
     ProgressBar bar("");
     Stopwatch clock;
@@ -357,7 +427,12 @@ class DistillRun {
       }
       distill::Context ctx{epoch, r_.epochs, at};
       distill::Distiller::Output o;
-      if (cached) {
+      if (offline) {
+        std::vector<int64_t> rows;
+        for (int64_t id : ids) rows.push_back(dataset_row_[size_t(id)]);
+        distill::Inputs t = outputs_->rows(rows);
+        o = distiller.step(x, labels, ctx, &t);
+      } else if (cached) {
         distill::Inputs t = cache_->get(ids, [&] { return distiller.teacher_outputs(x); });
         o = distiller.step(x, labels, ctx, &t);
       } else {
@@ -404,6 +479,9 @@ class DistillRun {
   std::vector<std::shared_ptr<models::Model>> teachers_;
   distill::Shapes shapes_;
   std::unique_ptr<TeacherCache> cache_;
+  std::unique_ptr<TeacherOutputs> outputs_;
+  std::vector<std::vector<std::string>> teacher_taps_;  // per teacher: the taps objectives read
+  std::vector<int64_t> dataset_row_;  // training image id (labeled, then unlabeled) -> row
   std::vector<RunRecord> teacher_records_, student_records_;
 };
 
@@ -427,6 +505,11 @@ void run_distill(const Args& args, Io& io) {
     throw UsageError(fmt::format("tutor distill: --threads must be >= 0, got {}", recipe.threads));
   if (recipe.threads > 0) kernels::cpu::set_num_threads(int(recipe.threads));
   if (args.given("data-dir")) recipe.data.dir = args.get_string("data-dir");
+  if (args.given("teacher-outputs")) {
+    if (recipe.teachers.empty())
+      throw UsageError("tutor distill: --teacher-outputs: the recipe has no teacher");
+    recipe.teacher_outputs.file = args.get_string("teacher-outputs");
+  }
   fs::path out =
       args.given("out") ? fs::path(args.get_string("out")) : fs::path("distill-runs") / recipe.name;
   DistillRun run(std::move(recipe), out, !args.get_bool("no-cache"), io);
@@ -446,6 +529,10 @@ Command distill_command() {
       {"only", FlagType::string, "", "run the teachers and this experiment only", "EXPERIMENT"},
       {"data-dir", FlagType::string, "", "directory of the dataset (default: the recipe's)", "DIR"},
       {"no-cache", FlagType::boolean, "", "compute the teacher logits at every step"},
+      {"teacher-outputs", FlagType::string, "",
+       "offline KD: read the teachers' outputs on the training images from FILE, or compute and "
+       "write them there when it does not exist (default: the recipe's teacher_outputs)",
+       "FILE"},
   };
   CommandSpec spec{
       {"distill"},
@@ -456,7 +543,10 @@ Command distill_command() {
       "objectives. Evaluates on the test split after every epoch and prints a table of the test\n"
       "accuracies with each experiment's difference to the baseline. When the training images\n"
       "are not augmented and the teachers run in eval mode, the teacher logits are computed once\n"
-      "per image and reused (--no-cache turns that off). Writes to OUT:\n"
+      "per image and reused (--no-cache turns that off). With --teacher-outputs FILE (or the\n"
+      "recipe's teacher_outputs), they are computed once on the un-augmented images, written to\n"
+      "FILE, and read from it by later runs (checked against the teachers' weights and the\n"
+      "data). Writes to OUT:\n"
       "  metrics.jsonl        one line per run and epoch: run, model, epoch, train_loss,\n"
       "                       train_acc, test_loss, test_acc, lr, seconds, images (rows seen),\n"
       "                       labeled_images, images_per_second,\n"
