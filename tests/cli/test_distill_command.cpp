@@ -12,6 +12,7 @@
 #include "models/registry.h"
 #include "tools/cli/command.h"
 #include "tools/cli/model_io.h"
+#include "tools/cli/teacher_outputs.h"
 
 using namespace tutor;
 using namespace tutor::cli;
@@ -61,6 +62,23 @@ fs::path write_recipe(const SyntheticData& data, const std::string& name, const 
                       << "  - name: ls-kd\n    objectives:\n      - {name: ce, weight: 0.1}\n"
                       << "      - {name: kd, weight: 2, params: {T: 2, standardize: true}}\n";
   return path;
+}
+
+// Two runs of experiment kd in `a` and `b` logged the same `lines` metrics (but for the timings)
+// and wrote bit-identical student weights.
+void check_same_run(const fs::path& a, const fs::path& b, size_t lines) {
+  std::vector<std::string> x = lines_of(a / "metrics.jsonl"), y = lines_of(b / "metrics.jsonl");
+  REQUIRE(x.size() == lines);
+  REQUIRE(y.size() == lines);
+  auto strip = [](std::string s) {
+    return s.substr(0, s.find(",\"seconds\"")) + s.substr(s.find(",\"parts\""));
+  };
+  for (size_t i = 0; i < x.size(); ++i) CHECK(strip(x[i]) == strip(y[i]));
+  SafetensorsContents wa = load_safetensors((a / "student-kd.safetensors").string());
+  SafetensorsContents wb = load_safetensors((b / "student-kd.safetensors").string());
+  REQUIRE(wa.tensors.size() == wb.tensors.size());
+  for (const auto& [name, t] : wa.tensors)
+    CHECK_MESSAGE(t.to_vector<double>() == wb.tensors.at(name).to_vector<double>(), name);
 }
 
 }  // namespace
@@ -182,19 +200,7 @@ TEST_CASE("cli: distill with the teacher-logit cache gives the run without it") 
     REQUIRE(b.code == 0);
     CHECK(a.err.find("teacher logits cached") != std::string::npos);
     CHECK(b.err.find("teacher logits cached") == std::string::npos);
-    std::vector<std::string> x = lines_of(with / "metrics.jsonl"),
-                             y = lines_of(without / "metrics.jsonl");
-    REQUIRE(x.size() == 3);
-    REQUIRE(y.size() == 3);
-    // Equal but for the timings.
-    auto strip = [](std::string s) {
-      return s.substr(0, s.find(",\"seconds\"")) + s.substr(s.find(",\"parts\""));
-    };
-    for (size_t i = 0; i < x.size(); ++i) CHECK(strip(x[i]) == strip(y[i]));
-    SafetensorsContents wa = load_safetensors((with / "student-kd.safetensors").string());
-    SafetensorsContents wb = load_safetensors((without / "student-kd.safetensors").string());
-    for (const auto& [name, t] : wa.tensors)
-      CHECK_MESSAGE(t.to_vector<double>() == wb.tensors.at(name).to_vector<double>(), name);
+    check_same_run(with, without, 3);
     fs::remove_all(with);
     fs::remove_all(without);
   }
@@ -239,4 +245,129 @@ TEST_CASE("cli: distill reports recipe errors with the file and the key") {
   CHECK(r.err.find("tutor distill: " + recipe.string() +
                    ": epochs: expected a positive integer, got '-2'") != std::string::npos);
   CHECK(run({"distill"}).code == 2);
+}
+
+// Offline KD: the first run computes the teacher outputs and writes the file, the second reads
+// it; both train the student exactly as the live teacher does (every batch full: 96 = 3 x 32
+// images, the size the file is computed with). With few labels the stored rows are looked up
+// through the labeled/unlabeled split.
+TEST_CASE("cli: distill with teacher outputs written to a file and read back gives the live run") {
+  SyntheticData data(96, 32);
+  for (const char* extra : {"", ", labeled: 24, labeled_batch_size: 8"}) {
+    INFO("data extra: '", extra, "'");
+    fs::path recipe = write_recipe(data, "offline", extra);
+    fs::path file = data.dir / "teacher-outputs.safetensors";
+    fs::path live = data.dir / "live", wrote = data.dir / "wrote", read_back = data.dir / "read";
+    std::vector<std::string> args = {"distill", "--recipe", recipe.string(), "--epochs", "2",
+                                     "--only", "kd"};
+    auto with = [&](std::vector<std::string> more) {
+      std::vector<std::string> all = args;
+      all.insert(all.end(), more.begin(), more.end());
+      return run(all);
+    };
+    Run a = with({"--out", live.string(), "--no-cache"});
+    Run b = with({"--out", wrote.string(), "--teacher-outputs", file.string()});
+    REQUIRE(fs::exists(file));
+    Run c = with({"--out", read_back.string(), "--teacher-outputs", file.string()});
+    INFO(a.err, b.err, c.err);
+    REQUIRE(a.code == 0);
+    REQUIRE(b.code == 0);
+    REQUIRE(c.code == 0);
+    CHECK(b.err.find("teacher outputs of 96 images written to " + file.string()) !=
+          std::string::npos);
+    CHECK(c.err.find("teacher outputs read from " + file.string()) != std::string::npos);
+    CHECK(c.err.find(", teacher outputs from " + file.string()) != std::string::npos);
+
+    SafetensorsContents f = load_safetensors(file.string());
+    CHECK(f.metadata.at("format") == kTeacherOutputsFormat);
+    CHECK(f.metadata.at("dataset") == "fashion-mnist");
+    CHECK(f.metadata.at("split") == "train");
+    CHECK(f.metadata.at("rows") == "96");
+    CHECK(f.metadata.at("teacher.model") == "resnet8");
+    CHECK(f.metadata.at("teacher.taps") == "");
+    auto teacher = models::create_model("resnet8", {.num_classes = 10, .in_channels = 1});
+    load_weights(*teacher, (live / "teacher.safetensors").string());
+    CHECK(f.metadata.at("teacher.weights_hash") == hash_state_dict(*teacher));
+    REQUIRE(f.tensors.size() == 1);
+    CHECK(f.tensors.at("teacher.logits").sizes() == Shape{96, 10});
+
+    check_same_run(live, wrote, 3);
+    check_same_run(live, read_back, 3);
+    for (const fs::path& p : {live, wrote, read_back, file}) fs::remove_all(p);
+  }
+}
+
+// Each way a stored file can disagree with the run stops it before any student trains, naming the
+// file and the field; so do a truncated file and the modes that cannot work.
+TEST_CASE("cli: distill with teacher outputs of another run is an error naming the file") {
+  SyntheticData data(96, 32);
+  fs::path file = data.dir / "t.safetensors";
+  fs::path recipe = write_recipe(data, "mismatch", "");
+  Run w = run({"distill", "--recipe", recipe.string(), "--out", (data.dir / "w").string(),
+               "--epochs", "1", "--only", "kd", "--teacher-outputs", file.string()});
+  INFO(w.err);
+  REQUIRE(w.code == 0);
+
+  // The recipe's own key, mode read.
+  auto read_with = [&](const std::string& name, const std::string& extra,
+                       const std::string& teacher_outputs, std::vector<std::string> more = {}) {
+    fs::path r = write_recipe(data, name, extra);
+    std::ofstream(r, std::ios::app) << "teacher_outputs: " << teacher_outputs << "\n";
+    std::vector<std::string> args = {"distill", "--recipe", r.string(), "--out",
+                                     (data.dir / name).string(), "--epochs", "1", "--only", "kd"};
+    args.insert(args.end(), more.begin(), more.end());
+    return run(args);
+  };
+  auto check_fails = [&](const Run& r, const std::string& expected) {
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK(r.err.find(expected) != std::string::npos);
+    CHECK(r.err.find("experiment kd") == std::string::npos);  // no student trained
+  };
+  std::string read_file = "{file: " + file.string() + ", mode: read}";
+  Run same = read_with("same", "", read_file);
+  INFO(same.err);
+  CHECK(same.code == 0);
+  CHECK(same.err.find("teacher outputs read from " + file.string()) != std::string::npos);
+
+  check_fails(read_with("fewer", ", limit_train: 64", read_file),
+              file.string() + ": metadata field 'rows' is '96', but the number of the run's "
+                              "training images is '64'");
+  // Another seed initializes and trains another teacher.
+  check_fails(read_with("other-teacher", "", read_file, {"--seed", "4"}),
+              file.string() + ": metadata field 'teacher.weights_hash' is '");
+  // Other images of the same number.
+  SyntheticData other(96, 32);
+  other.write_split("train", 96, 7);
+  fs::path r = write_recipe(other, "other-data", "");
+  Run od = run({"distill", "--recipe", r.string(), "--out", (other.dir / "o").string(), "--epochs",
+                "1", "--only", "kd", "--teacher-outputs", file.string()});
+  check_fails(od, file.string() + ": metadata field 'data_hash' is '");
+  // A teacher in train mode has batch-dependent outputs.
+  fs::path tm = data.dir / "train-mode.yaml";
+  std::string text = read(write_recipe(data, "train-mode", ""));
+  text.replace(text.find("}}}"), 3, "}}, mode: train}");
+  std::ofstream(tm) << text;
+  check_fails(run({"distill", "--recipe", tm.string(), "--out", (data.dir / "tm").string(),
+                   "--teacher-outputs", file.string()}),
+              file.string() + ": teacher_outputs needs every teacher in eval mode");
+
+  // A truncated file and a missing one in mode read; in mode auto a missing file is written.
+  std::string bytes = read(file);
+  fs::path cut = data.dir / "cut.safetensors";
+  std::ofstream(cut, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size() / 2));
+  check_fails(read_with("cut", "", "{file: " + cut.string() + "}"), cut.string());
+  fs::path absent = data.dir / "absent.safetensors";
+  check_fails(read_with("absent", "", "{file: " + absent.string() + ", mode: read}"),
+              absent.string());
+  Run written = read_with("auto", "", "{file: absent.safetensors}");
+  CHECK(written.code == 0);
+  CHECK(fs::exists(absent));
+
+  // --teacher-outputs without a teacher is a usage error.
+  fs::path alone = data.dir / "alone.yaml";
+  std::ofstream(alone) << "name: alone\nstudent: {model: resnet8}\n";
+  Run u = run({"distill", "--recipe", alone.string(), "--teacher-outputs", file.string()});
+  CHECK(u.code == 2);
+  CHECK(u.err.find("--teacher-outputs: the recipe has no teacher") != std::string::npos);
 }

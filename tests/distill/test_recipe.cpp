@@ -299,3 +299,32 @@ TEST_CASE("recipe: hostile files are errors, never crashes") {
   }
   CHECK(message == "/nonexistent/recipe.yaml: cannot open the recipe");
 }
+
+TEST_CASE("recipe: teacher_outputs names a file relative to the recipe and a mode") {
+  Recipe plain = parse_recipe(kMinimal, "dir/r.yaml");
+  CHECK(plain.teacher_outputs.file.empty());
+  Recipe r = parse_recipe(std::string(kMinimal) + "teacher_outputs: {file: out/t.safetensors}\n",
+                          "dir/r.yaml");
+  CHECK(r.teacher_outputs.file == "dir/out/t.safetensors");
+  CHECK(r.teacher_outputs.mode == "auto");
+  Recipe w = parse_recipe(
+      std::string(kMinimal) + "teacher_outputs: {file: /abs/t.safetensors, mode: write}\n",
+      "dir/r.yaml");
+  CHECK(w.teacher_outputs.file == "/abs/t.safetensors");
+  CHECK(w.teacher_outputs.mode == "write");
+  CHECK(parse_recipe(std::string(kMinimal) + "teacher_outputs: {file: t, mode: read}\n",
+                     "dir/r.yaml")
+            .teacher_outputs.mode == "read");
+
+  check_error(std::string(kMinimal) + "teacher_outputs: {file: t, mode: append}\n",
+              "teacher_outputs.mode: expected one of auto, write, read, got 'append'");
+  check_error(std::string(kMinimal) + "teacher_outputs: {mode: read}\n",
+              "teacher_outputs.file: expected a safetensors file name, got nothing");
+  check_error(std::string(kMinimal) + "teacher_outputs: {file: t, path: u}\n",
+              "teacher_outputs.path: unknown key (known here: file, mode)");
+  check_error(std::string(kMinimal) + "teacher_outputs: t.safetensors\n",
+              "teacher_outputs: expected a mapping of keys to values, got 't.safetensors'");
+  check_error("name: m\nstudent: {model: resnet8}\nbaseline: true\n"
+              "teacher_outputs: {file: t}\n",
+              "teacher_outputs: expected a `teacher:` or `teachers:` whose outputs it holds");
+}
