@@ -1,6 +1,7 @@
 // tutor distill end to end on a tiny synthetic dataset (cli/synthetic_data.h): the files it
 // writes, the table's rows, the teacher-logit cache giving the same run as no cache, few-label
-// training, and a NaN loss stopping the run with the step and the objective named.
+// training, a NaN loss stopping the run with the step and the objective named, and offline KD
+// (teacher outputs in a file) giving the live run, with every mismatch an error.
 #include <doctest/doctest.h>
 
 #include <filesystem>
