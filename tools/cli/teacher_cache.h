@@ -3,7 +3,8 @@
 // Valid only when a teacher's output for an image depends on nothing but that image: no random
 // augmentation of the teacher's view (no crop, no flip) and the teacher in eval mode (batch
 // statistics would tie a sample's logits to its batch), and when the objectives read only the
-// teachers' logits. `tutor distill` turns it on under exactly these conditions.
+// teachers' logits. `tutor distill` turns it on under exactly these conditions, unless the run
+// reads or writes a teacher-outputs file (teacher_outputs.h), which serves the logits instead.
 //
 // Exactness: the CPU kernels block their loops by the batch size, so an image's logits computed
 // in a batch of 8 and in a batch of 32 may differ in the last bit (measured: at most 7.5e-8 on
