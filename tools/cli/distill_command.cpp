@@ -11,6 +11,7 @@
 #include "engine/core/error.h"
 #include "engine/core/random.h"
 #include "engine/core/rng.h"
+#include "engine/data/mixing.h"
 #include "engine/io/atomic_file.h"
 #include "engine/ops/ops.h"
 #include "engine/optim/adam.h"
@@ -62,7 +63,9 @@ std::unique_ptr<optim::LRScheduler> make_schedule(optim::Optimizer& optimizer,
   return make_lr_schedule(optimizer, s.name, epochs, s.warmup_epochs, s.step_size);
 }
 
-data::LoaderOptions train_options(const Recipe& r, int64_t batch_size, uint64_t seed) {
+// The training loader's options; `mix`: the recipe's mixup too (students, not teacher training).
+data::LoaderOptions train_options(const Recipe& r, int64_t batch_size, uint64_t seed,
+                                  int64_t num_classes = 0, bool mix = false) {
   data::LoaderOptions o;
   o.batch_size = batch_size;
   o.shuffle = true;
@@ -70,6 +73,9 @@ data::LoaderOptions train_options(const Recipe& r, int64_t batch_size, uint64_t 
   if (r.data.crop_padding > 0) o.transforms.push_back(data::RandomCrop{r.data.crop_padding});
   if (r.data.flip) o.transforms.push_back(data::HorizontalFlip{});
   o.transforms.push_back(data::Normalize{{kFashionMnistMean}, {kFashionMnistStd}});
+  if (mix && r.data.mixup)
+    o.transforms.push_back(
+        data::PartialMixup{r.data.mixup->beta, r.data.mixup->partial, true, num_classes});
   return o;
 }
 
@@ -86,14 +92,16 @@ distill::Participant participant(const std::shared_ptr<models::Model>& model, bo
   return {model, forward, train_mode};
 }
 
-// Sizes of every tap of `model` on two sample images, as objectives building connectors need.
+// Sizes of the logits and of every tap of `model` on `batch` (one forward in eval mode, no
+// grad), as objectives that own modules sized by their inputs need (dhkd's fc2, tgeo_kd's
+// fusion network).
 void add_shapes(distill::Shapes& shapes, const std::string& prefix, models::Model& model,
-                const Tensor& sample) {
+                const Tensor& batch) {
   bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
   models::Taps taps(model.tap_names());
-  model.forward(sample, &taps);
+  shapes[prefix + ".logits"] = model.forward(batch, &taps).sizes();
   for (const auto& [name, t] : taps.tensors()) shapes[prefix + "." + name] = t.sizes();
   model.train(was_training);
 }
@@ -225,14 +233,35 @@ class DistillRun {
       manual_seed(data::mix_seed(r_.seed, kTeacherStream + k));
       teachers_.push_back(new_model(r_.teachers[k].model));
     }
+    // The shapes of every input an objective can read, from the first training batch: the
+    // models' logits and taps, and the data inputs this run provides.
     auto student = new_model(r_.student);
-    std::vector<int64_t> two = {0, std::min<int64_t>(1, train_set_->size() - 1)};
-    Tensor sample =
-        data::normalize(train_set_->get(two).images, {kFashionMnistMean}, {kFashionMnistStd});
-    add_shapes(shapes_, "student", *student, sample);
+    const int64_t rows = std::min(r_.batch_size, train_set_->size());
+    std::vector<int64_t> first(size_t(rows), 0);
+    for (int64_t i = 0; i < rows; ++i) first[size_t(i)] = i;
+    Tensor batch =
+        data::normalize(train_set_->get(first).images, {kFashionMnistMean}, {kFashionMnistStd});
+    add_shapes(shapes_, "student", *student, batch);
     for (size_t k = 0; k < teachers_.size(); ++k)
-      add_shapes(shapes_, distill::teacher_prefix(int64_t(k)), *teachers_[k], sample);
-    for (const distill::Experiment* e : selected) distill::make_terms(r_, *e, shapes_);
+      add_shapes(shapes_, distill::teacher_prefix(int64_t(k)), *teachers_[k], batch);
+    if (r_.data.mixup)
+      shapes_["soft_labels"] = {rows, num_classes_};
+    else
+      shapes_["labels"] = {rows};
+    if (few_labels()) shapes_["unlabeled_mask"] = {rows};
+    // Objectives are built with those shapes (their modules' parameters exist from here on), and
+    // one that reads an input no recipe provides (a strong view, a cost matrix) stops the run now.
+    for (const distill::Experiment* e : selected)
+      for (const distill::Term& t : distill::make_terms(r_, *e, shapes_))
+        for (const std::string& in : t.objective->inputs())
+          if (!shapes_.count(in)) {
+            std::vector<std::string> known;
+            for (const auto& [name, shape] : shapes_) known.push_back(name);
+            fail(
+                "{}: experiment '{}': objective {} reads '{}', which this recipe does not provide "
+                "(distill/recipes/README.md lists what each objective needs; available: {})",
+                r_.path, e->name, t.objective->name(), in, fmt::join(known, ", "));
+          }
   }
 
   RunRecord get_teacher(size_t k) {
@@ -327,15 +356,20 @@ class DistillRun {
     // labeled rows only (Distiller::step). Runs whose objectives all read the labels (the student
     // alone) skip the unlabeled images, which nothing would read.
     data::DataLoader loader(few_labels() ? unlabeled_set_ : train_set_,
-                            train_options(r_, r_.batch_size, r_.seed));
+                            train_options(r_, r_.batch_size, r_.seed, num_classes_, true));
     std::unique_ptr<data::DataLoader> labeled_loader;
     if (few_labels())
       labeled_loader = std::make_unique<data::DataLoader>(
           labeled_set_, train_options(r_, r_.data.labeled_batch_size, r_.seed + 1));
 
-    io_.err << fmt::format("tutor distill: experiment {}: {} ({} parameters){}\n", e.name,
-                           rec.objectives, student->num_parameters(),
-                           cached ? ", teacher logits cached" : "");
+    int64_t objective_parameters = 0;
+    for (const distill::Term& t : terms) objective_parameters += t.objective->num_parameters();
+    io_.err << fmt::format(
+        "tutor distill: experiment {}: {} ({} parameters{}){}{}{}\n", e.name, rec.objectives,
+        student->num_parameters(),
+        objective_parameters ? fmt::format(", {} in the objectives", objective_parameters) : "",
+        cached ? ", teacher logits cached" : "", r_.data.mixup ? ", partial mixup" : "",
+        e.ce_group.empty() ? "" : ", gradient alignment");
     auto test_loader = eval_loader(test_set_, r_.batch_size);
     ProgressBar bar("");
     Stopwatch clock;
@@ -356,14 +390,25 @@ class DistillRun {
         }
       }
       distill::Context ctx{epoch, r_.epochs, at};
+      // Mixup: the images are mixed (the loader's last transform); objectives read the mixed
+      // targets, and the training accuracy counts each row's largest target as its label.
+      distill::Inputs data;
+      if (r_.data.mixup) {
+        data.set("soft_labels", b.targets);
+        labels = Tensor();
+      }
       distill::Distiller::Output o;
       if (cached) {
         distill::Inputs t = cache_->get(ids, [&] { return distiller.teacher_outputs(x); });
-        o = distiller.step(x, labels, ctx, &t);
+        o = distiller.step(x, labels, ctx, &t, &data);
       } else {
-        o = distiller.step(x, labels, ctx);
+        o = distiller.step(x, labels, ctx, nullptr, &data);
       }
-      return {o.loss, o.student_logits, labels, o.parts};
+      StepResult result{o.loss, o.student_logits,
+                        r_.data.mixup ? b.targets.argmax(1) : labels, o.parts};
+      if (!e.ce_group.empty())
+        result.backward = [&distiller, o, &e] { distiller.backward(o, e.ce_group); };
+      return result;
     };
     for (; epoch < r_.epochs; ++epoch) {
       EpochPoint p;
