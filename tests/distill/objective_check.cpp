@@ -100,4 +100,17 @@ double objective_loss(const std::string& name, const std::map<std::string, std::
   return distill::evaluate(*objective, inputs, ctx).loss.item();
 }
 
+distill::Inputs logit_inputs(const Tensor& zs, const Tensor& zt, const Tensor& labels) {
+  distill::Inputs in({{"student.logits", zs}, {"teacher.logits", zt}});
+  if (labels.defined()) in.set("labels", labels);
+  return in;
+}
+
+double part(const distill::Evaluation& ev, const std::string& name) {
+  for (const auto& [key, value] : ev.parts)
+    if (key == name) return value.item();
+  FAIL("no part ", name);
+  return 0;
+}
+
 }  // namespace tutor::testing

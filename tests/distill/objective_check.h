@@ -24,6 +24,12 @@ void check_objective_gradient(const std::string& objective,
                               const distill::Inputs& inputs, const distill::Context& ctx = {},
                               std::vector<std::string> wrt = {});
 
+// student.logits and teacher.logits, and labels when given: the inputs of most logit objectives.
+distill::Inputs logit_inputs(const Tensor& zs, const Tensor& zt, const Tensor& labels = {});
+
+// The value of part `name` of an evaluation; fails the test case when there is none.
+double part(const distill::Evaluation& ev, const std::string& name);
+
 // Evaluates objective `name` with `params` on `inputs`: the loss as a double.
 double objective_loss(const std::string& name, const std::map<std::string, std::string>& params,
                       const distill::Inputs& inputs, const distill::Context& ctx = {});

@@ -13,17 +13,6 @@ using namespace tutor::testing;
 
 namespace {
 
-distill::Inputs pair(const Tensor& zs, const Tensor& zt) {
-  return distill::Inputs({{"student.logits", zs}, {"teacher.logits", zt}});
-}
-
-double part(const distill::Evaluation& ev, const std::string& name) {
-  for (const auto& [key, value] : ev.parts)
-    if (key == name) return value.item();
-  FAIL("no part ", name);
-  return 0;
-}
-
 distill::Inputs plus_inputs(const Tensor& zs, const Tensor& zt, const Tensor& fs,
                             const Tensor& ft, const std::string& tap = "layer3") {
   return distill::Inputs({{"student.logits", zs}, {"teacher.logits", zt},
@@ -43,17 +32,17 @@ TEST_CASE("dist: hand-worked correlations on two classes") {
     INFO(form);
     auto dist = distill::make_objective("dist", {{"beta", "1.5"}, {"gamma", "0.5"},
                                                  {"form", form}});
-    distill::Evaluation ev = distill::evaluate(*dist, pair(zs, zt));
+    distill::Evaluation ev = distill::evaluate(*dist, logit_inputs(zs, zt));
     CHECK(part(ev, "inter") == doctest::Approx(1).epsilon(1e-6));
     CHECK(part(ev, "intra") == doctest::Approx(2).epsilon(1e-6));
     CHECK(ev.loss.item() == doctest::Approx(1.5 * 1 + 0.5 * 2).epsilon(1e-6));
   }
   // tau^2 scales both terms; identical logits give zero at any temperature.
-  CHECK(objective_loss("dist", {{"tau", "4"}}, pair(zs, zt)) ==
+  CHECK(objective_loss("dist", {{"tau", "4"}}, logit_inputs(zs, zt)) ==
         doctest::Approx(16 * 3).epsilon(1e-6));
   Tensor z = randn({5, 7}, TensorOptions(DType::f64)) * 3;
   // Up to eps / ||centred column||^2: columns of small probabilities have small norms.
-  CHECK(objective_loss("dist", {{"tau", "2"}}, pair(z, z)) == doctest::Approx(0).epsilon(1e-5));
+  CHECK(objective_loss("dist", {{"tau", "2"}}, logit_inputs(z, z)) == doctest::Approx(0).epsilon(1e-5));
 }
 
 TEST_CASE("dist: the two eps forms differ on a nearly constant student") {
@@ -68,12 +57,12 @@ TEST_CASE("dist: the two eps forms differ on a nearly constant student") {
   Tensor zs = tensor({{0.0, d}, {d, 0.0}}, DType::f64);
   Tensor zt = tensor({{0.0, 2.0}, {0.0, 3.0}}, DType::f64);
   auto author = distill::make_objective("dist");
-  distill::Evaluation ev = distill::evaluate(*author, pair(zs, zt));
+  distill::Evaluation ev = distill::evaluate(*author, logit_inputs(zs, zt));
   CHECK(part(ev, "inter") == doctest::Approx(inter).epsilon(1e-6));
   CHECK(part(ev, "intra") == doctest::Approx(intra).epsilon(1e-6));
   CHECK(intra < 1.9);  // far from the exact correlation's 2
   auto clamped = distill::make_objective("dist", {{"form", "clamp_norms"}});
-  distill::Evaluation ec = distill::evaluate(*clamped, pair(zs, zt));
+  distill::Evaluation ec = distill::evaluate(*clamped, logit_inputs(zs, zt));
   CHECK(part(ec, "inter") == doctest::Approx(1).epsilon(1e-6));
   CHECK(part(ec, "intra") == doctest::Approx(2).epsilon(1e-6));
 }
@@ -81,8 +70,8 @@ TEST_CASE("dist: the two eps forms differ on a nearly constant student") {
 TEST_CASE("dist: finite differences, both forms") {
   Tensor zs = randn({5, 7}, TensorOptions(DType::f64)) * 2;
   Tensor zt = randn({5, 7}, TensorOptions(DType::f64)) * 2;
-  check_objective_gradient("dist", {}, pair(zs, zt));
-  check_objective_gradient("dist", {{"tau", "4"}, {"form", "clamp_norms"}}, pair(zs, zt));
+  check_objective_gradient("dist", {}, logit_inputs(zs, zt));
+  check_objective_gradient("dist", {{"tau", "4"}, {"form", "clamp_norms"}}, logit_inputs(zs, zt));
 }
 
 TEST_CASE("dist: matches hunto's DIST and torchdistill's DISTLoss at tau = 1, 2, 4, 8") {
@@ -94,9 +83,9 @@ TEST_CASE("dist: matches hunto's DIST and torchdistill's DISTLoss at tau = 1, 2,
 
 TEST_CASE("dist: errors name the objective and the shapes") {
   Tensor a = randn({2, 3}), b = randn({2, 4});
-  check_error([&] { objective_loss("dist", {}, pair(a, b)); }, {"dist", "[2, 3]", "[2, 4]"});
+  check_error([&] { objective_loss("dist", {}, logit_inputs(a, b)); }, {"dist", "[2, 3]", "[2, 4]"});
   Tensor one = randn({1, 3});
-  check_error([&] { objective_loss("dist", {}, pair(one, one)); }, {"dist", "at least 2", "[1, 3]"});
+  check_error([&] { objective_loss("dist", {}, logit_inputs(one, one)); }, {"dist", "at least 2", "[1, 3]"});
   check_error([&] { distill::make_objective("dist", {{"form", "cosine"}}); },
               {"dist", "form", "cosine"});
   check_error([&] { distill::make_objective("dist", {{"tau", "0"}}); }, {"dist", "tau"});
@@ -152,7 +141,7 @@ TEST_CASE("dist_plus: matches torchdistill's DISTPlusLoss at tau = 1, 2, 4, 8") 
 TEST_CASE("dist_plus: errors name the objective, the tap and the shapes") {
   Tensor z = randn({2, 5});
   Tensor f = randn({2, 3, 2, 2}), g = randn({2, 4, 2, 2});
-  check_error([&] { objective_loss("dist_plus", {}, pair(z, z)); },
+  check_error([&] { objective_loss("dist_plus", {}, logit_inputs(z, z)); },
               {"dist_plus", "student.layer3", "missing"});
   check_error([&] { objective_loss("dist_plus", {}, plus_inputs(z, z, f, g)); },
               {"dist_plus", "layer3", "[2, 3, 2, 2]", "[2, 4, 2, 2]"});

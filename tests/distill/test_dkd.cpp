@@ -14,17 +14,6 @@ using namespace tutor::testing;
 
 namespace {
 
-distill::Inputs dkd_inputs(const Tensor& zs, const Tensor& zt, const Tensor& y) {
-  return distill::Inputs({{"student.logits", zs}, {"teacher.logits", zt}, {"labels", y}});
-}
-
-double part(const distill::Evaluation& ev, const std::string& name) {
-  for (const auto& [key, value] : ev.parts)
-    if (key == name) return value.item();
-  FAIL("no part ", name);
-  return 0;
-}
-
 Tensor f64(const NestedList& data) { return tensor(data, DType::f64); }
 
 }  // namespace
@@ -39,7 +28,7 @@ TEST_CASE("dkd: KL(p_t || p_s) = KL(b_t || b_s) + (1 - p_t[y]) KL(p^_t || p^_s),
       INFO("T ", T, " sample ", b);
       Tensor s = zs.narrow(0, b, 1), t = zt.narrow(0, b, 1), label = y.narrow(0, b, 1);
       auto dkd = distill::make_objective("dkd", {{"T", std::to_string(T)}});
-      distill::Evaluation ev = distill::evaluate(*dkd, dkd_inputs(s, t, label));
+      distill::Evaluation ev = distill::evaluate(*dkd, logit_inputs(s, t, label));
       double full = objective_loss("kd", {{"T", std::to_string(T)}},
                                    distill::Inputs({{"student.logits", s}, {"teacher.logits", t}}));
       double other = 1 - pt.select(0, b).select(0, y.select(0, b).item<int64_t>()).item();
@@ -60,7 +49,7 @@ TEST_CASE("dkd: hand-worked values and the warm-up") {
   auto dkd = distill::make_objective("dkd", {{"T", "1"}, {"alpha", "1.5"}, {"beta", "8"}});
   distill::Context ctx;
   ctx.epoch = 19;  // mdistiller's epoch 20 = warmup: full weight
-  distill::Evaluation ev = distill::evaluate(*dkd, dkd_inputs(zs, zt, y), ctx);
+  distill::Evaluation ev = distill::evaluate(*dkd, logit_inputs(zs, zt, y), ctx);
   CHECK(part(ev, "tckd") == doctest::Approx(tckd).epsilon(1e-12));
   CHECK(part(ev, "nckd") == doctest::Approx(nckd).epsilon(1e-12));
   CHECK(ev.loss.item() == doctest::Approx(1.5 * tckd + 8 * nckd).epsilon(1e-12));
@@ -68,16 +57,16 @@ TEST_CASE("dkd: hand-worked values and the warm-up") {
   const std::pair<int, double> schedule[] = {{0, 0.05}, {4, 0.25}, {19, 1.0}, {100, 1.0}};
   for (auto [epoch, factor] : schedule) {
     ctx.epoch = epoch;
-    CHECK(objective_loss("dkd", {{"T", "1"}, {"alpha", "1.5"}}, dkd_inputs(zs, zt, y), ctx) ==
+    CHECK(objective_loss("dkd", {{"T", "1"}, {"alpha", "1.5"}}, logit_inputs(zs, zt, y), ctx) ==
           doctest::Approx(factor * (1.5 * tckd + 8 * nckd)).epsilon(1e-12));
   }
   ctx.epoch = 0;
-  CHECK(objective_loss("dkd", {{"T", "1"}, {"warmup", "0"}}, dkd_inputs(zs, zt, y), ctx) ==
+  CHECK(objective_loss("dkd", {{"T", "1"}, {"warmup", "0"}}, logit_inputs(zs, zt, y), ctx) ==
         doctest::Approx(tckd + 8 * nckd).epsilon(1e-12));
   // At temperature T every term is T^2 times the KL of the softened distributions: with
   // z / T held fixed the parts scale by T^2.
   auto dkd3 = distill::make_objective("dkd", {{"T", "3"}});
-  distill::Evaluation ev3 = distill::evaluate(*dkd3, dkd_inputs(zs * 3, zt * 3, y), ctx);
+  distill::Evaluation ev3 = distill::evaluate(*dkd3, logit_inputs(zs * 3, zt * 3, y), ctx);
   CHECK(part(ev3, "tckd") == doctest::Approx(9 * tckd).epsilon(1e-12));
   CHECK(part(ev3, "nckd") == doctest::Approx(9 * nckd).epsilon(1e-12));
 }
@@ -89,9 +78,9 @@ TEST_CASE("dkd: a saturated student stays finite in f32 (log-space binary masses
   Tensor zt = f64({{2.0, 1.0, 0.0, -1.0}, {0.0, 1.0, 3.0, 0.0}});
   Tensor y = tensor({0, 2}).to(DType::i64);
   std::map<std::string, std::string> params{{"T", "1"}, {"warmup", "0"}};
-  double exact = objective_loss("dkd", params, dkd_inputs(zs, zt, y));
+  double exact = objective_loss("dkd", params, logit_inputs(zs, zt, y));
   double single = objective_loss("dkd", params,
-                                 dkd_inputs(zs.to(DType::f32), zt.to(DType::f32), y));
+                                 logit_inputs(zs.to(DType::f32), zt.to(DType::f32), y));
   CHECK(std::isfinite(single));
   CHECK(single == doctest::Approx(exact).epsilon(1e-4));
   CHECK(exact > 30);  // the teacher's non-target mass against a student log-mass near -150
@@ -103,9 +92,9 @@ TEST_CASE("dkd: finite differences") {
   Tensor y = tensor({6, 0, 2, 2, 4}).to(DType::i64);
   distill::Context ctx;
   ctx.epoch = 3;
-  check_objective_gradient("dkd", {{"T", "2"}}, dkd_inputs(zs, zt, y), ctx);
+  check_objective_gradient("dkd", {{"T", "2"}}, logit_inputs(zs, zt, y), ctx);
   check_objective_gradient("dkd", {{"T", "1"}, {"alpha", "0.5"}, {"beta", "2"}},
-                           dkd_inputs(zs, zt, y), ctx);
+                           logit_inputs(zs, zt, y), ctx);
 }
 
 TEST_CASE("dkd: matches mdistiller's dkd_loss at T = 1, 2, 4, 8, in and after the warm-up") {
@@ -116,15 +105,15 @@ TEST_CASE("dkd: matches mdistiller's dkd_loss at T = 1, 2, 4, 8, in and after th
 TEST_CASE("dkd: errors name the objective and the shapes") {
   Tensor a = randn({2, 3}), b = randn({2, 4});
   Tensor y = tensor({0, 1}).to(DType::i64);
-  check_error([&] { objective_loss("dkd", {}, dkd_inputs(a, b, y)); }, {"dkd", "[2, 3]", "[2, 4]"});
+  check_error([&] { objective_loss("dkd", {}, logit_inputs(a, b, y)); }, {"dkd", "[2, 3]", "[2, 4]"});
   check_error([&] {
     objective_loss("dkd", {}, distill::Inputs({{"student.logits", a}, {"teacher.logits", a}}));
   }, {"dkd", "labels", "missing"});
-  check_error([&] { objective_loss("dkd", {}, dkd_inputs(a, a, y + 2)); }, {"dkd", "labels", "[0, 3)"});
-  check_error([&] { objective_loss("dkd", {}, dkd_inputs(a, a, tensor({0}).to(DType::i64))); },
+  check_error([&] { objective_loss("dkd", {}, logit_inputs(a, a, y + 2)); }, {"dkd", "labels", "[0, 3)"});
+  check_error([&] { objective_loss("dkd", {}, logit_inputs(a, a, tensor({0}).to(DType::i64))); },
               {"dkd", "labels", "[2]"});
   Tensor one = randn({2, 1});
-  check_error([&] { objective_loss("dkd", {}, dkd_inputs(one, one, y * 0)); },
+  check_error([&] { objective_loss("dkd", {}, logit_inputs(one, one, y * 0)); },
               {"dkd", "2 classes", "[2, 1]"});
   check_error([&] { distill::make_objective("dkd", {{"T", "0"}}); }, {"dkd", "T"});
   check_error([&] { distill::make_objective("dkd", {{"warmup", "-1"}}); }, {"dkd", "warmup"});

@@ -11,25 +11,17 @@
 using namespace tutor;
 using namespace tutor::testing;
 
-namespace {
-
-distill::Inputs pair(const Tensor& zs, const Tensor& zt) {
-  return distill::Inputs({{"student.logits", zs}, {"teacher.logits", zt}});
-}
-
-}  // namespace
-
 TEST_CASE("kd: values") {
   // Equal logits: the KL is zero at every temperature.
   Tensor z = tensor({{1.0, 2.0, 3.0}, {0.5, -1.0, 0.0}}).to(DType::f64);
-  CHECK(objective_loss("kd", {{"T", "3"}}, pair(z, z)) == doctest::Approx(0).epsilon(1e-12));
+  CHECK(objective_loss("kd", {{"T", "3"}}, logit_inputs(z, z)) == doctest::Approx(0).epsilon(1e-12));
   // Two classes, T = 2, one sample: p_t = softmax([0, 2] / 2) = [1/(1+e), e/(1+e)],
   // p_s = softmax([0, 0]) = [1/2, 1/2]; KL = sum p_t log(2 p_t); times T^2 = 4.
   Tensor zs = tensor({{0.0, 0.0}}).to(DType::f64), zt = tensor({{0.0, 2.0}}).to(DType::f64);
   double e = std::exp(1.0), a = 1 / (1 + e), b = e / (1 + e);
   double kl = a * std::log(2 * a) + b * std::log(2 * b);
-  CHECK(objective_loss("kd", {{"T", "2"}}, pair(zs, zt)) == doctest::Approx(4 * kl).epsilon(1e-12));
-  CHECK(objective_loss("kd", {{"T", "2"}, {"scale_t2", "false"}}, pair(zs, zt)) ==
+  CHECK(objective_loss("kd", {{"T", "2"}}, logit_inputs(zs, zt)) == doctest::Approx(4 * kl).epsilon(1e-12));
+  CHECK(objective_loss("kd", {{"T", "2"}, {"scale_t2", "false"}}, logit_inputs(zs, zt)) ==
         doctest::Approx(kl).epsilon(1e-12));
 }
 
@@ -38,7 +30,7 @@ TEST_CASE("kd: gradient is (T / B) (softmax(z_s / T) - softmax(z_t / T))") {
   Tensor zt = randn({5, 7}, TensorOptions(DType::f64)) * 3;
   double T = 4;
   auto objective = distill::make_objective("kd", {{"T", "4"}});
-  distill::Evaluation ev = distill::evaluate(*objective, pair(zs, zt));
+  distill::Evaluation ev = distill::evaluate(*objective, logit_inputs(zs, zt));
   Tensor expected = (softmax(zs / T, 1) - softmax(zt / T, 1)) * (T / 5);
   check_close(ev.input_grads.at("student.logits"), expected, 1e-12, 1e-10);
   check_close(ev.input_grads.at("teacher.logits"), zeros_like(zt), 0, 0);
@@ -47,8 +39,8 @@ TEST_CASE("kd: gradient is (T / B) (softmax(z_s / T) - softmax(z_t / T))") {
 TEST_CASE("kd: finite differences, plain and standardized") {
   Tensor zs = randn({4, 6}, TensorOptions(DType::f64)) * 2;
   Tensor zt = randn({4, 6}, TensorOptions(DType::f64)) * 2;
-  check_objective_gradient("kd", {{"T", "2"}}, pair(zs, zt));
-  check_objective_gradient("kd", {{"T", "3"}, {"standardize", "true"}}, pair(zs, zt));
+  check_objective_gradient("kd", {{"T", "2"}}, logit_inputs(zs, zt));
+  check_objective_gradient("kd", {{"T", "3"}, {"standardize", "true"}}, logit_inputs(zs, zt));
 }
 
 TEST_CASE("kd: matches mdistiller at T = 1, 2, 4, 8, with and without standardization") {
@@ -60,7 +52,7 @@ TEST_CASE("kd: matches mdistiller at T = 1, 2, 4, 8, with and without standardiz
 
 TEST_CASE("kd: errors name the objective and the shapes") {
   Tensor a = randn({2, 3}), b = randn({2, 4});
-  check_error([&] { objective_loss("kd", {}, pair(a, b)); }, {"kd", "[2, 3]", "[2, 4]"});
+  check_error([&] { objective_loss("kd", {}, logit_inputs(a, b)); }, {"kd", "[2, 3]", "[2, 4]"});
   check_error([&] { objective_loss("kd", {}, distill::Inputs({{"student.logits", a}})); },
               {"kd", "teacher.logits", "missing"});
   check_error([&] { distill::make_objective("kd", {{"tau", "2"}}); }, {"kd", "tau", "T"});

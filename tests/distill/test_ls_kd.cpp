@@ -12,22 +12,14 @@
 using namespace tutor;
 using namespace tutor::testing;
 
-namespace {
-
-distill::Inputs pair(const Tensor& zs, const Tensor& zt) {
-  return distill::Inputs({{"student.logits", zs}, {"teacher.logits", zt}});
-}
-
-}  // namespace
-
 TEST_CASE("ls_kd: is kd with standardize=true, T 2 by default") {
   Tensor zs = randn({4, 6}, TensorOptions(DType::f64)) * 3;
   Tensor zt = randn({4, 6}, TensorOptions(DType::f64)) * 3;
-  CHECK(objective_loss("ls_kd", {}, pair(zs, zt)) ==
-        doctest::Approx(objective_loss("kd", {{"T", "2"}, {"standardize", "true"}}, pair(zs, zt)))
+  CHECK(objective_loss("ls_kd", {}, logit_inputs(zs, zt)) ==
+        doctest::Approx(objective_loss("kd", {{"T", "2"}, {"standardize", "true"}}, logit_inputs(zs, zt)))
             .epsilon(1e-14));
-  CHECK(objective_loss("ls_kd", {}, pair(zs, zt)) !=
-        doctest::Approx(objective_loss("kd", {{"T", "2"}}, pair(zs, zt))));
+  CHECK(objective_loss("ls_kd", {}, logit_inputs(zs, zt)) !=
+        doctest::Approx(objective_loss("kd", {{"T", "2"}}, logit_inputs(zs, zt))));
 }
 
 TEST_CASE("ls_kd: invariant to a shift and a positive scale of each logit row") {
@@ -35,9 +27,9 @@ TEST_CASE("ls_kd: invariant to a shift and a positive scale of each logit row") 
   Tensor zt = randn({4, 6}, TensorOptions(DType::f64)) * 3;
   Tensor scale = tensor({{0.5}, {2.0}, {3.0}, {1.5}}, DType::f64);
   Tensor shift = tensor({{-4.0}, {1.0}, {10.0}, {0.0}}, DType::f64);
-  double base = objective_loss("ls_kd", {{"T", "3"}}, pair(zs, zt));
+  double base = objective_loss("ls_kd", {{"T", "3"}}, logit_inputs(zs, zt));
   // Up to the 1e-7 in the denominator, relative to std about 3.
-  CHECK(objective_loss("ls_kd", {{"T", "3"}}, pair(zs * scale + shift, zt + shift * 2)) ==
+  CHECK(objective_loss("ls_kd", {{"T", "3"}}, logit_inputs(zs * scale + shift, zt + shift * 2)) ==
         doctest::Approx(base).epsilon(1e-6));
 }
 
@@ -50,16 +42,16 @@ TEST_CASE("ls_kd: hand-worked two-class value") {
   double pt = 1 / (1 + std::exp(2 * ct / T));   // teacher's
   double kl = (1 - pt) * std::log((1 - pt) / (1 - ps)) + pt * std::log(pt / ps);
   Tensor zs = tensor({{0.0, 1.0}}, DType::f64), zt = tensor({{4.0, 0.0}}, DType::f64);
-  CHECK(objective_loss("ls_kd", {}, pair(zs, zt)) == doctest::Approx(T * T * kl).epsilon(1e-12));
-  CHECK(objective_loss("ls_kd", {{"scale_t2", "false"}}, pair(zs, zt)) ==
+  CHECK(objective_loss("ls_kd", {}, logit_inputs(zs, zt)) == doctest::Approx(T * T * kl).epsilon(1e-12));
+  CHECK(objective_loss("ls_kd", {{"scale_t2", "false"}}, logit_inputs(zs, zt)) ==
         doctest::Approx(kl).epsilon(1e-12));
 }
 
 TEST_CASE("ls_kd: finite differences through the student's mean and std") {
   Tensor zs = randn({4, 6}, TensorOptions(DType::f64)) * 2;
   Tensor zt = randn({4, 6}, TensorOptions(DType::f64)) * 2;
-  check_objective_gradient("ls_kd", {}, pair(zs, zt));
-  check_objective_gradient("ls_kd", {{"T", "5"}}, pair(zs, zt));
+  check_objective_gradient("ls_kd", {}, logit_inputs(zs, zt));
+  check_objective_gradient("ls_kd", {{"T", "5"}}, logit_inputs(zs, zt));
 }
 
 TEST_CASE("ls_kd: matches torchdistill's LogitStdKDLoss at T = 1, 2, 4, 8") {
@@ -71,7 +63,7 @@ TEST_CASE("ls_kd: matches torchdistill's LogitStdKDLoss at T = 1, 2, 4, 8") {
 
 TEST_CASE("ls_kd: errors name the objective and the shapes") {
   Tensor a = randn({2, 3}), b = randn({2, 4});
-  check_error([&] { objective_loss("ls_kd", {}, pair(a, b)); }, {"ls_kd", "[2, 3]", "[2, 4]"});
+  check_error([&] { objective_loss("ls_kd", {}, logit_inputs(a, b)); }, {"ls_kd", "[2, 3]", "[2, 4]"});
   check_error([&] { objective_loss("ls_kd", {}, distill::Inputs({{"student.logits", a}})); },
               {"ls_kd", "teacher.logits", "missing"});
   check_error([&] { distill::make_objective("ls_kd", {{"T", "0"}}); }, {"ls_kd", "T"});

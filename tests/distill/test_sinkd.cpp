@@ -11,22 +11,14 @@
 using namespace tutor;
 using namespace tutor::testing;
 
-namespace {
-
-distill::Inputs pair(const Tensor& zs, const Tensor& zt) {
-  return distill::Inputs({{"student.logits", zs}, {"teacher.logits", zt}});
-}
-
-}  // namespace
-
 TEST_CASE("sinkd: values") {
   // One sample: the 1x1 kernel normalizes to 1, so L = weight * sum_c |p_s - p_t|.
   // p_s = softmax([0, 0] / 2) = [1/2, 1/2], p_t = softmax([0, 2] / 2) = [a, b] below.
   Tensor zs = tensor({{0.0, 0.0}}).to(DType::f64), zt = tensor({{0.0, 2.0}}).to(DType::f64);
   double e = std::exp(1.0), a = 1 / (1 + e), b = e / (1 + e);
   double l1 = std::abs(0.5 - a) + std::abs(0.5 - b);
-  CHECK(objective_loss("sinkd", {}, pair(zs, zt)) == doctest::Approx(0.001 * l1).epsilon(1e-12));
-  CHECK(objective_loss("sinkd", {{"weight", "1"}}, pair(zs, zt)) ==
+  CHECK(objective_loss("sinkd", {}, logit_inputs(zs, zt)) == doctest::Approx(0.001 * l1).epsilon(1e-12));
+  CHECK(objective_loss("sinkd", {{"weight", "1"}}, logit_inputs(zs, zt)) ==
         doctest::Approx(l1).epsilon(1e-12));
 
   // Two samples whose student and teacher rows coincide: W = [[0, d], [d, 0]] with d the L1
@@ -36,19 +28,19 @@ TEST_CASE("sinkd: values") {
   Tensor p = softmax(z / 2.0, 1);
   double d = sum(abs(p.select(0, 0) - p.select(0, 1))).item();
   double k = std::exp(-d / 0.1);
-  CHECK(objective_loss("sinkd", {{"weight", "1"}}, pair(z, z)) ==
+  CHECK(objective_loss("sinkd", {{"weight", "1"}}, logit_inputs(z, z)) ==
         doctest::Approx(2 * d * k / (1 + k)).epsilon(1e-12));
   // No normalization round: the raw kernel weights each distance.
-  CHECK(objective_loss("sinkd", {{"weight", "1"}, {"iterations", "0"}}, pair(z, z)) ==
+  CHECK(objective_loss("sinkd", {{"weight", "1"}, {"iterations", "0"}}, logit_inputs(z, z)) ==
         doctest::Approx(2 * d * k).epsilon(1e-12));
 }
 
 TEST_CASE("sinkd: finite differences") {
   Tensor zs = randn({5, 6}, TensorOptions(DType::f64)) * 2;
   Tensor zt = randn({5, 6}, TensorOptions(DType::f64)) * 2;
-  check_objective_gradient("sinkd", {{"weight", "1"}}, pair(zs, zt));
+  check_objective_gradient("sinkd", {{"weight", "1"}}, logit_inputs(zs, zt));
   check_objective_gradient("sinkd", {{"T", "4"}, {"iterations", "3"}, {"weight", "1"}},
-                           pair(zs, zt));
+                           logit_inputs(zs, zt));
 }
 
 TEST_CASE("sinkd: matches 2018cx/SinKD Sinkhorn at T = 1, 2, 4, 8") {
@@ -57,7 +49,7 @@ TEST_CASE("sinkd: matches 2018cx/SinKD Sinkhorn at T = 1, 2, 4, 8") {
 
 TEST_CASE("sinkd: errors name the objective and the shapes") {
   Tensor a = randn({2, 3}), b = randn({3, 3});
-  check_error([&] { objective_loss("sinkd", {}, pair(a, b)); }, {"sinkd", "[2, 3]", "[3, 3]"});
+  check_error([&] { objective_loss("sinkd", {}, logit_inputs(a, b)); }, {"sinkd", "[2, 3]", "[3, 3]"});
   check_error(
       [&] {
         objective_loss("sinkd", {}, distill::Inputs({{"student.logits", a}}));

@@ -12,19 +12,11 @@
 using namespace tutor;
 using namespace tutor::testing;
 
-namespace {
-
-distill::Inputs pair(const Tensor& zs, const Tensor& zt) {
-  return distill::Inputs({{"student.logits", zs}, {"teacher.logits", zt}});
-}
-
-}  // namespace
-
 TEST_CASE("skd: the instance term is KD without T^2") {
   Tensor zs = randn({5, 7}, TensorOptions(DType::f64)) * 3;
   Tensor zt = randn({5, 7}, TensorOptions(DType::f64)) * 3;
-  double kd = objective_loss("kd", {{"T", "4"}, {"scale_t2", "false"}}, pair(zs, zt));
-  CHECK(objective_loss("skd", {{"direction_weight", "0"}}, pair(zs, zt)) ==
+  double kd = objective_loss("kd", {{"T", "4"}, {"scale_t2", "false"}}, logit_inputs(zs, zt));
+  CHECK(objective_loss("skd", {{"direction_weight", "0"}}, logit_inputs(zs, zt)) ==
         doctest::Approx(kd).epsilon(1e-12));
 }
 
@@ -42,24 +34,24 @@ TEST_CASE("skd: direction term for two samples") {
   };
   const double d = cosine(1, 2, 0, 0, 1, 3) - cosine(2, 0, 1, 1, 1, -1), lambda = 0.1;
   const double expected = std::sqrt(d * d / (2 * lambda) + d * d / (2 * (d * d + lambda)));
-  CHECK(objective_loss("skd", {{"instance_weight", "0"}}, pair(zs, zt)) ==
+  CHECK(objective_loss("skd", {{"instance_weight", "0"}}, logit_inputs(zs, zt)) ==
         doctest::Approx(expected).epsilon(1e-12));
   CHECK(objective_loss("skd", {{"instance_weight", "0"}, {"direction_weight", "3"}},
-                       pair(zs, zt)) == doctest::Approx(3 * expected).epsilon(1e-12));
+                       logit_inputs(zs, zt)) == doctest::Approx(3 * expected).epsilon(1e-12));
   // Scaling a logit row leaves the normalized Gram, hence the direction term, unchanged.
   Tensor scaled = zs * tensor({{2.0}, {0.25}}, TensorOptions(DType::f64));
-  CHECK(objective_loss("skd", {{"instance_weight", "0"}}, pair(scaled, zt)) ==
+  CHECK(objective_loss("skd", {{"instance_weight", "0"}}, logit_inputs(scaled, zt)) ==
         doctest::Approx(expected).epsilon(1e-12));
   // Equal logits: both terms vanish.
-  CHECK(objective_loss("skd", {}, pair(zt, zt)) == doctest::Approx(0).epsilon(1e-12));
+  CHECK(objective_loss("skd", {}, logit_inputs(zt, zt)) == doctest::Approx(0).epsilon(1e-12));
 }
 
 TEST_CASE("skd: finite differences through the covariance and the Cholesky inverse") {
   Tensor zs = randn({5, 4}, TensorOptions(DType::f64)) * 2;
   Tensor zt = randn({5, 4}, TensorOptions(DType::f64)) * 2;
-  check_objective_gradient("skd", {}, pair(zs, zt));
+  check_objective_gradient("skd", {}, logit_inputs(zs, zt));
   check_objective_gradient("skd", {{"T", "2"}, {"tikhonov", "0.5"}, {"instance_weight", "0"}},
-                           pair(zs, zt));
+                           logit_inputs(zs, zt));
 }
 
 TEST_CASE("skd: matches torchdistill SKDInstanceLoss + SKDDirectionLoss at T = 1, 2, 4, 8") {
@@ -69,10 +61,10 @@ TEST_CASE("skd: matches torchdistill SKDInstanceLoss + SKDDirectionLoss at T = 1
 
 TEST_CASE("skd: errors name the objective and the shapes") {
   Tensor a = randn({2, 3}), b = randn({2, 4});
-  check_error([&] { objective_loss("skd", {}, pair(a, b)); }, {"skd", "[2, 3]", "[2, 4]"});
+  check_error([&] { objective_loss("skd", {}, logit_inputs(a, b)); }, {"skd", "[2, 3]", "[2, 4]"});
   check_error(
       [&] {
-        objective_loss("skd", {}, pair(randn({1, 3}), randn({1, 3})));
+        objective_loss("skd", {}, logit_inputs(randn({1, 3}), randn({1, 3})));
       },
       {"skd", "at least 2", "[1, 3]"});
   check_error(

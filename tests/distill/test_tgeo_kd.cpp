@@ -14,10 +14,6 @@ using namespace tutor::testing;
 
 namespace {
 
-distill::Inputs tgeo_inputs(const Tensor& zs, const Tensor& zt, const Tensor& y) {
-  return distill::Inputs({{"student.logits", zs}, {"teacher.logits", zt}, {"labels", y}});
-}
-
 Tensor f64(const Tensor& t) { return t.to(DType::f64); }
 
 // f64 values that f32 would round (tensor({...}) builds f32).
@@ -57,7 +53,7 @@ TEST_CASE("tgeo_kd: hand-worked fusion of CE and KL") {
   for (double b2 : {0.0, 1.5, -3.0}) {
     const double a = sigmoid_of(b2);
     auto objective = probe({}, 2, 0, 0.0, b2);
-    distill::Evaluation ev = distill::evaluate(*objective, tgeo_inputs(zs, zt, y));
+    distill::Evaluation ev = distill::evaluate(*objective, logit_inputs(zs, zt, y));
     CHECK(ev.loss.item() == doctest::Approx((1 - a) * ce + a * kl).epsilon(1e-12));
     CHECK(ev.parts.at(0).second.item() == doctest::Approx(a).epsilon(1e-12));
   }
@@ -65,7 +61,7 @@ TEST_CASE("tgeo_kd: hand-worked fusion of CE and KL") {
   const double p0 = 1 / (1 + std::exp(1.0)), p1 = 1 - p0;
   const double kl2 = p0 * std::log(2 * p0) + p1 * std::log(2 * p1);
   auto objective = probe({{"T", "2"}, {"scale_t2", "true"}}, 2, 0, 0.0, 0.0);
-  CHECK(distill::evaluate(*objective, tgeo_inputs(zs, zt, y)).loss.item() ==
+  CHECK(distill::evaluate(*objective, logit_inputs(zs, zt, y)).loss.item() ==
         doctest::Approx(0.5 * ce + 0.5 * 4 * kl2).epsilon(1e-12));
 }
 
@@ -78,21 +74,21 @@ TEST_CASE("tgeo_kd: class means of the teacher's predictions, updated without gr
   Tensor y = tensor({0, 0, 1}).to(DType::i64);
   // Feature 2C + 1 is m_{.,1} = tbar_{y_i}[1]: alpha_i = sigmoid(relu(tbar_{y_i}[1])).
   auto objective = probe({}, 2, 5, 1.0, 0.0);
-  distill::Evaluation ev = distill::evaluate(*objective, tgeo_inputs(zs, zt, y));
+  distill::Evaluation ev = distill::evaluate(*objective, logit_inputs(zs, zt, y));
   const double expect = (2 * sigmoid_of(3.0 / 8) + sigmoid_of(0.75)) / 3;
   CHECK(ev.parts.at(0).second.item() == doctest::Approx(expect).epsilon(1e-12));
   check_close(objective->tensor_at("class_sum"), f64(tensor({{1.25, 0.75}, {0.25, 0.75}})), 1e-15, 0);
   check_close(objective->tensor_at("class_count"), f64(tensor({2.0, 1.0})), 0, 0);
   // The same batch again: the means stay, the counts double; in evaluation nothing moves.
-  distill::evaluate(*objective, tgeo_inputs(zs, zt, y));
+  distill::evaluate(*objective, logit_inputs(zs, zt, y));
   check_close(objective->tensor_at("class_count"), f64(tensor({4.0, 2.0})), 0, 0);
   objective->eval();
-  ev = distill::evaluate(*objective, tgeo_inputs(zs, zt, f64(tensor({1, 1, 1})).to(DType::i64)));
+  ev = distill::evaluate(*objective, logit_inputs(zs, zt, f64(tensor({1, 1, 1})).to(DType::i64)));
   check_close(objective->tensor_at("class_count"), f64(tensor({4.0, 2.0})), 0, 0);
   CHECK(ev.parts.at(0).second.item() == doctest::Approx(sigmoid_of(0.75)).epsilon(1e-12));
   // Fixed means: with update_class_mean = false a fresh objective reads zeros (classes unseen).
   auto fixed = probe({{"update_class_mean", "false"}}, 2, 5, 1.0, 0.0);
-  CHECK(distill::evaluate(*fixed, tgeo_inputs(zs, zt, y)).parts.at(0).second.item() ==
+  CHECK(distill::evaluate(*fixed, logit_inputs(zs, zt, y)).parts.at(0).second.item() ==
         doctest::Approx(0.5).epsilon(1e-12));
 }
 
@@ -109,7 +105,7 @@ TEST_CASE("tgeo_kd: the relation features") {
   for (int64_t k = 0; k < 18; ++k) {
     INFO("feature ", k);
     auto objective = probe({}, 2, k, 1.0, 0.0);
-    CHECK(distill::evaluate(*objective, tgeo_inputs(zs, zt, y)).parts.at(0).second.item() ==
+    CHECK(distill::evaluate(*objective, logit_inputs(zs, zt, y)).parts.at(0).second.item() ==
           doctest::Approx(sigmoid_of(r[size_t(k)])).epsilon(1e-12));
   }
 }
@@ -119,17 +115,17 @@ TEST_CASE("tgeo_kd: gradients") {
   Tensor zt = randn({6, 4}, TensorOptions(DType::f64)) * 2;
   Tensor y = tensor({0, 3, 1, 1, 2, 0}).to(DType::i64);
   // The ratio differentiated (the default): finite differences through the fusion network.
-  check_objective_gradient("tgeo_kd", {{"hidden", "5"}, {"T", "2"}}, tgeo_inputs(zs, zt, y));
+  check_objective_gradient("tgeo_kd", {{"hidden", "5"}, {"T", "2"}}, logit_inputs(zs, zt, y));
   check_objective_gradient("tgeo_kd", {{"hidden", "5"}, {"broadcast", "true"}},
-                           tgeo_inputs(zs, zt, y));
+                           logit_inputs(zs, zt, y));
   // The ratio held constant: dL/dz_s = (1/B) [(1 - a)(softmax(z_s) - g) + (a / T)(softmax(z_s/T)
   // - softmax(z_t/T))], and the fusion network gets no gradient.
   const double T = 2;
   auto objective = distill::make_objective(
       "tgeo_kd", {{"hidden", "5"}, {"T", "2"}, {"ratio_grad", "false"}},
-      distill::shapes_of(tgeo_inputs(zs, zt, y)));
+      distill::shapes_of(logit_inputs(zs, zt, y)));
   objective->to(DType::f64);
-  distill::Evaluation ev = distill::evaluate(*objective, tgeo_inputs(zs, zt, y));
+  distill::Evaluation ev = distill::evaluate(*objective, logit_inputs(zs, zt, y));
   // alpha from the same network in evaluation mode (no second buffer update).
   objective->eval();
   Tensor g = one_hot(y, 4).to(DType::f64);
@@ -164,15 +160,15 @@ TEST_CASE("tgeo_kd: errors name the objective and the shapes") {
   CHECK(objective->tensor_at("reweighting.0.weight").sizes() == Shape{128, 27});
   CHECK(objective->tensor_at("reweighting.2.weight").sizes() == Shape{1, 128});
   Tensor y = tensor({0, 2}).to(DType::i64);
-  check_error([&] { distill::evaluate(*objective, tgeo_inputs(randn({2, 3}), randn({2, 4}), y)); },
+  check_error([&] { distill::evaluate(*objective, logit_inputs(randn({2, 3}), randn({2, 4}), y)); },
               {"tgeo_kd", "[2, 3]", "[2, 4]"});
-  check_error([&] { distill::evaluate(*objective, tgeo_inputs(randn({2, 4}), randn({2, 4}), y)); },
+  check_error([&] { distill::evaluate(*objective, logit_inputs(randn({2, 4}), randn({2, 4}), y)); },
               {"tgeo_kd", "3 classes", "[2, 4]"});
   check_error([&] {
-    distill::evaluate(*objective, tgeo_inputs(randn({2, 3}), randn({2, 3}), y + 1));
+    distill::evaluate(*objective, logit_inputs(randn({2, 3}), randn({2, 3}), y + 1));
   }, {"tgeo_kd", "labels", "[0, 3)"});
   check_error([&] {
-    distill::evaluate(*distill::make_objective("tgeo_kd"), tgeo_inputs(randn({2, 3}), randn({2, 3}), y));
+    distill::evaluate(*distill::make_objective("tgeo_kd"), logit_inputs(randn({2, 3}), randn({2, 3}), y));
   }, {"tgeo_kd", "classes is unknown"});
   check_error([&] { distill::make_objective("tgeo_kd", {{"hidden", "0"}}); }, {"tgeo_kd", "hidden"});
 }
