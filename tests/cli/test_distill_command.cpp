@@ -264,7 +264,7 @@ fs::path write_objective_recipe(const SyntheticData& data, const std::string& na
 
 // dhkd's head and tgeo_kd's fusion network are sized from the probed shapes (student.pooled,
 // teacher.logits, student.logits) and trained by the student's optimizer; dhkd also with
-// gradient alignment between ce and dhkd.
+// gradient alignment between ce and dhkd; dist_plus reads layer3 taps.
 TEST_CASE("cli: distill drives objectives that own modules, with and without gradient alignment") {
   SyntheticData data(96, 32);
   fs::path recipe = write_objective_recipe(
@@ -272,7 +272,8 @@ TEST_CASE("cli: distill drives objectives that own modules, with and without gra
       "  - name: dhkd-ga\n    gradient_alignment: {ce: [ce]}\n"
       "    objectives: [{name: ce}, {name: dhkd, params: {T: 2}}]\n"
       "  - name: dhkd\n    objectives: [{name: ce}, {name: dhkd, params: {head: linear}}]\n"
-      "  - name: tgeo\n    objectives: [{name: tgeo_kd}]\n");
+      "  - name: tgeo\n    objectives: [{name: tgeo_kd}]\n"
+      "  - name: distp\n    objectives: [{name: ce}, {name: dist_plus, params: {tap: layer3}}]\n");
   fs::path out = data.dir / "out";
   Run r = run({"distill", "--recipe", recipe.string(), "--out", out.string()});
   INFO(r.err);
@@ -290,11 +291,14 @@ TEST_CASE("cli: distill drives objectives that own modules, with and without gra
   CHECK(r.err.find(fmt::format(", {} in the objectives), teacher logits cached\n",
                                90 * 128 + 128 + 128 + 1)) != std::string::npos);
   std::vector<std::string> lines = lines_of(out / "metrics.jsonl");
-  REQUIRE(lines.size() == 4);
+  REQUIRE(lines.size() == 5);
   CHECK(lines[1].find("\"run\":\"dhkd-ga\"") != std::string::npos);
   CHECK(lines[1].find("\"dhkd.binary_kl_norm\":") != std::string::npos);
   CHECK(lines[3].find("\"run\":\"tgeo\"") != std::string::npos);
   CHECK(lines[3].find("\"tgeo_kd\":") != std::string::npos);
+  // A feature objective reads the probed taps too.
+  CHECK(lines[4].find("\"run\":\"distp\"") != std::string::npos);
+  CHECK(lines[4].find("\"dist_plus\":") != std::string::npos);
 }
 
 // Partial mixup: teacher and student see the mixed images (no teacher-logit cache), mix_kd reads
@@ -335,4 +339,13 @@ TEST_CASE("cli: distill refuses objectives whose inputs a recipe does not provid
                                  objective, input)) != std::string::npos);
     CHECK(r.err.find("training") == std::string::npos);
   }
+  // lelp finds its inputs but, without a fitted projection, fails on the probe batch.
+  fs::path recipe =
+      write_objective_recipe(data, "lelp", "", "  - {name: x, objectives: [{name: lelp}]}\n");
+  Run r = run({"distill", "--recipe", recipe.string(), "--out", (data.dir / "out").string()});
+  INFO(r.err);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("experiment 'x': objective lelp fails on the first training batch: "
+                   "objective lelp") != std::string::npos);
+  CHECK(r.err.find("training teacher") == std::string::npos);
 }

@@ -92,17 +92,16 @@ distill::Participant participant(const std::shared_ptr<models::Model>& model, bo
   return {model, forward, train_mode};
 }
 
-// Sizes of the logits and of every tap of `model` on `batch` (one forward in eval mode, no
-// grad), as objectives that own modules sized by their inputs need (dhkd's fc2, tgeo_kd's
-// fusion network).
-void add_shapes(distill::Shapes& shapes, const std::string& prefix, models::Model& model,
-                const Tensor& batch) {
+// The logits and every tap of `model` on `batch` (one forward in eval mode, no grad) into
+// `probe` as "<prefix>.logits", "<prefix>.<tap>".
+void probe_model(distill::Inputs& probe, const std::string& prefix, models::Model& model,
+                 const Tensor& batch) {
   bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
   models::Taps taps(model.tap_names());
-  shapes[prefix + ".logits"] = model.forward(batch, &taps).sizes();
-  for (const auto& [name, t] : taps.tensors()) shapes[prefix + "." + name] = t.sizes();
+  probe.set(prefix + ".logits", model.forward(batch, &taps));
+  for (const auto& [name, t] : taps.tensors()) probe.set(prefix + "." + name, t);
   model.train(was_training);
 }
 
@@ -239,20 +238,24 @@ class DistillRun {
     const int64_t rows = std::min(r_.batch_size, train_set_->size());
     std::vector<int64_t> first(size_t(rows), 0);
     for (int64_t i = 0; i < rows; ++i) first[size_t(i)] = i;
-    Tensor batch =
-        data::normalize(train_set_->get(first).images, {kFashionMnistMean}, {kFashionMnistStd});
-    add_shapes(shapes_, "student", *student, batch);
+    data::Batch first_batch = train_set_->get(first);
+    Tensor batch = data::normalize(first_batch.images, {kFashionMnistMean}, {kFashionMnistStd});
+    distill::Inputs probe;
+    probe_model(probe, "student", *student, batch);
     for (size_t k = 0; k < teachers_.size(); ++k)
-      add_shapes(shapes_, distill::teacher_prefix(int64_t(k)), *teachers_[k], batch);
+      probe_model(probe, distill::teacher_prefix(int64_t(k)), *teachers_[k], batch);
     if (r_.data.mixup)
-      shapes_["soft_labels"] = {rows, num_classes_};
+      probe.set("soft_labels", data::soft_targets(first_batch.labels, num_classes_, "probe"));
     else
-      shapes_["labels"] = {rows};
-    if (few_labels()) shapes_["unlabeled_mask"] = {rows};
-    // Objectives are built with those shapes (their modules' parameters exist from here on), and
-    // one that reads an input no recipe provides (a strong view, a cost matrix) stops the run now.
+      probe.set("labels", first_batch.labels);
+    if (few_labels()) probe.set("unlabeled_mask", zeros({rows}, DType::i64));
+    for (const auto& [name, t] : probe.tensors()) shapes_[name] = t.sizes();
+    // Objectives are built with those shapes (their modules' parameters exist from here on). One
+    // that reads an input no recipe provides (a strong view, a cost matrix) stops the run now,
+    // and so does one that fails on the probe's outputs (computed in eval mode, without grad, so
+    // that no running statistic moves), before any teacher trains.
     for (const distill::Experiment* e : selected)
-      for (const distill::Term& t : distill::make_terms(r_, *e, shapes_))
+      for (const distill::Term& t : distill::make_terms(r_, *e, shapes_)) {
         for (const std::string& in : t.objective->inputs())
           if (!shapes_.count(in)) {
             std::vector<std::string> known;
@@ -262,6 +265,15 @@ class DistillRun {
                 "(distill/recipes/README.md lists what each objective needs; available: {})",
                 r_.path, e->name, t.objective->name(), in, fmt::join(known, ", "));
           }
+        NoGradGuard no_grad;
+        t.objective->eval();
+        try {
+          t.objective->compute(probe, {0, r_.epochs, 0});
+        } catch (const Error& error) {
+          fail("{}: experiment '{}': objective {} fails on the first training batch: {}", r_.path,
+               e->name, t.objective->name(), error.what());
+        }
+      }
   }
 
   RunRecord get_teacher(size_t k) {
