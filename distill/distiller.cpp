@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "distill/gradient_alignment.h"
 #include "engine/autograd/grad_mode.h"
 #include "engine/core/error.h"
 #include "engine/ops/ops.h"
@@ -81,8 +82,17 @@ static Inputs first_rows(const Inputs& in, int64_t rows) {
 }
 
 Distiller::Output Distiller::step(const Tensor& x, const Tensor& labels, const Context& ctx,
-                                  const Inputs* teacher) {
+                                  const Inputs* teacher, const Inputs* data) {
   Inputs inputs = teacher ? *teacher : teacher_outputs(x);
+  if (data)
+    for (const auto& [name, t] : data->tensors()) {
+      auto [owner, rest] = split_input_name(name);
+      TUTOR_CHECK(owner.empty() && name != "labels" && name != "unlabeled_mask",
+                  "Distiller: data input '{}' must belong to no model and not be labels or "
+                  "unlabeled_mask",
+                  name);
+      inputs.set(name, t);
+    }
   std::map<std::string, Tensor> taps;
   Tensor logits = student_.forward(x, student_taps_, taps);
   inputs.set("student.logits", logits);
@@ -123,9 +133,28 @@ Distiller::Output Distiller::step(const Tensor& x, const Tensor& labels, const C
     out.parts.emplace_back(name, value);
     for (auto& [part, t] : r.parts) out.parts.emplace_back(name + "." + part, t.item());
     Tensor weighted = r.loss * term.weight_at(ctx);
+    out.terms.push_back(weighted);
     out.loss = out.loss.defined() ? out.loss + weighted : weighted;
   }
   return out;
+}
+
+void Distiller::backward(const Output& out, const std::vector<bool>& ce_group) {
+  if (ce_group.empty()) {
+    out.loss.backward();
+    return;
+  }
+  TUTOR_CHECK(ce_group.size() == out.terms.size(),
+              "Distiller: gradient alignment needs a group for each of the {} terms, got {}",
+              out.terms.size(), ce_group.size());
+  Tensor ce, kd;
+  for (size_t i = 0; i < ce_group.size(); ++i) {
+    Tensor& sum = ce_group[i] ? ce : kd;
+    sum = sum.defined() ? sum + out.terms[i] : out.terms[i];
+  }
+  TUTOR_CHECK(ce.defined() && kd.defined(),
+              "Distiller: gradient alignment needs a term in each group (CE and KD)");
+  align_gradients(trainable_parameters(), ce, kd);
 }
 
 std::vector<Tensor> Distiller::trainable_parameters() const {

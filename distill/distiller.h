@@ -3,8 +3,9 @@
 // One step: every teacher runs under NoGradGuard (in eval mode unless its Participant says
 // train, as mdistiller's OFD does), the student runs with grad, each objective reads the named
 // outputs it asked for (distill/objective.h), and the loss is sum_i w_i(epoch) * L_i. The caller
-// backpropagates and steps the optimizer over trainable_parameters(). A loss that is NaN or Inf
-// is an Error naming the step and the objective.
+// backpropagates (backward(): plainly, or with DHKD's gradient alignment between two groups of
+// terms) and steps the optimizer over trainable_parameters(). A loss that is NaN or Inf is an
+// Error naming the step and the objective.
 //
 // The Distiller knows no model class: a Participant is a module plus a forward that fills
 // requested taps, so models/ and distill/ stay independent (DESIGN.md).
@@ -54,6 +55,7 @@ class Distiller {
   struct Output {
     Tensor loss;            // the weighted sum, scalar, with the student's graph
     Tensor student_logits;  // [B, C]
+    std::vector<Tensor> terms;  // w_i(epoch) * L_i of each term, in order; they sum to loss
     // "<objective>" -> its unweighted loss, "<objective>.<part>" -> each part.
     std::vector<std::pair<std::string, double>> parts;
   };
@@ -63,8 +65,15 @@ class Distiller {
   // those L rows, the others see all B and the input "unlabeled_mask" (i64 [B], 1 on the rows
   // past L). `teacher` (optional) holds teacher outputs computed
   // earlier for exactly these rows (a teacher-logit cache); the teachers do not run then.
+  // `data` (optional) holds inputs that belong to no model, one row per row of x where they have
+  // rows, such as soft_labels (mixed targets) or aspect_targets.
   Output step(const Tensor& x, const Tensor& labels, const Context& ctx,
-              const Inputs* teacher = nullptr);
+              const Inputs* teacher = nullptr, const Inputs* data = nullptr);
+
+  // Backpropagates `out`: out.loss.backward() when `ce_group` is empty; otherwise DHKD's gradient
+  // alignment (distill/gradient_alignment.h) of L_CE = the sum of the terms i with ce_group[i]
+  // and L_KD = the sum of the others, over trainable_parameters(), whose .grad() it sets.
+  void backward(const Output& out, const std::vector<bool>& ce_group);
 
   // Teacher outputs for x as objectives name them ("teacher.logits", "teacher1.layer3"), computed
   // without grad; step() calls it, and a teacher-logit cache can call it ahead of time.

@@ -180,8 +180,24 @@ DataSpec read_data(Node n) {
   if (n.has("labeled")) d.labeled = n.at("labeled").integer(0, kCount);
   if (n.has("labeled_batch_size"))
     d.labeled_batch_size = n.at("labeled_batch_size").integer(1, kPositive);
+  if (n.has("mixup")) {
+    Node m = n.at("mixup");
+    m.expect_map();
+    MixupSpec mix;
+    if (m.has("partial")) {
+      Node partial = m.at("partial");
+      mix.partial = partial.real(0, false, "a number in [0, 1]");
+      if (mix.partial > 1) partial.fail_here("a number in [0, 1]");
+    }
+    if (m.has("beta")) mix.beta = m.at("beta").real(0, true, "a number > 0");
+    m.done({"partial", "beta"});
+    d.mixup = mix;
+  }
   n.done({"name", "dir", "limit_train", "limit_test", "crop_padding", "flip", "labeled",
-          "labeled_batch_size"});
+          "labeled_batch_size", "mixup"});
+  if (d.mixup && d.labeled > 0)
+    fail("{}: {}.mixup: mixup needs every image's label; it cannot be combined with `labeled`",
+         n.origin(), n.path());
   if (d.labeled > 0 && d.limit_train > 0 && d.labeled >= d.limit_train)
     fail("{}: {}.labeled: expected fewer labeled images than limit_train = {}, got {}", n.origin(),
          n.path(), d.limit_train, d.labeled);
@@ -283,7 +299,34 @@ Experiment read_experiment(Node n) {
   std::vector<Node> items = objectives.items();
   if (items.empty()) objectives.fail_here("a non-empty list of objectives");
   for (Node& o : items) e.objectives.push_back(read_objective(o));
-  n.done({"name", "objectives"});
+  if (n.has("gradient_alignment")) {
+    Node ga = n.at("gradient_alignment");
+    std::vector<std::string> ce = {"ce"};
+    bool on = true;
+    if (ga.is_map()) {
+      if (!ga.has("ce")) ga.at("ce").fail_here("a list of objective names (the CE group)");
+      ce.clear();
+      for (Node& name : ga.at("ce").items()) ce.push_back(name.text());
+      ga.done({"ce"});
+      for (const std::string& c : ce)
+        if (std::none_of(e.objectives.begin(), e.objectives.end(),
+                         [&](const ObjectiveEntry& o) { return o.name == c; }))
+          fail("{}: {}.ce: '{}' is not an objective of this experiment", n.origin(), ga.path(), c);
+    } else {
+      on = ga.boolean();
+    }
+    if (on) {
+      for (const ObjectiveEntry& o : e.objectives)
+        e.ce_group.push_back(std::find(ce.begin(), ce.end(), o.name) != ce.end());
+      size_t in_ce = size_t(std::count(e.ce_group.begin(), e.ce_group.end(), true));
+      if (in_ce == 0 || in_ce == e.ce_group.size())
+        fail(
+            "{}: {}: expected both groups non-empty: the CE group ({}) and the KD group (every "
+            "other objective)",
+            n.origin(), ga.path(), fmt::join(ce, ", "));
+    }
+  }
+  n.done({"name", "gradient_alignment", "objectives"});
   return e;
 }
 
@@ -356,7 +399,23 @@ Recipe read_recipe(Node root) {
   for (size_t i = 0; i < r.experiments.size(); ++i)
     for (size_t j = 0; j < r.experiments[i].objectives.size(); ++j) {
       const ObjectiveSpec& spec = objective_spec(r.experiments[i].objectives[j].name);
+      size_t shown = i - (r.experiments[0].name == "baseline" ? 1 : 0);
       for (const InputSpec& in : spec.inputs) {
+        // Under mixup the images are mixed: hard labels no longer describe them, and only then
+        // are the mixed targets there.
+        if (in.required && in.name == "labels" && r.data.mixup)
+          fail(
+              "{}: {}objective {} reads labels, which data.mixup replaces by soft_labels (mixed "
+              "targets){}",
+              r.path,
+              r.experiments[i].name == "baseline"
+                  ? std::string("baseline (the student alone with ce; set `baseline: false`): ")
+                  : fmt::format("experiments[{}].objectives[{}]: ", shown, j),
+              spec.name, spec.name == "ce" ? "; mix_kd has its own CE on the mixed targets" : "");
+        if (in.required && in.name == "soft_labels" && !r.data.mixup)
+          fail("{}: experiments[{}].objectives[{}]: objective {} reads soft_labels, which only "
+               "data.mixup provides",
+               r.path, shown, j, spec.name);
         auto [owner, rest] = split_input_name(in.name);
         if (!in.required || owner.empty() || owner == "student") continue;
         size_t index = owner == "teacher" ? 0 : size_t(std::atoll(owner.c_str() + 7));
@@ -364,8 +423,7 @@ Recipe read_recipe(Node root) {
           fail(
               "{}: experiments[{}].objectives[{}]: objective {} reads {}, but the recipe has {} "
               "teacher(s)",
-              r.path, i - (r.experiments[0].name == "baseline" ? 1 : 0), j, spec.name, in.name,
-              r.teachers.size());
+              r.path, shown, j, spec.name, in.name, r.teachers.size());
       }
     }
   return r;
@@ -393,7 +451,12 @@ std::vector<Term> make_terms(const Recipe& recipe, const Experiment& experiment,
   return terms;
 }
 
-Experiment baseline_experiment() { return {"baseline", {{"ce", 1, "constant", 0, {}}}}; }
+Experiment baseline_experiment() {
+  Experiment e;
+  e.name = "baseline";
+  e.objectives.push_back({"ce", 1, "constant", 0, {}});
+  return e;
+}
 
 Recipe parse_recipe(const std::string& yaml, const std::string& origin) {
   YAML::Node doc;

@@ -23,6 +23,12 @@
 //                                 then takes batch_size unlabeled images and labeled_batch_size
 //                                 labeled ones, and an epoch is one pass over the unlabeled pool
 //     labeled_batch_size: INT > 0 32: labeled images per step when `labeled` is set
+//     mixup:                      MIX-KD's partial mixup of every training batch (engine/data/
+//       partial: REAL in [0, 1]   0.9   mixing.h partial_mixup), after normalization: teachers
+//       beta: REAL > 0            1.0   and student see the mixed images, objectives read the
+//                                       mixed one-hot targets as `soft_labels`. Objectives that
+//                                       read `labels` are refused (the hard labels no longer
+//                                       describe the images), so is `labeled`
 //   teacher:                      one teacher, or `teachers:` a list of them (not both)
 //     model: NAME                 (required) a models/ registry name (resnet20, ...)
 //     weights: PATH               a safetensors state dict to load (relative to the recipe), or
@@ -48,6 +54,11 @@
 //   baseline: BOOL                true: add the experiment "baseline" (objective ce, weight 1)
 //   experiments:                  (a list; names unique, "baseline" reserved)
 //     - name: STRING              (required)
+//       gradient_alignment: BOOL | {ce: [OBJECTIVE, ...]}
+//                                 false. true: the step backpropagates with DHKD's gradient
+//                                 alignment (distill/gradient_alignment.h) between the "CE"
+//                                 group (the objectives named ce; or those listed) and the "KD"
+//                                 group (every other objective), each group's weighted sum
 //       objectives:               (required, non-empty)
 //         - name: OBJECTIVE       (required) a registered objective (`tutor loss --list`)
 //           weight: REAL          1
@@ -80,6 +91,12 @@ struct ScheduleSpec {
   int64_t warmup_epochs = 0;
 };
 
+// MIX-KD's partial mixup (the reference's partmixup and beta_a).
+struct MixupSpec {
+  double partial = 0.9;
+  double beta = 1.0;
+};
+
 struct DataSpec {
   std::string name = "fashion-mnist";
   std::string dir;  // empty: the dataset's default location
@@ -89,8 +106,10 @@ struct DataSpec {
   bool flip = false;
   int64_t labeled = 0;
   int64_t labeled_batch_size = 32;
+  std::optional<MixupSpec> mixup;
 
-  bool augments() const { return crop_padding > 0 || flip; }
+  // Whether a training image differs from one epoch to the next (no teacher-logit cache then).
+  bool augments() const { return crop_padding > 0 || flip || mixup.has_value(); }
 };
 
 struct TeacherTraining {
@@ -126,6 +145,9 @@ struct ObjectiveEntry {
 struct Experiment {
   std::string name;
   std::vector<ObjectiveEntry> objectives;
+  // Gradient alignment: ce_group[j] says whether objectives[j] is in the "CE" group; empty: a
+  // plain backward of the weighted sum.
+  std::vector<bool> ce_group;
 };
 
 struct Recipe {

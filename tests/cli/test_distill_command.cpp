@@ -3,6 +3,7 @@
 // training, a NaN loss stopping the run with the step and the objective named, and offline KD
 // (teacher outputs in a file) giving the live run, with every mismatch an error.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
@@ -353,6 +354,17 @@ TEST_CASE("cli: distill with teacher outputs of another run is an error naming t
                    "--teacher-outputs", file.string()}),
               file.string() + ": teacher_outputs needs every teacher in eval mode");
 
+  // Mixup shows the student mixes of two images, of which no stored output speaks.
+  fs::path mx = data.dir / "mixup.yaml";
+  std::ofstream(mx) << "name: mixup\nepochs: 1\nbatch_size: 32\nbaseline: false\n"
+                    << "data: {dir: " << data.dir.string()
+                    << ", crop_padding: 0, mixup: {partial: 0.5}}\n"
+                    << "teacher: {model: resnet8, train: {epochs: 1}}\nstudent: {model: resnet8}\n"
+                    << "experiments:\n  - {name: kd, objectives: [{name: kd, params: {T: 4}}]}\n";
+  check_fails(run({"distill", "--recipe", mx.string(), "--out", (data.dir / "mx").string(),
+                   "--teacher-outputs", file.string()}),
+              file.string() + ": teacher_outputs cannot serve a run with data.mixup");
+
   // A truncated file and a missing one in mode read; in mode auto a missing file is written.
   std::string bytes = read(file);
   fs::path cut = data.dir / "cut.safetensors";
@@ -371,4 +383,112 @@ TEST_CASE("cli: distill with teacher outputs of another run is an error naming t
   Run u = run({"distill", "--recipe", alone.string(), "--teacher-outputs", file.string()});
   CHECK(u.code == 2);
   CHECK(u.err.find("--teacher-outputs: the recipe has no teacher") != std::string::npos);
+}
+
+namespace {
+
+// A recipe over `data`: a resnet8 teacher trained one epoch, a resnet8 student, no baseline,
+// the given data options and experiments (YAML lines under `experiments:`).
+fs::path write_objective_recipe(const SyntheticData& data, const std::string& name,
+                                const std::string& data_extra, const std::string& experiments) {
+  fs::path path = data.dir / (name + ".yaml");
+  std::ofstream(path) << "name: " << name << "\nepochs: 1\nbatch_size: 32\nseed: 3\n"
+                      << "baseline: false\n"
+                      << "data: {dir: " << data.dir.string() << ", crop_padding: 0" << data_extra
+                      << "}\n"
+                      << "teacher: {model: resnet8, train: {epochs: 1}}\n"
+                      << "student: {model: resnet8}\noptimizer: {lr: 0.05}\n"
+                      << "experiments:\n"
+                      << experiments;
+  return path;
+}
+
+}  // namespace
+
+// dhkd's head and tgeo_kd's fusion network are sized from the probed shapes (student.pooled,
+// teacher.logits, student.logits) and trained by the student's optimizer; dhkd also with
+// gradient alignment between ce and dhkd; dist_plus reads layer3 taps.
+TEST_CASE("cli: distill drives objectives that own modules, with and without gradient alignment") {
+  SyntheticData data(96, 32);
+  fs::path recipe = write_objective_recipe(
+      data, "heads", "",
+      "  - name: dhkd-ga\n    gradient_alignment: {ce: [ce]}\n"
+      "    objectives: [{name: ce}, {name: dhkd, params: {T: 2}}]\n"
+      "  - name: dhkd\n    objectives: [{name: ce}, {name: dhkd, params: {head: linear}}]\n"
+      "  - name: tgeo\n    objectives: [{name: tgeo_kd}]\n"
+      "  - name: distp\n    objectives: [{name: ce}, {name: dist_plus, params: {tap: layer3}}]\n");
+  fs::path out = data.dir / "out";
+  Run r = run({"distill", "--recipe", recipe.string(), "--out", out.string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  // resnet8's pooled feature has 64 channels, the data's IDX files 10 classes: the MLP head
+  // Linear(64, 200), BatchNorm1d(200), Linear(200, 10); the linear head Linear(64, 10); TGeo-KD's
+  // network Linear(9 * 10, 128), Linear(128, 1).
+  CHECK(r.err.find("experiment dhkd-ga: 1 ce + 1 dhkd(T=2) (") != std::string::npos);
+  CHECK(r.err.find(fmt::format(", {} in the objectives), teacher logits cached, gradient "
+                               "alignment\n",
+                               64 * 200 + 200 + 2 * 200 + 200 * 10 + 10)) != std::string::npos);
+  CHECK(r.err.find("experiment dhkd: 1 ce + 1 dhkd(head=linear) (") != std::string::npos);
+  CHECK(r.err.find(fmt::format(" parameters, {} in the objectives), teacher logits cached\n",
+                               64 * 10 + 10)) != std::string::npos);
+  CHECK(r.err.find(fmt::format(", {} in the objectives), teacher logits cached\n",
+                               90 * 128 + 128 + 128 + 1)) != std::string::npos);
+  std::vector<std::string> lines = lines_of(out / "metrics.jsonl");
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[1].find("\"run\":\"dhkd-ga\"") != std::string::npos);
+  CHECK(lines[1].find("\"dhkd.binary_kl_norm\":") != std::string::npos);
+  CHECK(lines[3].find("\"run\":\"tgeo\"") != std::string::npos);
+  CHECK(lines[3].find("\"tgeo_kd\":") != std::string::npos);
+  // A feature objective reads the probed taps too.
+  CHECK(lines[4].find("\"run\":\"distp\"") != std::string::npos);
+  CHECK(lines[4].find("\"dist_plus\":") != std::string::npos);
+}
+
+// Partial mixup: teacher and student see the mixed images (no teacher-logit cache), mix_kd reads
+// the mixed targets as soft_labels.
+TEST_CASE("cli: distill with mixup drives mix_kd") {
+  SyntheticData data(96, 32);
+  fs::path recipe = write_objective_recipe(data, "mix", ", mixup: {partial: 0.9, beta: 1.0}",
+                                           "  - {name: mix, objectives: [{name: mix_kd}]}\n");
+  fs::path out = data.dir / "out";
+  Run r = run({"distill", "--recipe", recipe.string(), "--out", out.string(), "--epochs", "2"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.err.find("experiment mix: 1 mix_kd (") != std::string::npos);
+  CHECK(r.err.find("), partial mixup\n") != std::string::npos);
+  CHECK(r.err.find("teacher logits cached") == std::string::npos);
+  std::vector<std::string> lines = lines_of(out / "metrics.jsonl");
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[1].find("\"run\":\"mix\"") != std::string::npos);
+  CHECK(lines[2].find("\"images\":96,\"labeled_images\":96,") != std::string::npos);
+  for (const char* key : {"\"mix_kd\":", "\"mix_kd.cls\":", "\"mix_kd.kd\":"})
+    CHECK_MESSAGE(lines[2].find(key) != std::string::npos, key, " in ", lines[2]);
+}
+
+// An objective reading an input no recipe provides stops before any training, naming it.
+TEST_CASE("cli: distill refuses objectives whose inputs a recipe does not provide") {
+  SyntheticData data(16, 8);
+  for (auto [objective, input] : {std::pair{"mlkd", "student.logits_strong"},
+                                  std::pair{"wkd_l", "cost_matrix"},
+                                  std::pair{"sskd", "student.ss_feat"}}) {
+    fs::path recipe = write_objective_recipe(
+        data, "missing", "",
+        fmt::format("  - {{name: x, objectives: [{{name: {}}}]}}\n", objective));
+    Run r = run({"distill", "--recipe", recipe.string(), "--out", (data.dir / "out").string()});
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK(r.err.find(fmt::format("experiment 'x': objective {} reads '{}', which this recipe does "
+                                 "not provide",
+                                 objective, input)) != std::string::npos);
+    CHECK(r.err.find("training") == std::string::npos);
+  }
+  // lelp finds its inputs but, without a fitted projection, fails on the probe batch.
+  fs::path recipe =
+      write_objective_recipe(data, "lelp", "", "  - {name: x, objectives: [{name: lelp}]}\n");
+  Run r = run({"distill", "--recipe", recipe.string(), "--out", (data.dir / "out").string()});
+  INFO(r.err);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("experiment 'x': objective lelp fails on the first training batch: "
+                   "objective lelp") != std::string::npos);
+  CHECK(r.err.find("training teacher") == std::string::npos);
 }

@@ -117,3 +117,104 @@ TEST_CASE("distiller: a NaN loss stops the step, naming it and the objective") {
   tutor::testing::check_error([&] { d.step(x, randint(0, 4, {2}), {.epoch = 1, .step = 12}); },
                               {"step 12 (epoch 1): objective ce produced a loss of nan"});
 }
+
+// Distiller::backward with groups sets every trainable parameter's gradient to g_CE + g_KD, g_KD
+// projected onto the normal plane of g_CE when they conflict (distill/gradient_alignment.h),
+// computed here by hand from the two groups' gradients; the objectives' own parameters (dhkd's
+// head) are trained too, and a plain backward gives the unprojected sum.
+TEST_CASE("distiller: backward with gradient alignment applies the projected CE + KD gradient") {
+  manual_seed(11);
+  auto student = std::make_shared<nn::Linear>(6, 5);
+  auto teacher = std::make_shared<nn::Linear>(6, 5);
+  int calls = 0;
+  Participant s = linear(student, &calls);
+  auto pooled = [student](const Tensor& x, const std::vector<std::string>& requested,
+                          std::map<std::string, Tensor>& taps) {
+    if (!requested.empty()) taps["pooled"] = x;  // the "feature" is the input itself
+    return student->forward(x);
+  };
+  s.forward = pooled;
+  Term head{make_objective("dhkd", {{"head", "linear"}},
+                           {{"student.pooled", {8, 6}}, {"teacher.logits", {8, 5}}}),
+            0.7, "constant", 0};
+  Distiller d(s, {linear(teacher, &calls)}, {term("ce", 0.5), term("kd", 2, {{"T", "2"}}), head});
+  std::vector<Tensor> params = d.trainable_parameters();
+  REQUIRE(params.size() == 4);  // the student's weight and bias, then fc2's
+
+  Tensor x = randn({8, 6});
+  // Labels the teacher finds least likely, so that CE and KD pull apart.
+  Tensor labels = (teacher->forward(x).detach() * -1.0).argmax(1);
+  const std::vector<bool> groups = {true, false, false};
+
+  // By hand: g_CE = d(0.5 ce)/d theta, g_KD = d(2 kd + 0.7 dhkd)/d theta.
+  Distiller::Output ref = d.step(x, labels, {});
+  REQUIRE(ref.terms.size() == 3);
+  CHECK((ref.terms[0] + ref.terms[1] + ref.terms[2]).item() ==
+        doctest::Approx(ref.loss.item()).epsilon(1e-12));
+  auto grads = [&](const Tensor& loss) {
+    for (Tensor& p : params) p.mutable_grad() = Tensor();
+    loss.backward(Tensor(), /*retain_graph=*/true);
+    std::vector<Tensor> g;
+    for (Tensor& p : params)
+      g.push_back(p.grad().defined() ? p.grad().clone() : zeros_like(p));
+    return g;
+  };
+  std::vector<Tensor> g_ce = grads(ref.terms[0]), g_kd = grads(ref.terms[1] + ref.terms[2]);
+  double dot = 0, norm = 0;
+  for (size_t i = 0; i < params.size(); ++i) {
+    dot += (g_ce[i].to(DType::f64) * g_kd[i].to(DType::f64)).sum().item();
+    norm += (g_ce[i].to(DType::f64) * g_ce[i].to(DType::f64)).sum().item();
+  }
+  REQUIRE(dot < 0);  // the case where alignment changes the gradient
+  CHECK(g_ce[2].abs().sum().item() == 0);  // CE does not reach the head
+
+  for (Tensor& p : params) p.mutable_grad() = Tensor();
+  d.backward(d.step(x, labels, {}), groups);
+  for (size_t i = 0; i < params.size(); ++i) {
+    Tensor expected = g_ce[i] + g_kd[i] - g_ce[i] * (dot / norm);
+    INFO("parameter ", i);
+    tutor::testing::check_close(params[i].grad(), expected, 1e-6, 1e-5);
+  }
+  // The projected gradient is orthogonal to g_CE in the KD part: <g - g_CE, g_CE> = 0.
+  double residual = 0;
+  for (size_t i = 0; i < params.size(); ++i)
+    residual +=
+        ((params[i].grad() - g_ce[i]).to(DType::f64) * g_ce[i].to(DType::f64)).sum().item();
+  CHECK(std::abs(residual) < 1e-5 * norm);
+
+  // Without groups: the plain sum.
+  for (Tensor& p : params) p.mutable_grad() = Tensor();
+  d.backward(d.step(x, labels, {}), {});
+  for (size_t i = 0; i < params.size(); ++i)
+    tutor::testing::check_close(params[i].grad(), g_ce[i] + g_kd[i], 1e-6, 1e-5);
+
+  tutor::testing::check_error([&] { d.backward(d.step(x, labels, {}), {true, true}); },
+                              {"gradient alignment needs a group for each of the 3 terms, got 2"});
+  tutor::testing::check_error([&] { d.backward(d.step(x, labels, {}), {true, true, true}); },
+                              {"gradient alignment needs a term in each group"});
+}
+
+// Inputs that belong to no model reach the objectives (mix_kd's soft_labels).
+TEST_CASE("distiller: data inputs such as soft_labels reach the objectives") {
+  manual_seed(5);
+  auto student = std::make_shared<nn::Linear>(4, 3);
+  auto teacher = std::make_shared<nn::Linear>(4, 3);
+  int calls = 0;
+  Distiller d(linear(student, &calls), {linear(teacher, &calls)}, {term("mix_kd", 1)});
+  Tensor x = randn({5, 4});
+  Inputs data;
+  data.set("soft_labels", softmax(randn({5, 3}), 1));
+  Distiller::Output out = d.step(x, Tensor(), {}, nullptr, &data);
+  Inputs direct;
+  direct.set("student.logits", student->forward(x));
+  direct.set("teacher.logits", teacher->forward(x).detach());
+  direct.set("soft_labels", data.at("soft_labels"));
+  double expected = make_objective("mix_kd")->compute(direct, {}).loss.item();
+  CHECK(out.loss.item() == doctest::Approx(expected).epsilon(1e-6));
+  tutor::testing::check_error([&] { d.step(x, Tensor(), {}); },
+                              {"objective mix_kd", "soft_labels"});
+  Inputs bad;
+  bad.set("student.logits", x);
+  tutor::testing::check_error([&] { d.step(x, Tensor(), {}, nullptr, &bad); },
+                              {"data input 'student.logits' must belong to no model"});
+}

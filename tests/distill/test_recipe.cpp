@@ -328,3 +328,65 @@ TEST_CASE("recipe: teacher_outputs names a file relative to the recipe and a mod
               "teacher_outputs: {file: t}\n",
               "teacher_outputs: expected a `teacher:` or `teachers:` whose outputs it holds");
 }
+
+TEST_CASE("recipe: mixup and gradient alignment are read and checked") {
+  Recipe r = parse_recipe(std::string(kMinimal) +
+                              "baseline: false\ndata: {crop_padding: 0, mixup: {partial: 0.5}}\n"
+                              "experiments:\n  - {name: m, objectives: [{name: mix_kd}]}\n",
+                          "dir/r.yaml");
+  REQUIRE(r.data.mixup.has_value());
+  CHECK(r.data.mixup->partial == 0.5);
+  CHECK(r.data.mixup->beta == 1.0);
+  CHECK(r.data.augments());  // no teacher-logit cache under mixup
+  CHECK(!parse_recipe(kMinimal, "r.yaml").data.mixup.has_value());
+
+  Recipe g = parse_recipe(std::string(kMinimal) +
+                              "experiments:\n"
+                              "  - name: a\n    gradient_alignment: true\n"
+                              "    objectives: [{name: ce}, {name: dhkd}, {name: kd}]\n"
+                              "  - name: b\n    gradient_alignment: {ce: [ce, kd]}\n"
+                              "    objectives: [{name: ce}, {name: dhkd}, {name: kd}]\n"
+                              "  - name: c\n    gradient_alignment: false\n"
+                              "    objectives: [{name: ce}, {name: dhkd}]\n",
+                          "dir/r.yaml");
+  REQUIRE(g.experiments.size() == 4);
+  CHECK(g.experiments[0].ce_group.empty());  // the baseline
+  CHECK(g.experiments[1].ce_group == std::vector<bool>{true, false, false});
+  CHECK(g.experiments[2].ce_group == std::vector<bool>{true, false, true});
+  CHECK(g.experiments[3].ce_group.empty());
+
+  std::string mix = std::string(kMinimal) + "data: {mixup: {partial: 0.9}}\n";
+  check_error(mix + "experiments:\n  - {name: m, objectives: [{name: mix_kd}]}\n",
+              "baseline (the student alone with ce; set `baseline: false`): objective ce reads "
+              "labels, which data.mixup replaces by soft_labels");
+  check_error(mix + "baseline: false\nexperiments:\n"
+                    "  - {name: m, objectives: [{name: mix_kd}, {name: dkd}]}\n",
+              "experiments[0].objectives[1]: objective dkd reads labels, which data.mixup");
+  check_error(std::string(kMinimal) + "experiments:\n  - {name: m, objectives: [{name: mix_kd}]}\n",
+              "experiments[0].objectives[0]: objective mix_kd reads soft_labels, which only "
+              "data.mixup provides");
+  check_error(std::string(kMinimal) + "data: {mixup: {partial: 1.5}}\n",
+              "data.mixup.partial: expected a number in [0, 1], got '1.5'");
+  check_error(std::string(kMinimal) + "data: {mixup: {beta: 0}}\n",
+              "data.mixup.beta: expected a number > 0, got '0'");
+  check_error(std::string(kMinimal) + "data: {mixup: {alpha: 1}}\n",
+              "data.mixup.alpha: unknown key (known here: partial, beta)");
+  check_error(std::string(kMinimal) + "data: {labeled: 10, mixup: {}}\n",
+              "data.mixup: mixup needs every image's label");
+  check_error(std::string(kMinimal) +
+                  "experiments:\n  - {name: a, gradient_alignment: yes please, objectives: "
+                  "[{name: ce}, {name: dhkd}]}\n",
+              "experiments[0].gradient_alignment: expected true or false, got 'yes please'");
+  check_error(std::string(kMinimal) +
+                  "experiments:\n  - {name: a, gradient_alignment: {ce: [nkd]}, objectives: "
+                  "[{name: ce}, {name: dhkd}]}\n",
+              "experiments[0].gradient_alignment.ce: 'nkd' is not an objective of this experiment");
+  check_error(std::string(kMinimal) +
+                  "experiments:\n  - {name: a, gradient_alignment: true, objectives: "
+                  "[{name: dhkd}]}\n",
+              "experiments[0].gradient_alignment: expected both groups non-empty");
+  check_error(std::string(kMinimal) +
+                  "experiments:\n  - {name: a, gradient_alignment: {group: [ce]}, objectives: "
+                  "[{name: ce}, {name: dhkd}]}\n",
+              "experiments[0].gradient_alignment.ce: expected a list of objective names");
+}

@@ -11,6 +11,7 @@
 #include "engine/core/error.h"
 #include "engine/core/random.h"
 #include "engine/core/rng.h"
+#include "engine/data/mixing.h"
 #include "engine/io/atomic_file.h"
 #include "engine/ops/ops.h"
 #include "engine/optim/adam.h"
@@ -63,7 +64,9 @@ std::unique_ptr<optim::LRScheduler> make_schedule(optim::Optimizer& optimizer,
   return make_lr_schedule(optimizer, s.name, epochs, s.warmup_epochs, s.step_size);
 }
 
-data::LoaderOptions train_options(const Recipe& r, int64_t batch_size, uint64_t seed) {
+// The training loader's options; `mix`: the recipe's mixup too (students, not teacher training).
+data::LoaderOptions train_options(const Recipe& r, int64_t batch_size, uint64_t seed,
+                                  int64_t num_classes = 0, bool mix = false) {
   data::LoaderOptions o;
   o.batch_size = batch_size;
   o.shuffle = true;
@@ -71,6 +74,9 @@ data::LoaderOptions train_options(const Recipe& r, int64_t batch_size, uint64_t 
   if (r.data.crop_padding > 0) o.transforms.push_back(data::RandomCrop{r.data.crop_padding});
   if (r.data.flip) o.transforms.push_back(data::HorizontalFlip{});
   o.transforms.push_back(data::Normalize{{kFashionMnistMean}, {kFashionMnistStd}});
+  if (mix && r.data.mixup)
+    o.transforms.push_back(
+        data::PartialMixup{r.data.mixup->beta, r.data.mixup->partial, true, num_classes});
   return o;
 }
 
@@ -87,15 +93,16 @@ distill::Participant participant(const std::shared_ptr<models::Model>& model, bo
   return {model, forward, train_mode};
 }
 
-// Sizes of every tap of `model` on two sample images, as objectives building connectors need.
-void add_shapes(distill::Shapes& shapes, const std::string& prefix, models::Model& model,
-                const Tensor& sample) {
+// The logits and every tap of `model` on `batch` (one forward in eval mode, no grad) into
+// `probe` as "<prefix>.logits", "<prefix>.<tap>".
+void probe_model(distill::Inputs& probe, const std::string& prefix, models::Model& model,
+                 const Tensor& batch) {
   bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
   models::Taps taps(model.tap_names());
-  model.forward(sample, &taps);
-  for (const auto& [name, t] : taps.tensors()) shapes[prefix + "." + name] = t.sizes();
+  probe.set(prefix + ".logits", model.forward(batch, &taps));
+  for (const auto& [name, t] : taps.tensors()) probe.set(prefix + "." + name, t);
   model.train(was_training);
 }
 
@@ -230,21 +237,55 @@ class DistillRun {
       manual_seed(data::mix_seed(r_.seed, kTeacherStream + k));
       teachers_.push_back(new_model(r_.teachers[k].model));
     }
+    // The shapes of every input an objective can read, from the first training batch: the
+    // models' logits and taps, and the data inputs this run provides.
     auto student = new_model(r_.student);
-    std::vector<int64_t> two = {0, std::min<int64_t>(1, train_set_->size() - 1)};
-    Tensor sample =
-        data::normalize(train_set_->get(two).images, {kFashionMnistMean}, {kFashionMnistStd});
-    add_shapes(shapes_, "student", *student, sample);
+    const int64_t rows = std::min(r_.batch_size, train_set_->size());
+    std::vector<int64_t> first(size_t(rows), 0);
+    for (int64_t i = 0; i < rows; ++i) first[size_t(i)] = i;
+    data::Batch first_batch = train_set_->get(first);
+    Tensor batch = data::normalize(first_batch.images, {kFashionMnistMean}, {kFashionMnistStd});
+    distill::Inputs probe;
+    probe_model(probe, "student", *student, batch);
     for (size_t k = 0; k < teachers_.size(); ++k)
-      add_shapes(shapes_, distill::teacher_prefix(int64_t(k)), *teachers_[k], sample);
+      probe_model(probe, distill::teacher_prefix(int64_t(k)), *teachers_[k], batch);
+    if (r_.data.mixup)
+      probe.set("soft_labels", data::soft_targets(first_batch.labels, num_classes_, "probe"));
+    else
+      probe.set("labels", first_batch.labels);
+    if (few_labels()) probe.set("unlabeled_mask", zeros({rows}, DType::i64));
+    for (const auto& [name, t] : probe.tensors()) shapes_[name] = t.sizes();
+    // Objectives are built with those shapes (their modules' parameters exist from here on). One
+    // that reads an input no recipe provides (a strong view, a cost matrix) stops the run now,
+    // and so does one that fails on the probe's outputs (computed in eval mode, without grad, so
+    // that no running statistic moves), before any teacher trains.
     teacher_taps_.resize(teachers_.size());
     for (const distill::Experiment* e : selected)
-      for (const distill::Term& t : distill::make_terms(r_, *e, shapes_))
+      for (const distill::Term& t : distill::make_terms(r_, *e, shapes_)) {
+        // The taps each teacher must provide to the selected experiments (teacher_outputs).
         for (size_t k = 0; k < teachers_.size(); ++k)
           for (const std::string& tap : t.objective->teacher_taps(int64_t(k)))
             if (std::find(teacher_taps_[k].begin(), teacher_taps_[k].end(), tap) ==
                 teacher_taps_[k].end())
               teacher_taps_[k].push_back(tap);
+        for (const std::string& in : t.objective->inputs())
+          if (!shapes_.count(in)) {
+            std::vector<std::string> known;
+            for (const auto& [name, shape] : shapes_) known.push_back(name);
+            fail(
+                "{}: experiment '{}': objective {} reads '{}', which this recipe does not provide "
+                "(distill/recipes/README.md lists what each objective needs; available: {})",
+                r_.path, e->name, t.objective->name(), in, fmt::join(known, ", "));
+          }
+        NoGradGuard no_grad;
+        t.objective->eval();
+        try {
+          t.objective->compute(probe, {0, r_.epochs, 0});
+        } catch (const Error& error) {
+          fail("{}: experiment '{}': objective {} fails on the first training batch: {}", r_.path,
+               e->name, t.objective->name(), error.what());
+        }
+      }
   }
 
   // Offline KD (teacher_outputs.h): reads the teachers' outputs on the training images from the
@@ -252,6 +293,10 @@ class DistillRun {
   // recipe's size, and writes the file.
   void prepare_teacher_outputs() {
     const distill::TeacherOutputsSpec& spec = r_.teacher_outputs;
+    TUTOR_CHECK(!r_.data.mixup,
+                "{}: teacher_outputs cannot serve a run with data.mixup: the student's images are "
+                "mixes of two, the stored outputs are of single images",
+                spec.file);
     for (size_t k = 0; k < r_.teachers.size(); ++k)
       TUTOR_CHECK(!r_.teachers[k].train_mode,
                   "{}: teacher_outputs needs every teacher in eval mode, but {} has mode: train "
@@ -395,17 +440,22 @@ class DistillRun {
     // labeled rows only (Distiller::step). Runs whose objectives all read the labels (the student
     // alone) skip the unlabeled images, which nothing would read.
     data::DataLoader loader(few_labels() ? unlabeled_set_ : train_set_,
-                            train_options(r_, r_.batch_size, r_.seed));
+                            train_options(r_, r_.batch_size, r_.seed, num_classes_, true));
     std::unique_ptr<data::DataLoader> labeled_loader;
     if (few_labels())
       labeled_loader = std::make_unique<data::DataLoader>(
           labeled_set_, train_options(r_, r_.data.labeled_batch_size, r_.seed + 1));
 
-    io_.err << fmt::format("tutor distill: experiment {}: {} ({} parameters){}\n", e.name,
-                           rec.objectives, student->num_parameters(),
-                           offline  ? ", teacher outputs from " + r_.teacher_outputs.file
-                           : cached ? ", teacher logits cached"
-                                    : "");
+    int64_t objective_parameters = 0;
+    for (const distill::Term& t : terms) objective_parameters += t.objective->num_parameters();
+    io_.err << fmt::format(
+        "tutor distill: experiment {}: {} ({} parameters{}){}{}{}\n", e.name, rec.objectives,
+        student->num_parameters(),
+        objective_parameters ? fmt::format(", {} in the objectives", objective_parameters) : "",
+        offline  ? ", teacher outputs from " + r_.teacher_outputs.file
+        : cached ? ", teacher logits cached"
+                 : "", r_.data.mixup ? ", partial mixup" : "",
+        e.ce_group.empty() ? "" : ", gradient alignment");
     auto test_loader = eval_loader(test_set_, r_.batch_size);
     ProgressBar bar("");
     Stopwatch clock;
@@ -426,19 +476,30 @@ class DistillRun {
         }
       }
       distill::Context ctx{epoch, r_.epochs, at};
+      // Mixup: the images are mixed (the loader's last transform); objectives read the mixed
+      // targets, and the training accuracy counts each row's largest target as its label.
+      distill::Inputs data;
+      if (r_.data.mixup) {
+        data.set("soft_labels", b.targets);
+        labels = Tensor();
+      }
       distill::Distiller::Output o;
       if (offline) {
         std::vector<int64_t> rows;
         for (int64_t id : ids) rows.push_back(dataset_row_[size_t(id)]);
         distill::Inputs t = outputs_->rows(rows);
-        o = distiller.step(x, labels, ctx, &t);
+        o = distiller.step(x, labels, ctx, &t, &data);
       } else if (cached) {
         distill::Inputs t = cache_->get(ids, [&] { return distiller.teacher_outputs(x); });
-        o = distiller.step(x, labels, ctx, &t);
+        o = distiller.step(x, labels, ctx, &t, &data);
       } else {
-        o = distiller.step(x, labels, ctx);
+        o = distiller.step(x, labels, ctx, nullptr, &data);
       }
-      return {o.loss, o.student_logits, labels, o.parts};
+      StepResult result{o.loss, o.student_logits,
+                        r_.data.mixup ? b.targets.argmax(1) : labels, o.parts};
+      if (!e.ce_group.empty())
+        result.backward = [&distiller, o, &e] { distiller.backward(o, e.ce_group); };
+      return result;
     };
     for (; epoch < r_.epochs; ++epoch) {
       EpochPoint p;

@@ -40,7 +40,10 @@ EpochStats train_epoch(data::DataLoader& loader, int64_t epoch, optim::Optimizer
     StepResult r = fn(b, step);
     double value = r.loss.item();
     TUTOR_CHECK(std::isfinite(value), "step {} (epoch {}): the loss is {}", step, epoch, value);
-    r.loss.backward();
+    if (r.backward)
+      r.backward();
+    else
+      r.loss.backward();
     optimizer.step();
     ++step;
     int64_t n = r.logits.size(0), labeled = r.labels.numel();

@@ -1,6 +1,7 @@
 // The training epoch that `tutor train` and `tutor distill` share: for every batch of the loader,
-// zero the gradients, run the caller's step (forward and loss), backpropagate, step the optimizer,
-// and keep running means for the progress line and the epoch's record.
+// zero the gradients, run the caller's step (forward and loss), backpropagate (loss.backward(), or
+// the step's own backward), step the optimizer, and keep running means for the progress line and
+// the epoch's record.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,8 @@ struct StepResult {
   Tensor labels;  // i64 [L], L <= B
   // Named scalar components to average over the epoch (a distiller's objectives and parts).
   std::vector<std::pair<std::string, double>> parts;
+  // Sets the parameters' gradients instead of loss.backward() when given (gradient alignment).
+  std::function<void()> backward = {};
 };
 
 // The per-epoch lr schedule `name`: cosine (CosineAnnealingLR over the epochs after warmup),
