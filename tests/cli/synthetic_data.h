@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_test.h"
 #include "engine/core/tensor.h"
 #include "tools/cli/model_io.h"
 
@@ -19,17 +20,15 @@ namespace tutor::testing {
 
 // A scratch folder holding {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz, removed at the end.
 struct SyntheticData {
-  std::filesystem::path dir;
+  ScratchDir scratch;
+  std::filesystem::path dir = scratch.dir;
   std::vector<uint8_t> test_pixels;  // [test, 28, 28]
   std::vector<int64_t> test_labels;
 
   explicit SyntheticData(int train = 64, int test = 32) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "tutor-train-XXXXXX").string();
-    dir = ::mkdtemp(tmpl.data());
     write_split("train", train, 1);
     write_split("t10k", test, 2);
   }
-  ~SyntheticData() { std::filesystem::remove_all(dir); }
 
   // Label i % 2; pixels uniform in [0, 80) for label 0 and [160, 240) for label 1, from an LCG
   // (Numerical Recipes constants) seeded per split.

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/cli_test.h"
 #include "cli/synthetic_data.h"
 #include "engine/io/safetensors.h"
 #include "models/registry.h"
@@ -17,22 +18,12 @@
 #include "tools/cli/teacher_outputs.h"
 
 using namespace tutor;
+using namespace tutor::testing;
 using namespace tutor::cli;
 using tutor::testing::SyntheticData;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run run(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  int code = run_cli(args, out, err);
-  return {code, out.str(), err.str()};
-}
 
 std::string read(const fs::path& path) {
   std::ifstream in(path);

@@ -7,10 +7,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/cli_test.h"
 #include "engine/core/error.h"
 #include "tools/cli/json.h"
 
 using namespace tutor::cli;
+using namespace tutor::testing;
 namespace fs = std::filesystem;
 
 static std::string read_all(const fs::path& p) {
@@ -21,15 +23,6 @@ static std::string read_all(const fs::path& p) {
 }
 
 // A fresh folder under the system temp dir, removed at the end of the test.
-struct ScratchDir {
-  fs::path path;
-  ScratchDir() {
-    std::string tmpl = (fs::temp_directory_path() / "tutor-cli-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~ScratchDir() { fs::remove_all(path); }
-};
-
 TEST_CASE("cli: JSON strings escape quotes, backslashes and control characters") {
   CHECK(json_string("plain") == "\"plain\"");
   CHECK(json_string("a\"b\\c") == "\"a\\\"b\\\\c\"");
@@ -71,7 +64,7 @@ TEST_CASE("cli: JSON objects and arrays nest") {
 
 TEST_CASE("cli: JSONL writes one flushed line per record") {
   ScratchDir dir;
-  fs::path path = dir.path / "log.jsonl";
+  fs::path path = dir.dir / "log.jsonl";
   {
     JsonlWriter log(path.string());
     log.write(JsonObject().add("step", 1).add("loss", 0.5));
@@ -88,7 +81,7 @@ TEST_CASE("cli: JSONL writes one flushed line per record") {
         "{\"step\":1,\"loss\":0.5}\n{\"step\":2,\"msg\":\"a\\nb\"}\n{\"step\":3}\n");
   JsonlWriter fresh(path.string());
   CHECK(read_all(path) == "");
-  CHECK_THROWS_WITH_AS(JsonlWriter((dir.path / "no" / "x.jsonl").string()),
+  CHECK_THROWS_WITH_AS(JsonlWriter((dir.dir / "no" / "x.jsonl").string()),
                        doctest::Contains("x.jsonl: cannot open for writing"), tutor::Error);
 }
 

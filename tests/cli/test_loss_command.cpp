@@ -6,37 +6,19 @@
 #include <filesystem>
 #include <sstream>
 
+#include "cli/cli_test.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops/ops.h"
 #include "support/op_test.h"
 #include "tools/cli/command.h"
 
 using namespace tutor;
+using namespace tutor::testing;
 using namespace tutor::cli;
 using tutor::testing::check_close;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run run(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  int code = run_cli(args, out, err);
-  return {code, out.str(), err.str()};
-}
-
-struct ScratchDir {
-  fs::path dir;
-  ScratchDir() {
-    std::string tmpl = (fs::temp_directory_path() / "tutor-loss-XXXXXX").string();
-    dir = ::mkdtemp(tmpl.data());
-  }
-  ~ScratchDir() { fs::remove_all(dir); }
-};
 
 bool contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;

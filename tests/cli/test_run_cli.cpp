@@ -7,22 +7,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/cli_test.h"
 #include "engine/ops/catalog.h"
 #include "tools/cli/command.h"
 
 using namespace tutor::cli;
+using namespace tutor::testing;
 namespace fs = std::filesystem;
-
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-static Run run(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  int code = run_cli(args, out, err);
-  return {code, out.str(), err.str()};
-}
 
 TEST_CASE("cli: help and version exit 0 and print on stdout") {
   Run help = run({"help"});

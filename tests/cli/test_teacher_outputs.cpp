@@ -7,25 +7,18 @@
 #include <filesystem>
 #include <fstream>
 
+#include "cli/cli_test.h"
 #include "engine/core/error.h"
 #include "engine/io/safetensors.h"
 #include "engine/nn/linear.h"
 #include "tools/cli/teacher_outputs.h"
 
 using namespace tutor;
+using namespace tutor::testing;
 using namespace tutor::cli;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Scratch {
-  fs::path dir;
-  Scratch() {
-    std::string tmpl = (fs::temp_directory_path() / "tutor-outputs-XXXXXX").string();
-    dir = ::mkdtemp(tmpl.data());
-  }
-  ~Scratch() { fs::remove_all(dir); }
-};
 
 TeacherOutputsKey key_of() {
   return {"fashion-mnist", "train", 4, "fnv1a64:0123456789abcdef", {{"resnet8", "fnv1a64:aa"}}};
@@ -61,7 +54,7 @@ void check_error(const std::string& path, const TeacherOutputsKey& key, const st
 }  // namespace
 
 TEST_CASE("teacher outputs: written and read back, they serve the requested rows") {
-  Scratch s;
+  ScratchDir s;
   std::string path = (s.dir / "t.safetensors").string();
   outputs_of(key_of()).write(path);
   SafetensorsContents c = load_safetensors(path);
@@ -86,7 +79,7 @@ TEST_CASE("teacher outputs: written and read back, they serve the requested rows
 }
 
 TEST_CASE("teacher outputs: every mismatch is an Error naming the file and the field") {
-  Scratch s;
+  ScratchDir s;
   std::string path = (s.dir / "t.safetensors").string();
   outputs_of(key_of()).write(path);
 

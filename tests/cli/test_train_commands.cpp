@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/cli_test.h"
 #include "cli/synthetic_data.h"
 #include "engine/autograd/grad_mode.h"
 #include "engine/core/rng.h"
@@ -19,23 +20,13 @@
 #include "tools/cli/model_io.h"
 
 using namespace tutor;
+using namespace tutor::testing;
 using namespace tutor::cli;
 using tutor::testing::check_close;
 using tutor::testing::SyntheticData;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run run(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  int code = run_cli(args, out, err);
-  return {code, out.str(), err.str()};
-}
 
 std::vector<std::string> lines_of(const fs::path& path) {
   std::ifstream in(path);
