@@ -93,6 +93,9 @@ Distiller::Output Distiller::step(const Tensor& x, const Tensor& labels, const C
                   name);
       inputs.set(name, t);
     }
+  // The objectives' own modules (heads with dropout and batch norm, running buffers) train and
+  // evaluate with the student.
+  for (const Term& term : terms_) term.objective->train(student_.module->is_training());
   std::map<std::string, Tensor> taps;
   Tensor logits = student_.forward(x, student_taps_, taps);
   inputs.set("student.logits", logits);

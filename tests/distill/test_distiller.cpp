@@ -218,3 +218,20 @@ TEST_CASE("distiller: data inputs such as soft_labels reach the objectives") {
   tutor::testing::check_error([&] { d.step(x, Tensor(), {}, nullptr, &bad); },
                               {"data input 'student.logits' must belong to no model"});
 }
+
+TEST_CASE("distiller: objectives follow the student's train/eval mode at every step") {
+  manual_seed(0);
+  int calls = 0;
+  auto student = std::make_shared<nn::Linear>(3, 4);
+  auto teacher = std::make_shared<nn::Linear>(3, 4);
+  Term kd = term("kd", 1.0);
+  kd.objective->eval();  // as tutor distill leaves it after its probe forward
+  Distiller distiller(linear(student, &calls), {linear(teacher, &calls)}, {kd});
+  Tensor x = randn({2, 3});
+  student->train();
+  distiller.step(x, {}, {});
+  CHECK(kd.objective->is_training());
+  student->eval();
+  distiller.step(x, {}, {});
+  CHECK(!kd.objective->is_training());
+}
