@@ -210,6 +210,26 @@ std::string resolve(const std::string& origin, const std::string& file) {
   return (std::filesystem::path(origin).parent_path() / p).lexically_normal().string();
 }
 
+// A training block (`train:` of a teacher, `ss_module:`): epochs required, the rest defaulting to
+// the recipe's own.
+TeacherTraining read_training(Node tr, const Recipe& r) {
+  tr.expect_map();
+  TeacherTraining training;
+  training.batch_size = r.batch_size;
+  training.optimizer = r.optimizer;
+  training.schedule = r.schedule;
+  if (!tr.has("epochs")) tr.at("epochs").fail_here(kPositive);
+  training.epochs = tr.at("epochs").integer(1, kPositive);
+  if (tr.has("batch_size")) training.batch_size = tr.at("batch_size").integer(1, kPositive);
+  if (tr.has("optimizer")) training.optimizer = read_optimizer(tr.at("optimizer"), r.optimizer);
+  if (tr.has("schedule")) training.schedule = read_schedule(tr.at("schedule"), r.schedule);
+  tr.done({"epochs", "batch_size", "optimizer", "schedule"});
+  if (training.schedule.warmup_epochs >= training.epochs)
+    fail("{}: {}.schedule.warmup_epochs: expected fewer than the {} epochs, got {}", tr.origin(),
+         tr.path(), training.epochs, training.schedule.warmup_epochs);
+  return training;
+}
+
 TeacherSpec read_teacher(Node n, const Recipe& r) {
   TeacherSpec t;
   n.expect_map();
@@ -220,26 +240,11 @@ TeacherSpec read_teacher(Node n, const Recipe& r) {
     fail("{}: {}: expected exactly one of `weights: FILE` and `train: {{epochs: N, ...}}`",
          n.origin(), n.path());
   if (weights) t.weights = resolve(n.origin(), n.at("weights").text());
-  if (train) {
-    Node tr = n.at("train");
-    tr.expect_map();
-    TeacherTraining training;
-    training.batch_size = r.batch_size;
-    training.optimizer = r.optimizer;
-    training.schedule = r.schedule;
-    if (!tr.has("epochs")) tr.at("epochs").fail_here(kPositive);
-    training.epochs = tr.at("epochs").integer(1, kPositive);
-    if (tr.has("batch_size")) training.batch_size = tr.at("batch_size").integer(1, kPositive);
-    if (tr.has("optimizer")) training.optimizer = read_optimizer(tr.at("optimizer"), r.optimizer);
-    if (tr.has("schedule")) training.schedule = read_schedule(tr.at("schedule"), r.schedule);
-    tr.done({"epochs", "batch_size", "optimizer", "schedule"});
-    if (training.schedule.warmup_epochs >= training.epochs)
-      fail("{}: {}.schedule.warmup_epochs: expected fewer than the {} epochs, got {}", n.origin(),
-           tr.path(), training.epochs, training.schedule.warmup_epochs);
-    t.train = training;
-  }
+  if (train) t.train = read_training(n.at("train"), r);
+  // SSKD stage 1: the teacher's ss module, trained with sskd_aux on its frozen backbone.
+  if (n.has("ss_module")) t.ss_module = read_training(n.at("ss_module"), r);
   if (n.has("mode")) t.train_mode = n.at("mode").choice({"eval", "train"}) == "train";
-  n.done({"model", "weights", "train", "mode"});
+  n.done({"model", "weights", "train", "ss_module", "mode"});
   return t;
 }
 
@@ -326,7 +331,8 @@ Experiment read_experiment(Node n) {
             n.origin(), ga.path(), fmt::join(ce, ", "));
     }
   }
-  n.done({"name", "gradient_alignment", "objectives"});
+  if (n.has("rotations")) e.rotations = n.at("rotations").boolean();
+  n.done({"name", "gradient_alignment", "rotations", "objectives"});
   return e;
 }
 
@@ -396,10 +402,21 @@ Recipe read_recipe(Node root) {
              "teacher_outputs", "student", "optimizer", "schedule", "baseline", "experiments"});
 
   // Objectives reading a teacher need one: checked here so a recipe fails before any training.
-  for (size_t i = 0; i < r.experiments.size(); ++i)
+  for (size_t i = 0; i < r.experiments.size(); ++i) {
+    size_t shown = i - (r.experiments[0].name == "baseline" ? 1 : 0);
+    if (r.experiments[i].rotations) {
+      // A rotation batch holds four rows per image: the few-label split, mixing and the stored
+      // teacher outputs all count one row per image.
+      const char* clash = r.data.labeled > 0 ? "data.labeled"
+                          : r.data.mixup     ? "data.mixup"
+                          : !r.teacher_outputs.file.empty() ? "teacher_outputs"
+                                                            : nullptr;
+      if (clash)
+        fail("{}: experiments[{}].rotations: rotation batches cannot be combined with {}", r.path,
+             shown, clash);
+    }
     for (size_t j = 0; j < r.experiments[i].objectives.size(); ++j) {
       const ObjectiveSpec& spec = objective_spec(r.experiments[i].objectives[j].name);
-      size_t shown = i - (r.experiments[0].name == "baseline" ? 1 : 0);
       for (const InputSpec& in : spec.inputs) {
         // Under mixup the images are mixed: hard labels no longer describe them, and only then
         // are the mixed targets there.
@@ -417,6 +434,10 @@ Recipe read_recipe(Node root) {
                "data.mixup provides",
                r.path, shown, j, spec.name);
         auto [owner, rest] = split_input_name(in.name);
+        if (in.required && rest == "ss_feat" && !r.experiments[i].rotations)
+          fail("{}: experiments[{}].objectives[{}]: objective {} reads {}, the ss module's "
+               "outputs on rotation batches: set `rotations: true` on the experiment",
+               r.path, shown, j, spec.name, in.name);
         if (!in.required || owner.empty() || owner == "student") continue;
         size_t index = owner == "teacher" ? 0 : size_t(std::atoll(owner.c_str() + 7));
         if (index >= r.teachers.size())
@@ -424,8 +445,13 @@ Recipe read_recipe(Node root) {
               "{}: experiments[{}].objectives[{}]: objective {} reads {}, but the recipe has {} "
               "teacher(s)",
               r.path, shown, j, spec.name, in.name, r.teachers.size());
+        if (rest == "ss_feat" && !r.teachers[index].ss_module)
+          fail("{}: experiments[{}].objectives[{}]: objective {} reads {}, but {} has no "
+               "`ss_module: {{epochs: N, ...}}` (SSKD stage 1 trains it)",
+               r.path, shown, j, spec.name, in.name, owner);
       }
     }
+  }
   return r;
 }
 

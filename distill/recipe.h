@@ -36,6 +36,9 @@
 //       epochs: INT > 0           (required)
 //       batch_size, optimizer, schedule   as below; default: the recipe's own
 //     mode: eval | train          eval: the teacher runs in eval mode (train: batch statistics)
+//     ss_module:                  SSKD stage 1: an ss module on the teacher's pooled feature
+//       epochs: INT > 0           (required) trained with sskd_aux on rotation batches, the
+//       batch_size, optimizer, schedule   teacher frozen; read as teacher.ss_feat
 //   teacher_outputs:              offline KD: the teachers' outputs on the training images
 //     file: PATH                  (required) a safetensors file (relative to the recipe)
 //     mode: auto | write | read   auto: read the file when it exists, else compute and write it
@@ -59,6 +62,10 @@
 //                                 alignment (distill/gradient_alignment.h) between the "CE"
 //                                 group (the objectives named ce; or those listed) and the "KD"
 //                                 group (every other objective), each group's weighted sum
+//       rotations: BOOL           false. true: each batch of n images becomes SSKD's rotation
+//                                 batch of 4n rows (distill/rotation.h), labels repeated; needed
+//                                 by objectives reading ss_feat; not with labeled, mixup or
+//                                 teacher_outputs
 //       objectives:               (required, non-empty)
 //         - name: OBJECTIVE       (required) a registered objective (`tutor loss --list`)
 //           weight: REAL          1
@@ -124,6 +131,9 @@ struct TeacherSpec {
   std::string weights;                   // a file to load, resolved against the recipe's folder
   std::optional<TeacherTraining> train;  // exactly one of weights and train is set
   bool train_mode = false;               // mode: train
+  // SSKD stage 1: an ss module (distill/ss_module.h) on the teacher's pooled feature, trained
+  // with sskd_aux on rotation batches while the teacher's own weights stay fixed.
+  std::optional<TeacherTraining> ss_module;
 };
 
 // Teacher outputs (logits and the taps the objectives read) on every un-augmented training image,
@@ -148,6 +158,10 @@ struct Experiment {
   // Gradient alignment: ce_group[j] says whether objectives[j] is in the "CE" group; empty: a
   // plain backward of the weighted sum.
   std::vector<bool> ce_group;
+  // Every training batch of n images becomes SSKD's rotation batch of 4n rows (distill/
+  // rotation.h), each row labeled with its image's label; the student gets an ss module when an
+  // objective reads student.ss_feat.
+  bool rotations = false;
 };
 
 struct Recipe {

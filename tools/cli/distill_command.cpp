@@ -7,12 +7,15 @@
 
 #include "distill/distiller.h"
 #include "distill/recipe.h"
+#include "distill/rotation.h"
+#include "distill/ss_module.h"
 #include "engine/autograd/grad_mode.h"
 #include "engine/core/error.h"
 #include "engine/core/random.h"
 #include "engine/core/rng.h"
 #include "engine/data/mixing.h"
 #include "engine/io/atomic_file.h"
+#include "engine/io/safetensors.h"
 #include "engine/ops/ops.h"
 #include "engine/optim/adam.h"
 #include "engine/optim/sgd.h"
@@ -36,6 +39,7 @@ using distill::Recipe;
 // Seeds of the independent random streams, mixed with the recipe's seed.
 constexpr uint64_t kLabeledSplitStream = 0x6c6162656c6564;  // "labeled"
 constexpr uint64_t kTeacherStream = 0x74656163686572;       // "teacher"
+constexpr uint64_t kSSModuleStream = 0x73736d6f64756c65;    // "ssmodule"
 
 std::unique_ptr<optim::Optimizer> make_optimizer(std::vector<Tensor> params,
                                                  const distill::OptimizerSpec& o) {
@@ -106,6 +110,14 @@ void probe_model(distill::Inputs& probe, const std::string& prefix, models::Mode
   model.train(was_training);
 }
 
+// Whether an objective of `terms` reads `input`.
+bool reads(const std::vector<distill::Term>& terms, const std::string& input) {
+  return std::any_of(terms.begin(), terms.end(), [&](const distill::Term& t) {
+    std::vector<std::string> in = t.objective->inputs();
+    return std::find(in.begin(), in.end(), input) != in.end();
+  });
+}
+
 std::string describe(const distill::Experiment& e) {
   std::vector<std::string> terms;
   for (const distill::ObjectiveEntry& o : e.objectives) {
@@ -162,7 +174,10 @@ class DistillRun {
     // Every objective is built once before any training, so a bad parameter fails early.
     make_models_and_check(selected);
 
-    for (size_t k = 0; k < r_.teachers.size(); ++k) teacher_records_.push_back(get_teacher(k));
+    for (size_t k = 0; k < r_.teachers.size(); ++k) {
+      teacher_records_.push_back(get_teacher(k));
+      if (teacher_ss_[k]) train_teacher_ss_module(k);
+    }
     if (!r_.teacher_outputs.file.empty()) prepare_teacher_outputs();
     bool cacheable = use_cache_ && !outputs_ && !r_.data.augments();
     for (const distill::TeacherSpec& t : r_.teachers) cacheable = cacheable && !t.train_mode;
@@ -245,16 +260,28 @@ class DistillRun {
     for (int64_t i = 0; i < rows; ++i) first[size_t(i)] = i;
     data::Batch first_batch = train_set_->get(first);
     Tensor batch = data::normalize(first_batch.images, {kFashionMnistMean}, {kFashionMnistStd});
-    distill::Inputs probe;
-    probe_model(probe, "student", *student, batch);
+    distill::Inputs probe = probe_inputs(*student, batch, first_batch.labels, nullptr);
+    // Rotation batches (SSKD): the probe's images in four rotations, with ss modules on the
+    // student (a fresh one, as each rotation experiment's) and on the teachers that have one.
+    distill::Inputs rotation_probe;
+    teacher_ss_.resize(teachers_.size());
     for (size_t k = 0; k < teachers_.size(); ++k)
-      probe_model(probe, distill::teacher_prefix(int64_t(k)), *teachers_[k], batch);
-    if (r_.data.mixup)
-      probe.set("soft_labels", data::soft_targets(first_batch.labels, num_classes_, "probe"));
-    else
-      probe.set("labels", first_batch.labels);
-    if (few_labels()) probe.set("unlabeled_mask", zeros({rows}, DType::i64));
+      if (r_.teachers[k].ss_module) {
+        manual_seed(data::mix_seed(r_.seed, kSSModuleStream + k));
+        teacher_ss_[k] = distill::make_ss_module(
+            probe.at(distill::teacher_prefix(int64_t(k)) + ".pooled").size(1));
+      }
+    bool rotations = std::any_of(selected.begin(), selected.end(),
+                                 [](const distill::Experiment* e) { return e->rotations; });
+    if (rotations) {
+      const int64_t images = std::max<int64_t>(rows / 4, 1);
+      auto ss = distill::make_ss_module(probe.at("student.pooled").size(1));
+      rotation_probe = probe_inputs(*student, distill::rotation_batch(batch.narrow(0, 0, images)),
+                                    repeat_interleave(first_batch.labels.narrow(0, 0, images), 4),
+                                    ss.get());
+    }
     for (const auto& [name, t] : probe.tensors()) shapes_[name] = t.sizes();
+    for (const auto& [name, t] : rotation_probe.tensors()) shapes_.emplace(name, t.sizes());
     // Objectives are built with those shapes (their modules' parameters exist from here on). One
     // that reads an input no recipe provides (a strong view, a cost matrix) stops the run now,
     // and so does one that fails on the probe's outputs (computed in eval mode, without grad, so
@@ -280,12 +307,116 @@ class DistillRun {
         NoGradGuard no_grad;
         t.objective->eval();
         try {
-          t.objective->compute(probe, {0, r_.epochs, 0});
+          t.objective->compute(e->rotations ? rotation_probe : probe, {0, r_.epochs, 0});
         } catch (const Error& error) {
           fail("{}: experiment '{}': objective {} fails on the first training batch: {}", r_.path,
                e->name, t.objective->name(), error.what());
         }
       }
+  }
+
+  // What the objectives can read on `batch`: the logits and taps of the student and of every
+  // teacher (eval mode, no grad), the data inputs of this run, and with `student_ss` (rotation
+  // batches) "<model>.ss_feat" of the student and of the teachers with an ss module.
+  distill::Inputs probe_inputs(models::Model& student, const Tensor& batch, const Tensor& labels,
+                               nn::Module* student_ss) {
+    distill::Inputs probe;
+    probe_model(probe, "student", student, batch);
+    for (size_t k = 0; k < teachers_.size(); ++k)
+      probe_model(probe, distill::teacher_prefix(int64_t(k)), *teachers_[k], batch);
+    if (r_.data.mixup)
+      probe.set("soft_labels", data::soft_targets(labels, num_classes_, "probe"));
+    else
+      probe.set("labels", labels);
+    if (few_labels()) probe.set("unlabeled_mask", zeros({batch.size(0)}, DType::i64));
+    if (student_ss) {
+      NoGradGuard no_grad;
+      probe.set("student.ss_feat", student_ss->forward(probe.at("student.pooled")));
+      for (size_t k = 0; k < teachers_.size(); ++k)
+        if (teacher_ss_[k]) {
+          std::string prefix = distill::teacher_prefix(int64_t(k));
+          probe.set(prefix + ".ss_feat", teacher_ss_[k]->forward(probe.at(prefix + ".pooled")));
+        }
+    }
+    return probe;
+  }
+
+  // SSKD stage 1 (torchdistill AuxSSKDLoss; xuguodong03/SSKD student.py's ss-head loop): teacher
+  // k's ss module learns, with sskd_aux on rotation batches of the training images, which normal
+  // image each rotated view comes from, while the teacher runs frozen in eval mode. Logged as
+  // run "<teacher>.ss_module"; its accuracies are those of that choice (rotated rows).
+  void train_teacher_ss_module(size_t k) {
+    const distill::TeacherTraining& t = *r_.teachers[k].ss_module;
+    models::Model& model = *teachers_[k];
+    nn::Sequential& ss = *teacher_ss_[k];
+    const std::string name = distill::teacher_prefix(int64_t(k)) + ".ss_module";
+    model.eval();
+    auto aux = distill::make_objective("sskd_aux", {}, shapes_);
+    // The ss module's features, its similarity logits and each rotated row's own image.
+    auto forward = [&](const Tensor& images) {
+      Tensor pooled;
+      {
+        NoGradGuard no_grad;
+        models::Taps taps({"pooled"});
+        model.forward(distill::rotation_batch(images), &taps);
+        pooled = taps.at("pooled");
+      }
+      Tensor f = ss.forward(pooled);
+      distill::Inputs in;
+      in.set("student.ss_feat", f);
+      Tensor own =
+          repeat_interleave(arange(double(images.size(0)), TensorOptions(DType::i64)), 3);
+      return std::make_tuple(aux->compute(in, {}).loss, distill::rotation_similarities(f), own);
+    };
+    auto optimizer = make_optimizer(ss.parameters(), t.optimizer);
+    auto schedule = make_schedule(*optimizer, t.schedule, t.epochs);
+    data::DataLoader loader(train_set_, train_options(r_, t.batch_size,
+                                                      data::mix_seed(r_.seed, kSSModuleStream + k)));
+    auto test_loader = eval_loader(test_set_, r_.batch_size);
+    io_.err << fmt::format("tutor distill: training the ss module of {} ({} parameters), {} epochs\n",
+                           distill::teacher_prefix(int64_t(k)), ss.num_parameters(), t.epochs);
+    ProgressBar bar("");
+    int64_t step = 0;
+    for (int64_t epoch = 0; epoch < t.epochs; ++epoch) {
+      EpochPoint p;
+      p.epoch = epoch + 1;
+      p.lr = optimizer->param_groups()[0].lr();
+      Stopwatch clock;
+      bar.set_label(fmt::format("{} {}/{}", name, epoch + 1, t.epochs));
+      ss.train();
+      EpochStats s = train_epoch(
+          loader, epoch, *optimizer, step,
+          [&](data::Batch& b, int64_t) -> StepResult {
+            auto [loss, logits, own] = forward(b.images);
+            return {loss, logits, own, {{"sskd_aux", loss.item()}}};
+          },
+          bar);
+      schedule->step();
+      ss.eval();
+      double test_loss = 0, rows = 0, correct = 0;
+      {
+        NoGradGuard no_grad;
+        for (data::Batch& b : test_loader->epoch(0)) {
+          auto [loss, logits, own] = forward(b.images);
+          test_loss += loss.item() * double(own.size(0));
+          correct += eq(logits.argmax(1), own).to(DType::f64).sum().item();
+          rows += double(own.size(0));
+        }
+      }
+      p.train_loss = s.loss;
+      p.train_acc = s.accuracy;
+      p.test_loss = test_loss / rows;
+      p.test_acc = correct / rows;
+      p.parts = s.parts;
+      p.seconds = clock.seconds();
+      metrics_->write(epoch_record(name, r_.teachers[k].model, p, s));
+      io_.err << fmt::format(
+          "{} epoch {}/{}: train loss {:.4f} acc {:.2f}%, test acc {:.2f}% (rotated view -> its "
+          "image)\n",
+          name, epoch + 1, t.epochs, s.loss, 100 * s.accuracy, 100 * p.test_acc);
+    }
+    save_safetensors((out_ / (name + ".safetensors")).string(), ss.state_dict(),
+                     {{"model", "ss_module"}, {"recipe", r_.name}});
   }
 
   // Offline KD (teacher_outputs.h): reads the teachers' outputs on the training images from the
@@ -425,11 +556,19 @@ class DistillRun {
         teacher_read = teacher_read || distill::split_input_name(in).first.starts_with("teacher");
     std::vector<distill::Participant> teachers;
     if (teacher_read)
-      for (size_t k = 0; k < teachers_.size(); ++k)
+      for (size_t k = 0; k < teachers_.size(); ++k) {
         teachers.push_back(participant(teachers_[k], r_.teachers[k].train_mode));
-    distill::Distiller distiller(participant(student, false), teachers, terms);
+        if (e.rotations && teacher_ss_[k])
+          teachers.back() = distill::with_ss_module(teachers.back(), teacher_ss_[k]);
+      }
+    distill::Participant learner = participant(student, false);
+    if (reads(terms, "student.ss_feat"))
+      learner = distill::with_ss_module(
+          learner, distill::make_ss_module(shapes_.at("student.pooled").at(1)));
+    distill::Distiller distiller(learner, teachers, terms);
     bool offline = outputs_ && teacher_read;
-    bool cached = cache_ && teacher_read;
+    // The cache holds one row per image; a rotation batch has four.
+    bool cached = cache_ && teacher_read && !e.rotations;
     for (int64_t k = 0; cached && k < distiller.num_teachers(); ++k)
       cached = distiller.teacher_taps(k).empty();
 
@@ -475,6 +614,10 @@ class DistillRun {
           x = lb.images;
         }
       }
+      if (e.rotations) {
+        x = distill::rotation_batch(x);
+        labels = repeat_interleave(labels, 4);
+      }
       distill::Context ctx{epoch, r_.epochs, at};
       // Mixup: the images are mixed (the loader's last transform); objectives read the mixed
       // targets, and the training accuracy counts each row's largest target as its label.
@@ -497,6 +640,10 @@ class DistillRun {
       }
       StepResult result{o.loss, o.student_logits,
                         r_.data.mixup ? b.targets.argmax(1) : labels, o.parts};
+      if (e.rotations) {  // the training accuracy counts the unrotated images (rows 4i)
+        result.logits = o.student_logits.reshape({-1, 4, num_classes_}).select(1, 0);
+        result.labels = b.labels;
+      }
       if (!e.ce_group.empty())
         result.backward = [&distiller, o, &e] { distiller.backward(o, e.ce_group); };
       return result;
@@ -538,6 +685,7 @@ class DistillRun {
   std::shared_ptr<data::TensorDataset> train_set_, test_set_, labeled_set_, unlabeled_set_;
   int64_t num_classes_ = 0, in_channels_ = 0, n_labeled_ = 0, n_unlabeled_ = 0;
   std::vector<std::shared_ptr<models::Model>> teachers_;
+  std::vector<std::shared_ptr<nn::Sequential>> teacher_ss_;  // SSKD ss modules (null: none)
   distill::Shapes shapes_;
   std::unique_ptr<TeacherCache> cache_;
   std::unique_ptr<TeacherOutputs> outputs_;

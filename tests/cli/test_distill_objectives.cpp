@@ -1,0 +1,81 @@
+// tutor distill driving the objectives that need more than logits and labels
+// (distill/recipes/README.md): a tiny run of each on synthetic data whose JSONL log holds the
+// objective's parts, and the files the run adds.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli/cli_test.h"
+#include "cli/synthetic_data.h"
+#include "engine/io/safetensors.h"
+
+using namespace tutor;
+using namespace tutor::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> log_lines(const fs::path& out) {
+  std::ifstream in(out / "metrics.jsonl");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Runs `recipe` (the YAML after the data line, which points at `data`) into data.dir / "out".
+Run run_recipe(const SyntheticData& data, const std::string& name, const std::string& recipe) {
+  fs::path path = data.dir / (name + ".yaml");
+  std::ofstream(path) << "name: " << name << "\nepochs: 1\nbatch_size: 16\nseed: 5\n"
+                      << "data: {dir: " << data.dir.string() << ", crop_padding: 0}\n"
+                      << "student: {model: resnet8}\noptimizer: {lr: 0.05}\n"
+                      << recipe;
+  return run({"distill", "--recipe", path.string(), "--out", (data.dir / "out").string()});
+}
+
+void check_parts(const std::string& line, const std::string& run,
+                 const std::vector<std::string>& parts) {
+  INFO(line);
+  CHECK(line.find(fmt::format("\"run\":\"{}\"", run)) != std::string::npos);
+  for (const std::string& p : parts)
+    CHECK_MESSAGE(line.find("\"" + p + "\":") != std::string::npos, p);
+}
+
+}  // namespace
+
+// SSKD: stage 1 trains the teacher's ss module with sskd_aux on rotation batches (logged as
+// teacher.ss_module, its weights written), stage 2 trains the student and its own ss module
+// with sskd; sskd_aux also runs in an experiment on the student's ss module.
+TEST_CASE("cli: distill drives sskd with the teacher's ss module trained first, and sskd_aux") {
+  SyntheticData data(48, 16);
+  Run r = run_recipe(data, "sskd",
+                     "baseline: false\n"
+                     "teacher: {model: resnet8, train: {epochs: 1}, ss_module: {epochs: 2}}\n"
+                     "experiments:\n"
+                     "  - {name: sskd, rotations: true, objectives: [{name: sskd}]}\n"
+                     "  - name: aux\n    rotations: true\n"
+                     "    objectives: [{name: ce}, {name: sskd_aux, weight: 0.5}]\n");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.err.find("training the ss module of teacher (8320 parameters), 2 epochs") !=
+        std::string::npos);
+  std::vector<std::string> lines = log_lines(data.dir / "out");
+  REQUIRE(lines.size() == 5);
+  check_parts(lines[0], "teacher", {"ce"});
+  // Stage 1 counts the 3 rotated rows of each of the 48 images.
+  check_parts(lines[1], "teacher.ss_module", {"sskd_aux"});
+  CHECK(lines[1].find("\"epoch\":1,") != std::string::npos);
+  CHECK(lines[2].find("\"epoch\":2,") != std::string::npos);
+  CHECK(lines[2].find("\"images\":144,") != std::string::npos);
+  // Stage 2: the accuracy counts the 48 unrotated images.
+  check_parts(lines[3], "sskd", {"sskd", "sskd.ce", "sskd.kd", "sskd.ss", "sskd.tf"});
+  CHECK(lines[3].find("\"images\":48,") != std::string::npos);
+  check_parts(lines[4], "aux", {"ce", "sskd_aux"});
+
+  SafetensorsContents ss =
+      load_safetensors((data.dir / "out" / "teacher.ss_module.safetensors").string());
+  REQUIRE(ss.tensors.size() == 4);  // resnet8's pooled feature has 64 channels
+  CHECK(ss.tensors.at("0.weight").sizes() == Shape{64, 64});
+  CHECK(ss.tensors.at("2.bias").sizes() == Shape{64});
+}

@@ -1,0 +1,106 @@
+// Recipe keys that objectives beyond logits and labels need (distill/recipes/README.md, "Which
+// objectives a recipe drives"): each read into its field, and each wrong use an Error naming the
+// file and the key path.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "distill/recipe.h"
+#include "engine/core/error.h"
+
+using namespace tutor;
+using namespace tutor::distill;
+
+namespace {
+
+const std::string kBase =
+    "name: m\nbatch_size: 64\noptimizer: {lr: 0.2}\nstudent: {model: resnet8}\n";
+
+// `yaml` fails to parse (as "dir/r.yaml") with a message holding `expected` after the file name.
+void check_refused(const std::string& yaml, const std::string& expected) {
+  std::string message;
+  try {
+    parse_recipe(yaml, "dir/r.yaml");
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  INFO(yaml);
+  INFO(message);
+  REQUIRE(!message.empty());
+  CHECK(message.find("dir/r.yaml: ") == 0);
+  CHECK(message.find(expected) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("recipe: sskd's teacher ss_module and rotation batches") {
+  Recipe r = parse_recipe(kBase +
+                              "teacher:\n  model: resnet8\n  train: {epochs: 1}\n"
+                              "  ss_module: {epochs: 3, optimizer: {momentum: 0.5}}\n"
+                              "experiments:\n  - name: s\n    rotations: true\n"
+                              "    objectives: [{name: sskd}]\n"
+                              "  - {name: a, rotations: true, objectives: [{name: sskd_aux}]}\n"
+                              "  - {name: k, objectives: [{name: kd}]}\n",
+                          "dir/r.yaml");
+  REQUIRE(r.teachers.size() == 1);
+  REQUIRE(r.teachers[0].ss_module.has_value());
+  const TeacherTraining& ss = *r.teachers[0].ss_module;
+  CHECK(ss.epochs == 3);
+  CHECK(ss.batch_size == 64);           // the recipe's
+  CHECK(ss.optimizer.lr == 0.2);        // the recipe's, with the given keys overriding
+  CHECK(ss.optimizer.momentum == 0.5);
+  CHECK(ss.schedule.name == "cosine");
+  REQUIRE(r.experiments.size() == 4);
+  CHECK(!r.experiments[0].rotations);  // the baseline
+  CHECK(r.experiments[1].rotations);
+  CHECK(r.experiments[2].rotations);
+  CHECK(!r.experiments[3].rotations);
+  CHECK(!parse_recipe(kBase + "teacher: {model: resnet8, train: {epochs: 1}}\n", "r.yaml")
+             .teachers[0]
+             .ss_module);
+
+  const std::string teacher = "teacher: {model: resnet8, train: {epochs: 1}, ss_module: ";
+  check_refused(kBase + teacher + "{batch_size: 8}}\n",
+                "teacher.ss_module.epochs: expected a positive integer, got nothing");
+  check_refused(kBase + teacher + "{epochs: 1, lr: 0.1}}\n",
+                "teacher.ss_module.lr: unknown key (known here: epochs, batch_size, optimizer, "
+                "schedule)");
+  check_refused(kBase + teacher + "{epochs: 2, schedule: {warmup_epochs: 2}}}\n",
+                "teacher.ss_module.schedule.warmup_epochs: expected fewer than the 2 epochs");
+  check_refused(kBase + teacher + "yes}\n",
+                "teacher.ss_module: expected a mapping of keys to values, got 'yes'");
+  const std::string with_ss = kBase + teacher + "{epochs: 1}}\n";
+  check_refused(with_ss + "experiments:\n  - {name: s, rotations: 2, objectives: [{name: ce}]}\n",
+                "experiments[0].rotations: expected true or false, got '2'");
+  check_refused(with_ss + "experiments:\n  - {name: s, objectives: [{name: ce}, {name: sskd}]}\n",
+                "experiments[0].objectives[1]: objective sskd reads student.ss_feat, the ss "
+                "module's outputs on rotation batches: set `rotations: true` on the experiment");
+  check_refused(with_ss + "experiments:\n  - {name: s, objectives: [{name: sskd_aux}]}\n",
+                "experiments[0].objectives[0]: objective sskd_aux reads student.ss_feat");
+  check_refused(kBase + "teacher: {model: resnet8, train: {epochs: 1}}\nexperiments:\n"
+                        "  - {name: s, rotations: true, objectives: [{name: sskd}]}\n",
+                "experiments[0].objectives[0]: objective sskd reads teacher.ss_feat, but teacher "
+                "has no `ss_module: {epochs: N, ...}`");
+  for (const auto& [data, clash] :
+       {std::pair{"data: {labeled: 10}\n", "data.labeled"},
+        std::pair{"data: {mixup: {}}\nbaseline: false\n", "data.mixup"},
+        std::pair{"teacher_outputs: {file: t.safetensors}\n", "teacher_outputs"}})
+    check_refused(with_ss + data +
+                      "experiments:\n  - {name: s, rotations: true, objectives: [{name: kd}]}\n",
+                  std::string("experiments[0].rotations: rotation batches cannot be combined "
+                              "with ") +
+                      clash);
+}
+
+TEST_CASE("recipe: fmnist-objectives.yaml has one experiment per objective and builds them") {
+  Recipe r = load_recipe(std::string(TUTOR_TESTS_DIR) +
+                         "/../distill/recipes/fmnist-objectives.yaml");
+  std::vector<std::string> names;
+  for (const Experiment& e : r.experiments) {
+    names.push_back(e.name);
+    CHECK_NOTHROW(make_terms(r, e, {}));
+  }
+  CHECK(names == std::vector<std::string>{"baseline", "sskd"});
+  CHECK(r.experiments[1].rotations);
+  CHECK(r.teachers.at(0).ss_module->epochs == 3);
+}
