@@ -14,6 +14,13 @@
 
 namespace tutor::distill {
 
+// The class features the CKA reads, from per-sample features [S, D] (ImageNet: teacher logits) or
+// feature maps [S, D, H, W] (CIFAR: every spatial position is a sample of D features): for each
+// class c < num_classes, the first `per_class` samples s (in order) with labels[s] == c, their
+// positions after them -> [C, per_class * H * W, D]. An Error names a class with fewer samples.
+Tensor gather_class_features(const Tensor& features, const Tensor& labels, int64_t num_classes,
+                             int64_t per_class);
+
 // class_features: [C, N, D] floating, N samples of D features for each of C classes.
 // Returns the symmetric [C, C] cost matrix in the features' dtype.
 Tensor cka_cost_matrix(const Tensor& class_features, double sharpen = 1.0);

@@ -73,11 +73,12 @@ Inputs Distiller::teacher_outputs(const Tensor& x) {
   return out;
 }
 
-// `in` with every tensor cut to its first `rows` rows.
-static Inputs first_rows(const Inputs& in, int64_t rows) {
+// `in` with every tensor of `batch` rows (one per image) cut to its first `rows` rows; others,
+// such as a [C, C] cost matrix, unchanged.
+static Inputs first_rows(const Inputs& in, int64_t batch, int64_t rows) {
   Inputs out;
   for (const auto& [name, t] : in.tensors())
-    out.set(name, t.dim() > 0 && t.size(0) > rows ? t.narrow(0, 0, rows) : t);
+    out.set(name, t.dim() > 0 && t.size(0) == batch ? t.narrow(0, 0, rows) : t);
   return out;
 }
 
@@ -109,7 +110,7 @@ Distiller::Output Distiller::step(const Tensor& x, const Tensor& labels, const C
     labeled = labels.size(0);
     inputs.set("labels", labels);
     if (labeled < logits.size(0)) {
-      labeled_inputs = first_rows(inputs, labeled);
+      labeled_inputs = first_rows(inputs, logits.size(0), labeled);
       // For objectives that read every row and treat the two sets apart (DHO).
       Tensor mask = zeros({logits.size(0)}, DType::i64);
       mask.narrow(0, labeled, logits.size(0) - labeled).fill_(1);

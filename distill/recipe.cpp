@@ -375,6 +375,31 @@ Recipe read_recipe(Node root) {
            r.path);
   }
 
+  if (root.has("cost_matrix")) {
+    Node n = root.at("cost_matrix");
+    n.expect_map();
+    CostMatrixSpec c;
+    bool file = n.has("file"), features = n.has("features");
+    if (file == features)
+      fail("{}: cost_matrix: expected exactly one of `file: FILE` and `features: TAP` (a teacher "
+           "tap or logits)",
+           r.path);
+    if (file) c.file = resolve(n.origin(), n.at("file").text());
+    if (features) c.features = n.at("features").text();
+    if (n.has("per_class")) {
+      if (file) fail("{}: cost_matrix.per_class: only with `features:`", r.path);
+      c.per_class = n.at("per_class").integer(1, kPositive);
+    }
+    if (n.has("sharpen")) {
+      if (file) fail("{}: cost_matrix.sharpen: only with `features:`", r.path);
+      c.sharpen = n.at("sharpen").real(0, false, "a number >= 0");
+    }
+    n.done({"file", "features", "per_class", "sharpen"});
+    if (features && r.teachers.empty())
+      fail("{}: cost_matrix.features: expected a `teacher:` whose features it reads", r.path);
+    r.cost_matrix = c;
+  }
+
   if (!root.has("student")) root.at("student").fail_here("a mapping with `model: NAME`");
   Node student = root.at("student");
   student.expect_map();
@@ -399,7 +424,8 @@ Recipe read_recipe(Node root) {
   if (r.experiments.empty())
     fail("{}: experiments: expected at least one experiment (or `baseline: true`)", r.path);
   root.done({"name", "seed", "epochs", "batch_size", "threads", "data", "teacher", "teachers",
-             "teacher_outputs", "student", "optimizer", "schedule", "baseline", "experiments"});
+             "teacher_outputs", "cost_matrix", "student", "optimizer", "schedule", "baseline",
+             "experiments"});
 
   // Objectives reading a teacher need one: checked here so a recipe fails before any training.
   for (size_t i = 0; i < r.experiments.size(); ++i) {
@@ -429,6 +455,10 @@ Recipe read_recipe(Node root) {
                   ? std::string("baseline (the student alone with ce; set `baseline: false`): ")
                   : fmt::format("experiments[{}].objectives[{}]: ", shown, j),
               spec.name, spec.name == "ce" ? "; mix_kd has its own CE on the mixed targets" : "");
+        if (in.required && in.name == "cost_matrix" && !r.cost_matrix)
+          fail("{}: experiments[{}].objectives[{}]: objective {} reads cost_matrix: add "
+               "`cost_matrix: {{file: FILE}}` or `cost_matrix: {{features: TAP}}` to the recipe",
+               r.path, shown, j, spec.name);
         if (in.required && in.name == "soft_labels" && !r.data.mixup)
           fail("{}: experiments[{}].objectives[{}]: objective {} reads soft_labels, which only "
                "data.mixup provides",

@@ -42,6 +42,11 @@
 //   teacher_outputs:              offline KD: the teachers' outputs on the training images
 //     file: PATH                  (required) a safetensors file (relative to the recipe)
 //     mode: auto | write | read   auto: read the file when it exists, else compute and write it
+//   cost_matrix:                  wkd_l's [C, C] category cost matrix (input cost_matrix):
+//     file: PATH                  a safetensors file with the tensor "cost_matrix", or
+//     features: TAP | logits      computed by CKA (distill/cost_matrix.h) from the teacher's
+//     per_class: INT > 0          100   features on the first per_class training images of
+//     sharpen: REAL >= 0          1     each class, written to the output folder
 //   student:
 //     model: NAME                 (required)
 //   optimizer:
@@ -144,6 +149,16 @@ struct TeacherOutputsSpec {
   std::string mode = "auto";  // auto | write | read
 };
 
+// WKD-L's [C, C] category cost matrix (distill/cost_matrix.h), the input `cost_matrix`: read
+// from a file, or computed by linear CKA from the first teacher's class features once it is
+// trained or loaded.
+struct CostMatrixSpec {
+  std::string file;        // a safetensors file holding "cost_matrix" [C, C]; or, when empty:
+  std::string features;    // the teacher's tap (every spatial position a sample) or "logits"
+  int64_t per_class = 100;  // the first N training images of each class
+  double sharpen = 1;      // kappa of M <- 1 - exp(-kappa M) (0: none)
+};
+
 struct ObjectiveEntry {
   std::string name;
   double weight = 1;
@@ -174,6 +189,7 @@ struct Recipe {
   DataSpec data;
   std::vector<TeacherSpec> teachers;
   TeacherOutputsSpec teacher_outputs;
+  std::optional<CostMatrixSpec> cost_matrix;
   std::string student;
   OptimizerSpec optimizer;
   ScheduleSpec schedule;

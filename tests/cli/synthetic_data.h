@@ -1,5 +1,6 @@
-// A tiny synthetic Fashion-MNIST-shaped dataset for the CLI tests: two classes, dark images
-// (label 0) and bright images (label 1), written as gzip IDX files to a scratch folder.
+// A tiny synthetic Fashion-MNIST-shaped dataset for the CLI tests: two classes (or `classes`),
+// dark images (label 0) and brighter ones for each later label, written as gzip IDX files to a
+// scratch folder.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -25,22 +26,25 @@ struct SyntheticData {
   std::vector<uint8_t> test_pixels;  // [test, 28, 28]
   std::vector<int64_t> test_labels;
 
-  explicit SyntheticData(int train = 64, int test = 32) {
+  explicit SyntheticData(int train = 64, int test = 32, int classes = 2) : classes(classes) {
     write_split("train", train, 1);
     write_split("t10k", test, 2);
   }
 
-  // Label i % 2; pixels uniform in [0, 80) for label 0 and [160, 240) for label 1, from an LCG
-  // (Numerical Recipes constants) seeded per split.
+  int classes;
+
+  // Label i % classes; pixels uniform in [b, b + 80) with b = 160 * label / (classes - 1) (label
+  // 0: [0, 80), the last label: [160, 240)), from an LCG (Numerical Recipes constants) seeded per
+  // split.
   void write_split(const std::string& prefix, int n, uint32_t seed) {
     std::vector<uint8_t> pixels, labels;
     uint32_t state = seed;
     for (int i = 0; i < n; ++i) {
-      uint8_t label = uint8_t(i % 2);
+      uint8_t label = uint8_t(i % classes);
       labels.push_back(label);
       for (int p = 0; p < 28 * 28; ++p) {
         state = state * 1664525u + 1013904223u;
-        pixels.push_back(uint8_t((label ? 160 : 0) + (state >> 24) % 80));
+        pixels.push_back(uint8_t(160 * label / std::max(classes - 1, 1) + (state >> 24) % 80));
       }
     }
     write_idx(dir / (prefix + "-images-idx3-ubyte.gz"), 0x803, {uint32_t(n), 28, 28}, pixels);

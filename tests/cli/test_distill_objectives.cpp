@@ -79,3 +79,61 @@ TEST_CASE("cli: distill drives sskd with the teacher's ss module trained first, 
   CHECK(ss.tensors.at("0.weight").sizes() == Shape{64, 64});
   CHECK(ss.tensors.at("2.bias").sizes() == Shape{64});
 }
+
+// WKD-L: the cost matrix computed by CKA from the teacher's layer3 on 4 images per class (every
+// spatial position a sample) and written out; read back from that file, it gives the same run.
+TEST_CASE("cli: distill drives wkd_l with a cost matrix computed from the teacher or from a file") {
+  SyntheticData data(60, 20, 10);
+  const std::string teacher = "teacher: {model: resnet8, train: {epochs: 1}}\nbaseline: false\n";
+  const std::string experiment =
+      "experiments:\n  - name: wkd\n"
+      "    objectives: [{name: ce}, {name: wkd_l, params: {gamma: 600, T: 8, e0: 5}}]\n";
+  Run r = run_recipe(data, "wkd",
+                     teacher + "cost_matrix: {features: layer3, per_class: 4}\n" + experiment);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.err.find("tutor distill: cost matrix from resnet8's layer3 on 4 images per class") !=
+        std::string::npos);
+  fs::path out = data.dir / "out";
+  std::vector<std::string> computed = log_lines(out);
+  REQUIRE(computed.size() == 2);
+  check_parts(computed[1], "wkd", {"ce", "wkd_l", "wkd_l.target", "wkd_l.wasserstein"});
+  CHECK(computed[1].find("\"wkd_l.wasserstein\":0}") == std::string::npos);
+
+  // 1 - CKA(X_i, X_i) = 0, sharpened 1 - exp(0) = 0 on the diagonal; symmetric; in [0, 1).
+  SafetensorsContents m = load_safetensors((out / "cost_matrix.safetensors").string());
+  Tensor M = m.tensors.at("cost_matrix");
+  REQUIRE(M.sizes() == Shape{10, 10});
+  CHECK(m.metadata.at("features") == "layer3");
+  std::vector<double> v = M.to_vector<double>();
+  for (size_t i = 0; i < 10; ++i)
+    for (size_t j = 0; j < 10; ++j) {
+      CHECK(v[i * 10 + j] == doctest::Approx(v[j * 10 + i]).epsilon(1e-6));
+      CHECK(v[i * 10 + j] >= -1e-6);
+      CHECK(v[i * 10 + j] < 1);
+      if (i == j) CHECK(std::abs(v[i * 10 + j]) < 1e-5);
+    }
+
+  fs::copy_file(out / "cost_matrix.safetensors", data.dir / "M.safetensors");
+  fs::remove_all(out);
+  r = run_recipe(data, "wkd", teacher + "cost_matrix: {file: M.safetensors}\n" + experiment);
+  REQUIRE(r.code == 0);
+  std::vector<std::string> from_file = log_lines(out);
+  REQUIRE(from_file.size() == 2);
+  auto strip = [](const std::string& s) {
+    return s.substr(0, s.find(",\"seconds\"")) + s.substr(s.find(",\"parts\""));
+  };
+  CHECK(strip(from_file[1]) == strip(computed[1]));
+
+  // A file of the wrong size stops the run before training, naming the file.
+  save_safetensors((data.dir / "bad.safetensors").string(),
+                   std::map<std::string, Tensor>{{"cost_matrix", zeros({3, 3})}});
+  r = run_recipe(data, "wkd", teacher + "cost_matrix: {file: bad.safetensors}\n" + experiment);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("bad.safetensors: cost_matrix must be floating [10, 10] (the dataset's "
+                   "classes), got f32 [3, 3]") != std::string::npos);
+  r = run_recipe(data, "wkd", teacher + "cost_matrix: {features: layer9}\n" + experiment);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("cost_matrix.features: teacher resnet8 has no tap 'layer9' (taps: logits, ") !=
+        std::string::npos);
+}

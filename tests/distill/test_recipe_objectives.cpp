@@ -100,7 +100,48 @@ TEST_CASE("recipe: fmnist-objectives.yaml has one experiment per objective and b
     names.push_back(e.name);
     CHECK_NOTHROW(make_terms(r, e, {}));
   }
-  CHECK(names == std::vector<std::string>{"baseline", "sskd"});
+  CHECK(names == std::vector<std::string>{"baseline", "sskd", "wkd-l"});
+  CHECK(r.cost_matrix->features == "layer3");
   CHECK(r.experiments[1].rotations);
   CHECK(r.teachers.at(0).ss_module->epochs == 3);
+}
+
+TEST_CASE("recipe: wkd_l's cost_matrix from a file or from the teacher's features") {
+  const std::string teacher = "teacher: {model: resnet8, train: {epochs: 1}}\n";
+  const std::string wkd = "experiments:\n  - {name: w, objectives: [{name: wkd_l}]}\n";
+  Recipe f = parse_recipe(kBase + teacher + "cost_matrix: {file: m/M.safetensors}\n" + wkd,
+                          "dir/r.yaml");
+  REQUIRE(f.cost_matrix.has_value());
+  CHECK(f.cost_matrix->file == "dir/m/M.safetensors");  // relative to the recipe
+  CHECK(f.cost_matrix->features.empty());
+  Recipe c = parse_recipe(
+      kBase + teacher + "cost_matrix: {features: layer3, per_class: 50, sharpen: 0}\n" + wkd,
+      "dir/r.yaml");
+  CHECK(c.cost_matrix->file.empty());
+  CHECK(c.cost_matrix->features == "layer3");
+  CHECK(c.cost_matrix->per_class == 50);
+  CHECK(c.cost_matrix->sharpen == 0);
+  Recipe d = parse_recipe(kBase + teacher + "cost_matrix: {features: logits}\n", "dir/r.yaml");
+  CHECK(d.cost_matrix->per_class == 100);
+  CHECK(d.cost_matrix->sharpen == 1);
+
+  check_refused(kBase + teacher + wkd,
+                "experiments[0].objectives[0]: objective wkd_l reads cost_matrix: add "
+                "`cost_matrix: {file: FILE}` or `cost_matrix: {features: TAP}` to the recipe");
+  check_refused(kBase + teacher + "cost_matrix: {}\n",
+                "cost_matrix: expected exactly one of `file: FILE` and `features: TAP`");
+  check_refused(kBase + teacher + "cost_matrix: {file: a, features: logits}\n",
+                "cost_matrix: expected exactly one of");
+  check_refused(kBase + teacher + "cost_matrix: {file: a, per_class: 3}\n",
+                "cost_matrix.per_class: only with `features:`");
+  check_refused(kBase + teacher + "cost_matrix: {features: logits, per_class: 0}\n",
+                "cost_matrix.per_class: expected a positive integer, got '0'");
+  check_refused(kBase + teacher + "cost_matrix: {features: logits, sharpen: -1}\n",
+                "cost_matrix.sharpen: expected a number >= 0, got '-1'");
+  check_refused(kBase + teacher + "cost_matrix: {features: logits, kappa: 1}\n",
+                "cost_matrix.kappa: unknown key (known here: file, features, per_class, sharpen)");
+  check_refused(kBase + "cost_matrix: {features: logits}\n",
+                "cost_matrix.features: expected a `teacher:` whose features it reads");
+  check_refused(kBase + teacher + "cost_matrix: [1, 2]\n",
+                "cost_matrix: expected a mapping of keys to values, got a list");
 }

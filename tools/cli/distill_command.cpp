@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "distill/cost_matrix.h"
 #include "distill/distiller.h"
 #include "distill/recipe.h"
 #include "distill/rotation.h"
@@ -178,6 +179,7 @@ class DistillRun {
       teacher_records_.push_back(get_teacher(k));
       if (teacher_ss_[k]) train_teacher_ss_module(k);
     }
+    if (r_.cost_matrix && !r_.cost_matrix->features.empty()) compute_cost_matrix();
     if (!r_.teacher_outputs.file.empty()) prepare_teacher_outputs();
     bool cacheable = use_cache_ && !outputs_ && !r_.data.augments();
     for (const distill::TeacherSpec& t : r_.teachers) cacheable = cacheable && !t.train_mode;
@@ -260,7 +262,13 @@ class DistillRun {
     for (int64_t i = 0; i < rows; ++i) first[size_t(i)] = i;
     data::Batch first_batch = train_set_->get(first);
     Tensor batch = data::normalize(first_batch.images, {kFashionMnistMean}, {kFashionMnistStd});
+    if (r_.cost_matrix && !r_.cost_matrix->file.empty()) load_cost_matrix(r_.cost_matrix->file);
     distill::Inputs probe = probe_inputs(*student, batch, first_batch.labels, nullptr);
+    if (r_.cost_matrix && !r_.cost_matrix->features.empty() &&
+        r_.cost_matrix->features != "logits" && !probe.has("teacher." + r_.cost_matrix->features))
+      fail("{}: cost_matrix.features: teacher {} has no tap '{}' (taps: logits, {})", r_.path,
+           r_.teachers[0].model, r_.cost_matrix->features,
+           fmt::join(teachers_[0]->tap_names(), ", "));
     // Rotation batches (SSKD): the probe's images in four rotations, with ss modules on the
     // student (a fresh one, as each rotation experiment's) and on the teachers that have one.
     distill::Inputs rotation_probe;
@@ -329,6 +337,10 @@ class DistillRun {
     else
       probe.set("labels", labels);
     if (few_labels()) probe.set("unlabeled_mask", zeros({batch.size(0)}, DType::i64));
+    // A computed cost matrix comes once the teacher is trained; the probe checks its shape.
+    if (r_.cost_matrix)
+      probe.set("cost_matrix",
+                cost_matrix_.defined() ? cost_matrix_ : zeros({num_classes_, num_classes_}));
     if (student_ss) {
       NoGradGuard no_grad;
       probe.set("student.ss_feat", student_ss->forward(probe.at("student.pooled")));
@@ -339,6 +351,52 @@ class DistillRun {
         }
     }
     return probe;
+  }
+
+  void load_cost_matrix(const std::string& file) {
+    SafetensorsContents c = load_safetensors(file);
+    auto it = c.tensors.find("cost_matrix");
+    TUTOR_CHECK(it != c.tensors.end(), "{}: no tensor 'cost_matrix' (cost_matrix.file)", file);
+    TUTOR_CHECK(it->second.sizes() == Shape({num_classes_, num_classes_}) &&
+                    is_floating(it->second.dtype()),
+                "{}: cost_matrix must be floating [{}, {}] (the dataset's classes), got {} {}",
+                file, num_classes_, num_classes_, it->second.dtype(), it->second.sizes());
+    cost_matrix_ = it->second.to(DType::f32);
+  }
+
+  // WKD-L's cost matrix (JiamingLv/WKD tools/generate_cost_matrix.py, objectives.md §2.8): the
+  // first teacher's features (a tap, every spatial position a sample, or its logits) on the
+  // first per_class un-augmented training images of each class, in eval mode, compared by
+  // linear CKA and sharpened (distill/cost_matrix.h); written to cost_matrix.safetensors.
+  void compute_cost_matrix() {
+    const distill::CostMatrixSpec& spec = *r_.cost_matrix;
+    models::Model& teacher = *teachers_[0];
+    teacher.eval();
+    NoGradGuard no_grad;
+    std::vector<Tensor> features;
+    auto loader = eval_loader(train_set_, r_.batch_size);
+    for (data::Batch& b : loader->epoch(0)) {
+      if (spec.features == "logits") {
+        features.push_back(teacher.forward(b.images, nullptr));
+        continue;
+      }
+      models::Taps taps({spec.features});
+      teacher.forward(b.images, &taps);
+      features.push_back(taps.at(spec.features));
+    }
+    Tensor all = cat(features, 0);
+    cost_matrix_ = distill::cka_cost_matrix(
+        distill::gather_class_features(all, train_set_->labels(), num_classes_, spec.per_class),
+        spec.sharpen);
+    save_safetensors((out_ / "cost_matrix.safetensors").string(),
+                     std::map<std::string, Tensor>{{"cost_matrix", cost_matrix_}},
+                     {{"teacher", r_.teachers[0].model}, {"features", spec.features},
+                      {"per_class", std::to_string(spec.per_class)},
+                      {"sharpen", fmt::format("{}", spec.sharpen)}});
+    io_.err << fmt::format(
+        "tutor distill: cost matrix from {}'s {} on {} images per class, written to {}\n",
+        r_.teachers[0].model, spec.features, spec.per_class,
+        (out_ / "cost_matrix.safetensors").string());
   }
 
   // SSKD stage 1 (torchdistill AuxSSKDLoss; xuguodong03/SSKD student.py's ss-head loop): teacher
@@ -567,6 +625,7 @@ class DistillRun {
           learner, distill::make_ss_module(shapes_.at("student.pooled").at(1)));
     distill::Distiller distiller(learner, teachers, terms);
     bool offline = outputs_ && teacher_read;
+    const bool needs_cost_matrix = reads(terms, "cost_matrix");
     // The cache holds one row per image; a rotation batch has four.
     bool cached = cache_ && teacher_read && !e.rotations;
     for (int64_t k = 0; cached && k < distiller.num_teachers(); ++k)
@@ -622,6 +681,7 @@ class DistillRun {
       // Mixup: the images are mixed (the loader's last transform); objectives read the mixed
       // targets, and the training accuracy counts each row's largest target as its label.
       distill::Inputs data;
+      if (needs_cost_matrix) data.set("cost_matrix", cost_matrix_);
       if (r_.data.mixup) {
         data.set("soft_labels", b.targets);
         labels = Tensor();
@@ -688,6 +748,7 @@ class DistillRun {
   std::vector<std::shared_ptr<nn::Sequential>> teacher_ss_;  // SSKD ss modules (null: none)
   distill::Shapes shapes_;
   std::unique_ptr<TeacherCache> cache_;
+  Tensor cost_matrix_;  // wkd_l's, [C, C] f32: loaded with the recipe or computed after teachers
   std::unique_ptr<TeacherOutputs> outputs_;
   std::vector<std::vector<std::string>> teacher_taps_;  // per teacher: the taps objectives read
   std::vector<int64_t> dataset_row_;  // training image id (labeled, then unlabeled) -> row
