@@ -9,7 +9,13 @@
 
 #include "cli/cli_test.h"
 #include "cli/synthetic_data.h"
+#include "distill/dual_head_inference.h"
+#include "engine/autograd/grad_mode.h"
 #include "engine/io/safetensors.h"
+#include "engine/nn/linear.h"
+#include "engine/ops/ops.h"
+#include "models/registry.h"
+#include "tools/cli/model_io.h"
 
 using namespace tutor;
 using namespace tutor::testing;
@@ -25,10 +31,14 @@ std::vector<std::string> log_lines(const fs::path& out) {
 }
 
 // Runs `recipe` (the YAML after the data line, which points at `data`) into data.dir / "out".
-Run run_recipe(const SyntheticData& data, const std::string& name, const std::string& recipe) {
+// `data_extra` adds keys to `data:`.
+Run run_recipe(const SyntheticData& data, const std::string& name, const std::string& recipe,
+               const std::string& data_extra = "", int epochs = 1) {
   fs::path path = data.dir / (name + ".yaml");
-  std::ofstream(path) << "name: " << name << "\nepochs: 1\nbatch_size: 16\nseed: 5\n"
-                      << "data: {dir: " << data.dir.string() << ", crop_padding: 0}\n"
+  std::ofstream(path) << "name: " << name << "\nepochs: " << epochs
+                      << "\nbatch_size: 16\nseed: 5\n"
+                      << "data: {dir: " << data.dir.string() << ", crop_padding: 0" << data_extra
+                      << "}\n"
                       << "student: {model: resnet8}\noptimizer: {lr: 0.05}\n"
                       << recipe;
   return run({"distill", "--recipe", path.string(), "--out", (data.dir / "out").string()});
@@ -136,4 +146,57 @@ TEST_CASE("cli: distill drives wkd_l with a cost matrix computed from the teache
   CHECK(r.code == 1);
   CHECK(r.err.find("cost_matrix.features: teacher resnet8 has no tap 'layer9' (taps: logits, ") !=
         std::string::npos);
+}
+
+// The number after `key` in a JSONL line.
+static double number_after(const std::string& line, const std::string& key) {
+  size_t at = line.find(key);
+  REQUIRE(at != std::string::npos);
+  return std::stod(line.substr(at + key.size()));
+}
+
+// DHO with few labels: kl_labeled and kl_unlabeled parts, and at every epoch the blend of both
+// heads, whose accuracy equals the grid search redone here from the written weights.
+TEST_CASE("cli: distill evaluates dho's student with both heads blended") {
+  SyntheticData data(64, 24);
+  Run r = run_recipe(data, "dho",
+                     "teacher: {model: resnet8, train: {epochs: 1}}\n"
+                     "experiments:\n  - name: dho\n"
+                     "    objectives: [{name: ce, weight: 0.5}, {name: dho, params: {T: 2}}]\n",
+                     ", labeled: 8, labeled_batch_size: 4", 2);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  fs::path out = data.dir / "out";
+  std::vector<std::string> lines = log_lines(out);
+  REQUIRE(lines.size() == 5);  // teacher, baseline x 2, dho x 2
+  check_parts(lines[4], "dho", {"ce", "dho", "dho.kl_labeled", "dho.kl_unlabeled"});
+  CHECK(lines[4].find("\"epoch\":2,") != std::string::npos);
+  CHECK(lines[2].find("dual_head") == std::string::npos);  // the baseline has one head
+  CHECK(r.out.find("\ndho+blend ") != std::string::npos);
+  CHECK(r.err.find("dho epoch 2/2: train loss ") != std::string::npos);
+  CHECK(r.err.find(", blended heads ") != std::string::npos);
+
+  auto student = models::create_model("resnet8", {.num_classes = 10, .in_channels = 1});
+  cli::load_weights(*student, (out / "student-dho.safetensors").string());
+  student->eval();
+  nn::Linear head(64, 10);
+  SafetensorsContents h = load_safetensors((out / "student-dho.kd_head.safetensors").string());
+  head.load_state_dict(NamedTensors(h.tensors.begin(), h.tensors.end()));
+  NoGradGuard no_grad;
+  models::Taps taps({"pooled"});
+  Tensor ce = student->forward(data.normalized_test_images(), &taps);
+  Tensor kd = head.forward(taps.at("pooled"));
+  Tensor y = from_vector(data.test_labels, {24}, TensorOptions(DType::i64));
+  distill::DualHeadChoice best = distill::dual_head_search(ce, kd, y);
+  CHECK(number_after(lines[4], "\"dual_head\":{\"test_acc\":") ==
+        doctest::Approx(best.accuracy / 100).epsilon(1e-12));
+  CHECK(number_after(lines[4], ",\"alpha\":") == doctest::Approx(best.alpha));
+  CHECK(number_after(lines[4], ",\"beta\":") == doctest::Approx(best.beta));
+  double kd_correct = 0;
+  std::vector<int64_t> pred = kd.argmax(1).to_vector<int64_t>();
+  for (size_t i = 0; i < 24; ++i) kd_correct += pred[i] == data.test_labels[i];
+  CHECK(number_after(lines[4], "\"kd_head_test_acc\":") ==
+        doctest::Approx(kd_correct / 24).epsilon(1e-12));
+  // alpha = 0 is the plain student, so the blend is never below it.
+  CHECK(best.accuracy / 100 >= number_after(lines[4], "\"test_acc\":") - 1e-12);
 }

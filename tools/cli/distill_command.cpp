@@ -7,6 +7,7 @@
 
 #include "distill/cost_matrix.h"
 #include "distill/distiller.h"
+#include "distill/dual_head_inference.h"
 #include "distill/recipe.h"
 #include "distill/rotation.h"
 #include "distill/ss_module.h"
@@ -151,6 +152,37 @@ JsonObject epoch_record(const std::string& run, const std::string& model, const 
       .add("parts", parts);
 }
 
+struct DualHeadResult {
+  distill::DualHeadChoice choice;  // the grid search's alpha, beta and accuracy (percent)
+  double kd_head_accuracy = 0;     // the kd head alone, in [0, 1]
+};
+
+// DHO's inference (distill/dual_head_inference.h; erjui/DHO train_imgnet.py::evaluate): the
+// student's own classifier is the CE head, `kd_head` reads its pooled feature; alpha and beta
+// are grid-searched on the evaluated split itself, as the reference does, so the blended accuracy
+// is that of the best pair on this split.
+DualHeadResult evaluate_dual_head(models::Model& student, nn::Module& kd_head,
+                                  data::DataLoader& loader) {
+  bool was_training = student.is_training(), head_training = kd_head.is_training();
+  student.eval();
+  kd_head.eval();
+  NoGradGuard no_grad;
+  std::vector<Tensor> ce, kd, labels;
+  for (data::Batch& b : loader.epoch(0)) {
+    models::Taps taps({"pooled"});
+    ce.push_back(student.forward(b.images, &taps));
+    kd.push_back(kd_head.forward(taps.at("pooled")));
+    labels.push_back(b.labels);
+  }
+  student.train(was_training);
+  kd_head.train(head_training);
+  Tensor kd_logits = cat(kd, 0), y = cat(labels, 0);
+  DualHeadResult r;
+  r.choice = distill::dual_head_search(cat(ce, 0), kd_logits, y);
+  r.kd_head_accuracy = eq(kd_logits.argmax(1), y).to(DType::f64).mean().item();
+  return r;
+}
+
 class DistillRun {
  public:
   DistillRun(Recipe recipe, fs::path out, bool use_cache, Io& io)
@@ -185,7 +217,10 @@ class DistillRun {
     for (const distill::TeacherSpec& t : r_.teachers) cacheable = cacheable && !t.train_mode;
     if (cacheable && !teachers_.empty())
       cache_ = std::make_unique<TeacherCache>(n_labeled_ + n_unlabeled_, int64_t(teachers_.size()));
-    for (const distill::Experiment* e : selected) student_records_.push_back(run_student(*e));
+    for (const distill::Experiment* e : selected) {
+      student_records_.push_back(run_student(*e));
+      if (blended_) student_records_.push_back(*std::exchange(blended_, std::nullopt));
+    }
 
     std::string table = results_table(teacher_records_, student_records_);
     io_.out << table;
@@ -655,6 +690,12 @@ class DistillRun {
                  : "", r_.data.mixup ? ", partial mixup" : "",
         e.ce_group.empty() ? "" : ", gradient alignment");
     auto test_loader = eval_loader(test_set_, r_.batch_size);
+    // DHO's second head: the student is also evaluated with both heads blended (the table's row
+    // "<experiment>+blend").
+    nn::ModulePtr kd_head;
+    for (const distill::Term& t : terms)
+      if (t.objective->name() == "dho") kd_head = t.objective->submodule("kd_head");
+    RunRecord blended{e.name + "+blend", r_.student, "", {}, 0, 0, 0};
     ProgressBar bar("");
     Stopwatch clock;
     int64_t step = 0, epoch = 0;
@@ -723,17 +764,43 @@ class DistillRun {
       p.test_acc = ev.accuracy;
       p.parts = s.parts;
       p.seconds = epoch_clock.seconds();
-      metrics_->write(epoch_record(e.name, r_.student, p, s));
+      JsonObject record = epoch_record(e.name, r_.student, p, s);
+      std::string blend_note;
+      if (kd_head) {
+        DualHeadResult d = evaluate_dual_head(*student, *kd_head, *test_loader);
+        record.add("dual_head", JsonObject()
+                                    .add("test_acc", d.choice.accuracy / 100)
+                                    .add("alpha", d.choice.alpha)
+                                    .add("beta", d.choice.beta)
+                                    .add("kd_head_test_acc", d.kd_head_accuracy));
+        blend_note = fmt::format(", blended heads {:.2f}% (alpha {:g}, beta {:g})",
+                                 d.choice.accuracy, d.choice.alpha, d.choice.beta);
+        EpochPoint b = p;
+        b.test_acc = d.choice.accuracy / 100;
+        blended.epochs.push_back(b);
+        blended.test_acc = b.test_acc;
+        blended.objectives =
+            fmt::format("{}, fc and kd_head blended: alpha {:g}, beta {:g} (the test split's best)",
+                        rec.objectives, d.choice.alpha, d.choice.beta);
+      }
+      metrics_->write(record);
       rec.epochs.push_back(p);
       rec.test_acc = ev.accuracy;
       rec.test_loss = ev.loss;
-      io_.err << fmt::format("{} epoch {}/{}: train loss {:.4f} acc {:.2f}%, test acc {:.2f}%\n",
-                             e.name, epoch + 1, r_.epochs, s.loss, 100 * s.accuracy,
-                             100 * ev.accuracy);
+      io_.err << fmt::format(
+          "{} epoch {}/{}: train loss {:.4f} acc {:.2f}%, test acc {:.2f}%{}\n", e.name, epoch + 1,
+          r_.epochs, s.loss, 100 * s.accuracy, 100 * ev.accuracy, blend_note);
     }
     rec.seconds = clock.seconds();
     save_weights(*student, (out_ / ("student-" + e.name + ".safetensors")).string(),
                  {{"model", r_.student}, {"recipe", r_.name}, {"experiment", e.name}});
+    if (kd_head) {
+      save_safetensors((out_ / ("student-" + e.name + ".kd_head.safetensors")).string(),
+                       kd_head->state_dict(),
+                       {{"model", "kd_head"}, {"recipe", r_.name}, {"experiment", e.name}});
+      blended.seconds = rec.seconds;
+      blended_ = std::move(blended);
+    }
     return rec;
   }
 
@@ -748,6 +815,7 @@ class DistillRun {
   std::vector<std::shared_ptr<nn::Sequential>> teacher_ss_;  // SSKD ss modules (null: none)
   distill::Shapes shapes_;
   std::unique_ptr<TeacherCache> cache_;
+  std::optional<RunRecord> blended_;  // the last run_student's blended-heads record (dho)
   Tensor cost_matrix_;  // wkd_l's, [C, C] f32: loaded with the recipe or computed after teachers
   std::unique_ptr<TeacherOutputs> outputs_;
   std::vector<std::vector<std::string>> teacher_taps_;  // per teacher: the taps objectives read
