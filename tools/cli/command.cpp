@@ -10,9 +10,16 @@ namespace tutor::cli {
 
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
-      audit_kernels_command(), audit_ops_command(), train_command(),  distill_command(),
-      eval_command(),          forward_command(),   export_command(), loss_command(),
-      bench_command(),         bench_ops_command(),
+      audit_kernels_command(),
+      audit_ops_command(),
+      train_command(),
+      distill_command(),
+      eval_command(),
+      forward_command(),
+      export_command(),
+      loss_command(),
+      bench_command(),
+      bench_ops_command(),
   };
   return commands;
 }

@@ -442,8 +442,8 @@ class DistillRun {
         objective_parameters ? fmt::format(", {} in the objectives", objective_parameters) : "",
         offline  ? ", teacher outputs from " + r_.teacher_outputs.file
         : cached ? ", teacher logits cached"
-                 : "",
-        r_.data.mixup ? ", partial mixup" : "", e.ce_group.empty() ? "" : ", gradient alignment");
+                 : "", r_.data.mixup ? ", partial mixup" : "",
+        e.ce_group.empty() ? "" : ", gradient alignment");
     auto test_loader = eval_loader(test_set_, r_.batch_size);
     ProgressBar bar("");
     Stopwatch clock;
@@ -483,8 +483,8 @@ class DistillRun {
       } else {
         o = distiller.step(x, labels, ctx, nullptr, &data);
       }
-      StepResult result{o.loss, o.student_logits, r_.data.mixup ? b.targets.argmax(1) : labels,
-                        o.parts};
+      StepResult result{o.loss, o.student_logits,
+                        r_.data.mixup ? b.targets.argmax(1) : labels, o.parts};
       if (!e.ce_group.empty())
         result.backward = [&distiller, o, &e] { distiller.backward(o, e.ce_group); };
       return result;
