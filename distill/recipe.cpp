@@ -14,6 +14,7 @@
 
 #include "distill/distiller.h"
 #include "distill/objective.h"
+#include "distill/strong_view.h"
 #include "engine/core/error.h"
 
 namespace tutor::distill {
@@ -193,8 +194,19 @@ DataSpec read_data(Node n) {
     m.done({"partial", "beta"});
     d.mixup = mix;
   }
+  if (n.has("strong_view")) {
+    Node v = n.at("strong_view");
+    v.expect_map();
+    StrongViewSpec strong;
+    if (v.has("ops")) strong.ops = v.at("ops").integer(0, kCount);
+    v.done({"ops"});
+    d.strong_view = strong;
+  }
   n.done({"name", "dir", "limit_train", "limit_test", "crop_padding", "flip", "labeled",
-          "labeled_batch_size", "mixup"});
+          "labeled_batch_size", "mixup", "strong_view"});
+  if (d.strong_view && (d.labeled > 0 || d.mixup))
+    fail("{}: {}.strong_view: the strong view cannot be combined with {}", n.origin(), n.path(),
+         d.labeled > 0 ? "`labeled`" : "`mixup`");
   if (d.mixup && d.labeled > 0)
     fail("{}: {}.mixup: mixup needs every image's label; it cannot be combined with `labeled`",
          n.origin(), n.path());
@@ -283,7 +295,8 @@ ObjectiveEntry read_objective(Node n) {
       }
     }
   }
-  n.done({"name", "weight", "schedule", "warmup_epochs", "params"});
+  if (n.has("view")) o.view = n.at("view").choice({"weak", "strong"});
+  n.done({"name", "weight", "schedule", "warmup_epochs", "params", "view"});
   return o;
 }
 
@@ -373,6 +386,10 @@ Recipe read_recipe(Node root) {
     if (r.teachers.empty())
       fail("{}: teacher_outputs: expected a `teacher:` or `teachers:` whose outputs it holds",
            r.path);
+    if (r.data.strong_view)
+      fail("{}: teacher_outputs: the stored outputs are of single un-augmented images, but "
+           "data.strong_view asks for the teachers' logits on a strong view of each batch",
+           r.path);
   }
 
   if (root.has("cost_matrix")) {
@@ -433,8 +450,9 @@ Recipe read_recipe(Node root) {
     if (r.experiments[i].rotations) {
       // A rotation batch holds four rows per image: the few-label split, mixing and the stored
       // teacher outputs all count one row per image.
-      const char* clash = r.data.labeled > 0 ? "data.labeled"
-                          : r.data.mixup     ? "data.mixup"
+      const char* clash = r.data.labeled > 0   ? "data.labeled"
+                          : r.data.mixup       ? "data.mixup"
+                          : r.data.strong_view ? "data.strong_view"
                           : !r.teacher_outputs.file.empty() ? "teacher_outputs"
                                                             : nullptr;
       if (clash)
@@ -455,6 +473,13 @@ Recipe read_recipe(Node root) {
                   ? std::string("baseline (the student alone with ce; set `baseline: false`): ")
                   : fmt::format("experiments[{}].objectives[{}]: ", shown, j),
               spec.name, spec.name == "ce" ? "; mix_kd has its own CE on the mixed targets" : "");
+        const bool strong = in.name.ends_with(".logits_strong") ||
+                            (r.experiments[i].objectives[j].view == "strong" &&
+                             in.name.ends_with(".logits"));
+        if (in.required && strong && !r.data.strong_view)
+          fail("{}: experiments[{}].objectives[{}]: objective {} reads the strong view's logits: "
+               "add `strong_view: {{ops: 2}}` to `data:`",
+               r.path, shown, j, spec.name);
         if (in.required && in.name == "cost_matrix" && !r.cost_matrix)
           fail("{}: experiments[{}].objectives[{}]: objective {} reads cost_matrix: add "
                "`cost_matrix: {{file: FILE}}` or `cost_matrix: {{features: TAP}}` to the recipe",
@@ -495,6 +520,7 @@ std::vector<Term> make_terms(const Recipe& recipe, const Experiment& experiment,
     Term t;
     try {
       t.objective = make_objective(o.name, o.params, shapes);
+      if (o.view == "strong") t.objective = on_strong_view(t.objective);
     } catch (const Error& e) {
       fail("{}: experiment '{}', objectives[{}].params: {}", recipe.path, experiment.name, j,
            e.what());

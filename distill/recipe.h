@@ -23,6 +23,9 @@
 //                                 then takes batch_size unlabeled images and labeled_batch_size
 //                                 labeled ones, and an epoch is one pass over the unlabeled pool
 //     labeled_batch_size: INT > 0 32: labeled images per step when `labeled` is set
+//     strong_view:                MLKD's strong view of every student training batch: crop and
+//       ops: INT >= 0             2   flip drawn anew, RandAugment(ops) and Cutout (engine/data/
+//                                     rand_augment.h); read as <model>.logits_strong
 //     mixup:                      MIX-KD's partial mixup of every training batch (engine/data/
 //       partial: REAL in [0, 1]   0.9   mixing.h partial_mixup), after normalization: teachers
 //       beta: REAL > 0            1.0   and student see the mixed images, objectives read the
@@ -77,6 +80,8 @@
 //           schedule: constant | warmup | cosine   constant (distill/distiller.h Term)
 //           warmup_epochs: INT >= 0
 //           params: {KEY: VALUE}  the objective's parameters, checked against its spec
+//           view: weak | strong   weak. strong: every <model>.logits it reads is the strong
+//                                 view's (needs data.strong_view), named "<name>[strong]"
 #pragma once
 
 #include <cstdint>
@@ -109,6 +114,12 @@ struct MixupSpec {
   double beta = 1.0;
 };
 
+// MLKD's strong view (engine/data/rand_augment.h StrongView): the crop and flip drawn anew, then
+// FixMatch's RandAugment with `ops` ops and Cutout.
+struct StrongViewSpec {
+  int64_t ops = 2;
+};
+
 struct DataSpec {
   std::string name = "fashion-mnist";
   std::string dir;  // empty: the dataset's default location
@@ -119,9 +130,12 @@ struct DataSpec {
   int64_t labeled = 0;
   int64_t labeled_batch_size = 32;
   std::optional<MixupSpec> mixup;
+  std::optional<StrongViewSpec> strong_view;
 
   // Whether a training image differs from one epoch to the next (no teacher-logit cache then).
-  bool augments() const { return crop_padding > 0 || flip || mixup.has_value(); }
+  bool augments() const {
+    return crop_padding > 0 || flip || mixup.has_value() || strong_view.has_value();
+  }
 };
 
 struct TeacherTraining {
@@ -165,6 +179,7 @@ struct ObjectiveEntry {
   std::string schedule = "constant";
   int64_t warmup_epochs = 0;
   std::map<std::string, std::string> params;
+  std::string view = "weak";  // strong: reads the strong view's logits (distill/strong_view.h)
 };
 
 struct Experiment {

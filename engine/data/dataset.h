@@ -19,6 +19,7 @@ struct Batch {
   Tensor images;                 // f32 [B, C, H, W]
   Tensor labels;                 // i64 [B]
   Tensor targets;                // f32 [B, K] soft targets, or undefined
+  Tensor strong_images;          // f32 [B, C, H, W] a second, strongly augmented view, or undefined
   std::vector<int64_t> indices;  // the dataset rows this batch was gathered from
   int64_t epoch = 0;
   int64_t index = 0;  // position of the batch in its epoch

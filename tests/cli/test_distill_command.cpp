@@ -459,7 +459,7 @@ TEST_CASE("cli: distill with mixup drives mix_kd") {
 // An objective reading an input no recipe provides stops before any training, naming it.
 TEST_CASE("cli: distill refuses objectives whose inputs a recipe does not provide") {
   SyntheticData data(16, 8);
-  for (auto [objective, input] : {std::pair{"mlkd", "student.logits_strong"}}) {
+  for (auto [objective, input] : {std::pair{"multi_aspect", "student.aspect_logits"}}) {
     fs::path recipe = write_objective_recipe(
         data, "missing", "",
         fmt::format("  - {{name: x, objectives: [{{name: {}}}]}}\n", objective));

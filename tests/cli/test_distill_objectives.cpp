@@ -200,3 +200,27 @@ TEST_CASE("cli: distill evaluates dho's student with both heads blended") {
   // alpha = 0 is the plain student, so the blend is never below it.
   CHECK(best.accuracy / 100 >= number_after(lines[4], "\"test_acc\":") - 1e-12);
 }
+
+// MLKD: every batch also in a strong view (RandAugment and Cutout), the teacher and the student
+// run on both, mlkd reads the four logits, and ce on each view.
+TEST_CASE("cli: distill drives mlkd with a strong view of every batch") {
+  SyntheticData data(48, 16);
+  Run r = run_recipe(data, "mlkd",
+                     "baseline: false\nteacher: {model: resnet8, train: {epochs: 1}}\n"
+                     "experiments:\n  - name: mlkd\n    objectives:\n"
+                     "      - {name: ce, weight: 0.1}\n"
+                     "      - {name: ce, weight: 0.1, view: strong}\n"
+                     "      - {name: mlkd, weight: 0.9, params: {T: 4}}\n",
+                     ", strong_view: {ops: 2}");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.err.find("experiment mlkd: 0.1 ce + 0.1 ce[strong] + 0.9 mlkd(T=4) (") !=
+        std::string::npos);
+  CHECK(r.err.find("teacher logits cached") == std::string::npos);
+  std::vector<std::string> lines = log_lines(data.dir / "out");
+  REQUIRE(lines.size() == 2);
+  check_parts(lines[1], "mlkd", {"ce", "ce[strong]", "mlkd", "mlkd.kd", "mlkd.cc", "mlkd.bc"});
+  CHECK(lines[1].find("\"images\":48,") != std::string::npos);
+  // The two views differ, so do the two cross-entropies.
+  CHECK(number_after(lines[1], "\"ce\":") != number_after(lines[1], "\"ce[strong]\":"));
+}

@@ -100,7 +100,8 @@ TEST_CASE("recipe: fmnist-objectives.yaml has one experiment per objective and b
     names.push_back(e.name);
     CHECK_NOTHROW(make_terms(r, e, {}));
   }
-  CHECK(names == std::vector<std::string>{"baseline", "sskd", "wkd-l"});
+  CHECK(names == std::vector<std::string>{"baseline", "sskd", "wkd-l", "mlkd"});
+  CHECK(r.data.strong_view->ops == 2);
   CHECK(r.cost_matrix->features == "layer3");
   CHECK(r.experiments[1].rotations);
   CHECK(r.teachers.at(0).ss_module->epochs == 3);
@@ -144,4 +145,45 @@ TEST_CASE("recipe: wkd_l's cost_matrix from a file or from the teacher's feature
                 "cost_matrix.features: expected a `teacher:` whose features it reads");
   check_refused(kBase + teacher + "cost_matrix: [1, 2]\n",
                 "cost_matrix: expected a mapping of keys to values, got a list");
+}
+
+TEST_CASE("recipe: mlkd's strong view and objectives on it") {
+  const std::string teacher = "teacher: {model: resnet8, train: {epochs: 1}}\n";
+  const std::string mlkd = "experiments:\n  - name: m\n    objectives:\n"
+                           "      - {name: ce, weight: 0.1}\n"
+                           "      - {name: ce, weight: 0.1, view: strong}\n"
+                           "      - {name: mlkd, weight: 0.9}\n";
+  Recipe r = parse_recipe(kBase + teacher + "data: {strong_view: {ops: 3}}\n" + mlkd, "r.yaml");
+  REQUIRE(r.data.strong_view.has_value());
+  CHECK(r.data.strong_view->ops == 3);
+  CHECK(r.data.augments());  // no teacher-logit cache
+  REQUIRE(r.experiments.size() == 2);
+  CHECK(r.experiments[1].objectives[0].view == "weak");
+  CHECK(r.experiments[1].objectives[1].view == "strong");
+  std::vector<Term> terms = make_terms(r, r.experiments[1], {});
+  CHECK(terms[1].objective->name() == "ce[strong]");
+  CHECK(terms[1].objective->inputs() ==
+        std::vector<std::string>{"student.logits_strong", "labels"});
+  CHECK(parse_recipe(kBase + teacher + "data: {strong_view: {}}\n", "r.yaml").data.strong_view->ops ==
+        2);
+
+  check_refused(kBase + teacher + mlkd,
+                "experiments[0].objectives[1]: objective ce reads the strong view's logits: add "
+                "`strong_view: {ops: 2}` to `data:`");
+  check_refused(kBase + teacher + "experiments:\n  - {name: m, objectives: [{name: mlkd}]}\n",
+                "experiments[0].objectives[0]: objective mlkd reads the strong view's logits");
+  check_refused(kBase + teacher + "data: {strong_view: {ops: -1}}\n",
+                "data.strong_view.ops: expected an integer >= 0, got '-1'");
+  check_refused(kBase + teacher + "data: {strong_view: {n: 2}}\n",
+                "data.strong_view.n: unknown key (known here: ops)");
+  check_refused(kBase + teacher + "data: {strong_view: {}, labeled: 10}\n",
+                "data.strong_view: the strong view cannot be combined with `labeled`");
+  check_refused(kBase + teacher + "data: {strong_view: {}, mixup: {}}\nbaseline: false\n",
+                "data.strong_view: the strong view cannot be combined with `mixup`");
+  check_refused(kBase + teacher +
+                    "data: {strong_view: {}}\nteacher_outputs: {file: t.safetensors}\n",
+                "teacher_outputs: the stored outputs are of single un-augmented images");
+  check_refused(kBase + teacher + "experiments:\n  - {name: m, objectives: [{name: ce, view: "
+                                  "both}]}\n",
+                "experiments[0].objectives[0].view: expected one of weak, strong, got 'both'");
 }

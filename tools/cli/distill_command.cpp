@@ -11,11 +11,13 @@
 #include "distill/recipe.h"
 #include "distill/rotation.h"
 #include "distill/ss_module.h"
+#include "distill/strong_view.h"
 #include "engine/autograd/grad_mode.h"
 #include "engine/core/error.h"
 #include "engine/core/random.h"
 #include "engine/core/rng.h"
 #include "engine/data/mixing.h"
+#include "engine/data/rand_augment.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops/ops.h"
@@ -71,13 +73,18 @@ std::unique_ptr<optim::LRScheduler> make_schedule(optim::Optimizer& optimizer,
   return make_lr_schedule(optimizer, s.name, epochs, s.warmup_epochs, s.step_size);
 }
 
-// The training loader's options; `mix`: the recipe's mixup too (students, not teacher training).
+// The training loader's options; `mix`: the recipe's mixup too (students, not teacher training);
+// `strong`: the recipe's strong view too, computed from the images before the other transforms.
 data::LoaderOptions train_options(const Recipe& r, int64_t batch_size, uint64_t seed,
-                                  int64_t num_classes = 0, bool mix = false) {
+                                  int64_t num_classes = 0, bool mix = false, bool strong = false) {
   data::LoaderOptions o;
   o.batch_size = batch_size;
   o.shuffle = true;
   o.seed = seed;
+  if (strong && r.data.strong_view)
+    o.transforms.push_back(data::StrongView{r.data.crop_padding, r.data.flip,
+                                            r.data.strong_view->ops, {kFashionMnistMean},
+                                            {kFashionMnistStd}});
   if (r.data.crop_padding > 0) o.transforms.push_back(data::RandomCrop{r.data.crop_padding});
   if (r.data.flip) o.transforms.push_back(data::HorizontalFlip{});
   o.transforms.push_back(data::Normalize{{kFashionMnistMean}, {kFashionMnistStd}});
@@ -114,7 +121,8 @@ std::string describe(const distill::Experiment& e) {
     std::string params;
     for (const auto& [k, v] : o.params) params += (params.empty() ? "" : ",") + k + "=" + v;
     std::string schedule = o.schedule == "constant" ? "" : " (" + o.schedule + ")";
-    terms.push_back(fmt::format("{:g} {}{}{}", o.weight, o.name,
+    terms.push_back(fmt::format("{:g} {}{}{}{}", o.weight, o.name,
+                                o.view == "strong" ? "[strong]" : "",
                                 params.empty() ? "" : "(" + params + ")", schedule));
   }
   return fmt::format("{}", fmt::join(terms, " + "));
@@ -355,6 +363,10 @@ class DistillRun {
     probe_model(probe, "student", student, batch);
     for (size_t k = 0; k < teachers_.size(); ++k)
       probe_model(probe, distill::teacher_prefix(int64_t(k)), *teachers_[k], batch);
+    // The probe has no strong view: its images stand for one, to check shapes and the loss.
+    if (r_.data.strong_view)
+      for (const auto& [name, t] : std::map<std::string, Tensor>(probe.tensors()))
+        if (name.ends_with(".logits")) probe.set(name + "_strong", t);
     if (r_.data.mixup)
       probe.set("soft_labels", data::soft_targets(labels, num_classes_, "probe"));
     else
@@ -642,7 +654,16 @@ class DistillRun {
         if (e.rotations && teacher_ss_[k])
           teachers.back() = distill::with_ss_module(teachers.back(), teacher_ss_[k]);
       }
+    // MLKD's two views: every participant sees the rows [weak; strong], each half separately.
+    const bool two_views = std::any_of(terms.begin(), terms.end(), [](const distill::Term& t) {
+      std::vector<std::string> in = t.objective->inputs();
+      return std::any_of(in.begin(), in.end(),
+                         [](const std::string& s) { return s.ends_with(".logits_strong"); });
+    });
+    if (two_views)
+      for (distill::Participant& t : teachers) t = distill::with_strong_view(t);
     distill::Participant learner = participant(student, false);
+    if (two_views) learner = distill::with_strong_view(learner);
     if (reads(terms, "student.ss_feat"))
       learner = distill::with_ss_module(
           learner, distill::make_ss_module(shapes_.at("student.pooled").at(1)));
@@ -661,7 +682,8 @@ class DistillRun {
     // labeled rows only (Distiller::step). Runs whose objectives all read the labels (the student
     // alone) skip the unlabeled images, which nothing would read.
     data::DataLoader loader(few_labels() ? unlabeled_set_ : train_set_,
-                            train_options(r_, r_.batch_size, r_.seed, num_classes_, true));
+                            train_options(r_, r_.batch_size, r_.seed, num_classes_, true,
+                                          two_views));
     std::unique_ptr<data::DataLoader> labeled_loader;
     if (few_labels())
       labeled_loader = std::make_unique<data::DataLoader>(
@@ -702,6 +724,7 @@ class DistillRun {
           x = lb.images;
         }
       }
+      if (two_views) x = cat({x, b.strong_images}, 0);
       if (e.rotations) {
         x = distill::rotation_batch(x);
         labels = repeat_interleave(labels, 4);
