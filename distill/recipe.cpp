@@ -450,9 +450,8 @@ Recipe read_recipe(Node root) {
     if (r.experiments[i].rotations) {
       // A rotation batch holds four rows per image: the few-label split, mixing and the stored
       // teacher outputs all count one row per image.
-      const char* clash = r.data.labeled > 0   ? "data.labeled"
-                          : r.data.mixup       ? "data.mixup"
-                          : r.data.strong_view ? "data.strong_view"
+      const char* clash = r.data.labeled > 0 ? "data.labeled"
+                          : r.data.mixup     ? "data.mixup"
                           : !r.teacher_outputs.file.empty() ? "teacher_outputs"
                                                             : nullptr;
       if (clash)
@@ -476,6 +475,10 @@ Recipe read_recipe(Node root) {
         const bool strong = in.name.ends_with(".logits_strong") ||
                             (r.experiments[i].objectives[j].view == "strong" &&
                              in.name.ends_with(".logits"));
+        if (in.required && strong && r.experiments[i].rotations)
+          fail("{}: experiments[{}].objectives[{}]: objective {} reads the strong view's logits, "
+               "which an experiment with rotation batches does not have",
+               r.path, shown, j, spec.name);
         if (in.required && strong && !r.data.strong_view)
           fail("{}: experiments[{}].objectives[{}]: objective {} reads the strong view's logits: "
                "add `strong_view: {{ops: 2}}` to `data:`",

@@ -133,9 +133,9 @@ struct DataSpec {
   std::optional<StrongViewSpec> strong_view;
 
   // Whether a training image differs from one epoch to the next (no teacher-logit cache then).
-  bool augments() const {
-    return crop_padding > 0 || flip || mixup.has_value() || strong_view.has_value();
-  }
+  // The strong view leaves the images as they are; the experiments that read it read teacher
+  // logits on it, which no cache holds.
+  bool augments() const { return crop_padding > 0 || flip || mixup.has_value(); }
 };
 
 struct TeacherTraining {

@@ -156,7 +156,7 @@ TEST_CASE("recipe: mlkd's strong view and objectives on it") {
   Recipe r = parse_recipe(kBase + teacher + "data: {strong_view: {ops: 3}}\n" + mlkd, "r.yaml");
   REQUIRE(r.data.strong_view.has_value());
   CHECK(r.data.strong_view->ops == 3);
-  CHECK(r.data.augments());  // no teacher-logit cache
+  CHECK(!r.data.augments());  // the weak view is the images as they are
   REQUIRE(r.experiments.size() == 2);
   CHECK(r.experiments[1].objectives[0].view == "weak");
   CHECK(r.experiments[1].objectives[1].view == "strong");
@@ -183,6 +183,10 @@ TEST_CASE("recipe: mlkd's strong view and objectives on it") {
   check_refused(kBase + teacher +
                     "data: {strong_view: {}}\nteacher_outputs: {file: t.safetensors}\n",
                 "teacher_outputs: the stored outputs are of single un-augmented images");
+  check_refused(kBase + teacher + "data: {strong_view: {}}\nexperiments:\n"
+                    "  - {name: m, rotations: true, objectives: [{name: mlkd}]}\n",
+                "experiments[0].objectives[0]: objective mlkd reads the strong view's logits, "
+                "which an experiment with rotation batches does not have");
   check_refused(kBase + teacher + "experiments:\n  - {name: m, objectives: [{name: ce, view: "
                                   "both}]}\n",
                 "experiments[0].objectives[0].view: expected one of weak, strong, got 'both'");
