@@ -153,7 +153,8 @@ TEST_CASE("recipe: mlkd's strong view and objectives on it") {
                            "      - {name: ce, weight: 0.1}\n"
                            "      - {name: ce, weight: 0.1, view: strong}\n"
                            "      - {name: mlkd, weight: 0.9}\n";
-  Recipe r = parse_recipe(kBase + teacher + "data: {strong_view: {ops: 3}}\n" + mlkd, "r.yaml");
+  Recipe r = parse_recipe(kBase + teacher + "data: {crop_padding: 0, strong_view: {ops: 3}}\n" + mlkd,
+                          "r.yaml");
   REQUIRE(r.data.strong_view.has_value());
   CHECK(r.data.strong_view->ops == 3);
   CHECK(!r.data.augments());  // the weak view is the images as they are
