@@ -14,11 +14,11 @@ Tensor gather_class_features(const Tensor& features, const Tensor& labels, int64
   TUTOR_CHECK((features.dim() == 2 || features.dim() == 4) && is_floating(features.dtype()),
               "gather_class_features: expected floating features [S, D] or [S, D, H, W], got {} {}",
               features.dtype(), features.sizes());
-  TUTOR_CHECK(labels.dim() == 1 && labels.size(0) == features.size(0) && num_classes > 0 &&
-                  per_class > 0,
-              "gather_class_features: expected labels [{}], num_classes and per_class > 0, got "
-              "labels {}, {} classes, {} per class",
-              features.size(0), labels.sizes(), num_classes, per_class);
+  TUTOR_CHECK(
+      labels.dim() == 1 && labels.size(0) == features.size(0) && num_classes > 0 && per_class > 0,
+      "gather_class_features: expected labels [{}], num_classes and per_class > 0, got "
+      "labels {}, {} classes, {} per class",
+      features.size(0), labels.sizes(), num_classes, per_class);
   std::vector<int64_t> y = labels.to(DType::i64).to_vector<int64_t>();
   std::vector<int64_t> rows;
   for (int64_t c = 0; c < num_classes; ++c) {

@@ -387,9 +387,10 @@ Recipe read_recipe(Node root) {
       fail("{}: teacher_outputs: expected a `teacher:` or `teachers:` whose outputs it holds",
            r.path);
     if (r.data.strong_view)
-      fail("{}: teacher_outputs: the stored outputs are of single un-augmented images, but "
-           "data.strong_view asks for the teachers' logits on a strong view of each batch",
-           r.path);
+      fail(
+          "{}: teacher_outputs: the stored outputs are of single un-augmented images, but "
+          "data.strong_view asks for the teachers' logits on a strong view of each batch",
+          r.path);
   }
 
   if (root.has("cost_matrix")) {
@@ -398,9 +399,10 @@ Recipe read_recipe(Node root) {
     CostMatrixSpec c;
     bool file = n.has("file"), features = n.has("features");
     if (file == features)
-      fail("{}: cost_matrix: expected exactly one of `file: FILE` and `features: TAP` (a teacher "
-           "tap or logits)",
-           r.path);
+      fail(
+          "{}: cost_matrix: expected exactly one of `file: FILE` and `features: TAP` (a teacher "
+          "tap or logits)",
+          r.path);
     if (file) c.file = resolve(n.origin(), n.at("file").text());
     if (features) c.features = n.at("features").text();
     if (n.has("per_class")) {
@@ -450,8 +452,8 @@ Recipe read_recipe(Node root) {
     if (r.experiments[i].rotations) {
       // A rotation batch holds four rows per image: the few-label split, mixing and the stored
       // teacher outputs all count one row per image.
-      const char* clash = r.data.labeled > 0 ? "data.labeled"
-                          : r.data.mixup     ? "data.mixup"
+      const char* clash = r.data.labeled > 0                ? "data.labeled"
+                          : r.data.mixup                    ? "data.mixup"
                           : !r.teacher_outputs.file.empty() ? "teacher_outputs"
                                                             : nullptr;
       if (clash)
@@ -472,30 +474,34 @@ Recipe read_recipe(Node root) {
                   ? std::string("baseline (the student alone with ce; set `baseline: false`): ")
                   : fmt::format("experiments[{}].objectives[{}]: ", shown, j),
               spec.name, spec.name == "ce" ? "; mix_kd has its own CE on the mixed targets" : "");
-        const bool strong = in.name.ends_with(".logits_strong") ||
-                            (r.experiments[i].objectives[j].view == "strong" &&
-                             in.name.ends_with(".logits"));
+        const bool strong =
+            in.name.ends_with(".logits_strong") ||
+            (r.experiments[i].objectives[j].view == "strong" && in.name.ends_with(".logits"));
         if (in.required && strong && r.experiments[i].rotations)
-          fail("{}: experiments[{}].objectives[{}]: objective {} reads the strong view's logits, "
-               "which an experiment with rotation batches does not have",
-               r.path, shown, j, spec.name);
+          fail(
+              "{}: experiments[{}].objectives[{}]: objective {} reads the strong view's logits, "
+              "which an experiment with rotation batches does not have",
+              r.path, shown, j, spec.name);
         if (in.required && strong && !r.data.strong_view)
-          fail("{}: experiments[{}].objectives[{}]: objective {} reads the strong view's logits: "
-               "add `strong_view: {{ops: 2}}` to `data:`",
-               r.path, shown, j, spec.name);
+          fail(
+              "{}: experiments[{}].objectives[{}]: objective {} reads the strong view's logits: "
+              "add `strong_view: {{ops: 2}}` to `data:`",
+              r.path, shown, j, spec.name);
         if (in.required && in.name == "cost_matrix" && !r.cost_matrix)
-          fail("{}: experiments[{}].objectives[{}]: objective {} reads cost_matrix: add "
-               "`cost_matrix: {{file: FILE}}` or `cost_matrix: {{features: TAP}}` to the recipe",
-               r.path, shown, j, spec.name);
+          fail(
+              "{}: experiments[{}].objectives[{}]: objective {} reads cost_matrix: add "
+              "`cost_matrix: {{file: FILE}}` or `cost_matrix: {{features: TAP}}` to the recipe",
+              r.path, shown, j, spec.name);
         if (in.required && in.name == "soft_labels" && !r.data.mixup)
           fail("{}: experiments[{}].objectives[{}]: objective {} reads soft_labels, which only "
                "data.mixup provides",
                r.path, shown, j, spec.name);
         auto [owner, rest] = split_input_name(in.name);
         if (in.required && rest == "ss_feat" && !r.experiments[i].rotations)
-          fail("{}: experiments[{}].objectives[{}]: objective {} reads {}, the ss module's "
-               "outputs on rotation batches: set `rotations: true` on the experiment",
-               r.path, shown, j, spec.name, in.name);
+          fail(
+              "{}: experiments[{}].objectives[{}]: objective {} reads {}, the ss module's "
+              "outputs on rotation batches: set `rotations: true` on the experiment",
+              r.path, shown, j, spec.name, in.name);
         if (!in.required || owner.empty() || owner == "student") continue;
         size_t index = owner == "teacher" ? 0 : size_t(std::atoll(owner.c_str() + 7));
         if (index >= r.teachers.size())
@@ -504,9 +510,10 @@ Recipe read_recipe(Node root) {
               "teacher(s)",
               r.path, shown, j, spec.name, in.name, r.teachers.size());
         if (rest == "ss_feat" && !r.teachers[index].ss_module)
-          fail("{}: experiments[{}].objectives[{}]: objective {} reads {}, but {} has no "
-               "`ss_module: {{epochs: N, ...}}` (SSKD stage 1 trains it)",
-               r.path, shown, j, spec.name, in.name, owner);
+          fail(
+              "{}: experiments[{}].objectives[{}]: objective {} reads {}, but {} has no "
+              "`ss_module: {{epochs: N, ...}}` (SSKD stage 1 trains it)",
+              r.path, shown, j, spec.name, in.name, owner);
       }
     }
   }

@@ -167,10 +167,10 @@ struct TeacherOutputsSpec {
 // from a file, or computed by linear CKA from the first teacher's class features once it is
 // trained or loaded.
 struct CostMatrixSpec {
-  std::string file;        // a safetensors file holding "cost_matrix" [C, C]; or, when empty:
-  std::string features;    // the teacher's tap (every spatial position a sample) or "logits"
+  std::string file;         // a safetensors file holding "cost_matrix" [C, C]; or, when empty:
+  std::string features;     // the teacher's tap (every spatial position a sample) or "logits"
   int64_t per_class = 100;  // the first N training images of each class
-  double sharpen = 1;      // kappa of M <- 1 - exp(-kappa M) (0: none)
+  double sharpen = 1;       // kappa of M <- 1 - exp(-kappa M) (0: none)
 };
 
 struct ObjectiveEntry {

@@ -11,10 +11,9 @@ namespace tutor::distill {
 
 std::shared_ptr<nn::Sequential> make_ss_module(int64_t features) {
   TUTOR_CHECK(features > 0, "ss module: features must be positive, got {}", features);
-  return std::make_shared<nn::Sequential>(
-      std::initializer_list<nn::ModulePtr>{std::make_shared<nn::Linear>(features, features),
-                                           std::make_shared<nn::ReLU>(),
-                                           std::make_shared<nn::Linear>(features, features)});
+  return std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+      std::make_shared<nn::Linear>(features, features), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(features, features)});
 }
 
 namespace {

@@ -13,8 +13,7 @@ Participant with_strong_view(const Participant& model) {
   auto forward = [inner](const Tensor& x, const std::vector<std::string>& requested,
                          std::map<std::string, Tensor>& taps) {
     TUTOR_CHECK(x.dim() >= 1 && x.size(0) % 2 == 0,
-                "strong view: expected the rows [weak; strong] (an even count), got {}",
-                x.sizes());
+                "strong view: expected the rows [weak; strong] (an even count), got {}", x.sizes());
     const int64_t B = x.size(0) / 2;
     std::vector<std::string> weak_taps;
     for (const std::string& r : requested)

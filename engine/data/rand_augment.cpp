@@ -74,10 +74,11 @@ void enhance(Image& im, const Image& degenerate, double v) {
 std::vector<int> grey(const Image& im) {
   std::vector<int> g(size_t(im.plane()));
   for (int64_t i = 0; i < im.plane(); ++i)
-    g[size_t(i)] = im.C == 1 ? im.p[size_t(i)]
-                             : int((19595u * im.p[size_t(i)] + 38470u * im.p[size_t(im.plane() + i)] +
-                                    7471u * im.p[size_t(2 * im.plane() + i)] + 0x8000u) >>
-                                   16);
+    g[size_t(i)] = im.C == 1
+                       ? im.p[size_t(i)]
+                       : int((19595u * im.p[size_t(i)] + 38470u * im.p[size_t(im.plane() + i)] +
+                              7471u * im.p[size_t(2 * im.plane() + i)] + 0x8000u) >>
+                             16);
   return g;
 }
 
@@ -205,7 +206,8 @@ void apply(Image& im, AugmentOp op, double v) {
 
 void cutout_box(Image& im, double side, double x0, double y0) {
   if (side < 0) return;
-  const int64_t left = int64_t(std::max(0.0, x0 - side / 2)), top = int64_t(std::max(0.0, y0 - side / 2));
+  const int64_t left = int64_t(std::max(0.0, x0 - side / 2)),
+                top = int64_t(std::max(0.0, y0 - side / 2));
   const int64_t right = int64_t(std::min(double(im.W), double(left) + side)),
                 bottom = int64_t(std::min(double(im.H), double(top) + side));
   static const uint8_t fill[3] = {125, 123, 114};
@@ -251,7 +253,8 @@ Tensor rand_augment(const Tensor& images, Generator& gen, int64_t n) {
     std::vector<size_t> chosen;
     for (int64_t k = 0; k < n; ++k)
       chosen.push_back(std::min(ops.size() - 1, size_t(gen.uniform_f64() * double(ops.size()))));
-    for (size_t k : chosen) apply(im, ops[k].op, ops[k].lo + (ops[k].hi - ops[k].lo) * gen.uniform_f64());
+    for (size_t k : chosen)
+      apply(im, ops[k].op, ops[k].lo + (ops[k].hi - ops[k].lo) * gen.uniform_f64());
     const double v = 0.5 * gen.uniform_f64();
     const double x0 = gen.uniform_f64() * double(im.W), y0 = gen.uniform_f64() * double(im.H);
     if (v > 0) cutout_box(im, v * double(im.W), x0, y0);

@@ -44,8 +44,20 @@
 namespace tutor::data {
 
 enum class AugmentOp {
-  auto_contrast, brightness, color, contrast, equalize, identity, posterize, rotate, sharpness,
-  shear_x, shear_y, solarize, translate_x, translate_y
+  auto_contrast,
+  brightness,
+  color,
+  contrast,
+  equalize,
+  identity,
+  posterize,
+  rotate,
+  sharpness,
+  shear_x,
+  shear_y,
+  solarize,
+  translate_x,
+  translate_y
 };
 
 struct AugmentSpec {

@@ -35,8 +35,7 @@ std::vector<std::string> log_lines(const fs::path& out) {
 Run run_recipe(const SyntheticData& data, const std::string& name, const std::string& recipe,
                const std::string& data_extra = "", int epochs = 1) {
   fs::path path = data.dir / (name + ".yaml");
-  std::ofstream(path) << "name: " << name << "\nepochs: " << epochs
-                      << "\nbatch_size: 16\nseed: 5\n"
+  std::ofstream(path) << "name: " << name << "\nepochs: " << epochs << "\nbatch_size: 16\nseed: 5\n"
                       << "data: {dir: " << data.dir.string() << ", crop_padding: 0" << data_extra
                       << "}\n"
                       << "student: {model: resnet8}\noptimizer: {lr: 0.05}\n"

@@ -50,7 +50,8 @@ TEST_CASE("rand_augment: point ops follow Pillow's formulas") {
   CHECK(pixels(augment_op(x, AugmentOp::contrast, 0.5)) ==
         std::vector<int>{53, 54, 78, 103, 116, 117, 153, 180, 61, 85, 98, 173});
   // auto_contrast of p in [50, 100]: int(p scale + offset), scale = 255 / 50 = 5.1, offset =
-  // -255, in f64 as Pillow's Python computes it (Python gives these): 100 * 5.1 = 509.99999999999994
+  // -255, in f64 as Pillow's Python computes it (Python gives these): 100 * 5.1 =
+  // 509.99999999999994
   // -> 254.
   Tensor narrow = image({50, 60, 75, 100}, 1, 2, 2);
   CHECK(pixels(augment_op(narrow, AugmentOp::auto_contrast, 0.5)) ==
@@ -118,8 +119,8 @@ TEST_CASE("rand_augment: color and contrast of RGB use Pillow's grey") {
 
 TEST_CASE("rand_augment: cutout fills the inclusive box with (125, 123, 114)") {
   // Side 2 centred at (1.2, 1.7): left = int(0.2) = 0, top = int(0.7) = 0, right = bottom = 2.
-  std::vector<int> p(16, 9), want = {125, 125, 125, 9, 125, 125, 125, 9,
-                                     125, 125, 125, 9, 9,   9,   9,   9};
+  std::vector<int> p(16, 9),
+      want = {125, 125, 125, 9, 125, 125, 125, 9, 125, 125, 125, 9, 9, 9, 9, 9};
   CHECK(pixels(cutout(image(p, 1, 4, 4), 2, 1.2, 1.7)) == want);
   std::vector<int> rgb(3 * 4, 0);
   std::vector<int> got = pixels(cutout(image(rgb, 3, 2, 2), 1, 0.9, 0.9));
@@ -155,8 +156,8 @@ TEST_CASE("rand_augment: the strong view is computed from the batch's images, wh
   StrongView{0, false, 2, {0.5}, {0.25}}(b, g);
   CHECK(pixels(b.images) == kRamp);
   Generator r(5);
-  Tensor expected = data::normalize(rand_augment(x, r, 2), std::vector<double>{0.5},
-                                    std::vector<double>{0.25});
+  Tensor expected =
+      data::normalize(rand_augment(x, r, 2), std::vector<double>{0.5}, std::vector<double>{0.25});
   CHECK(b.strong_images.to_vector<float>() == expected.to_vector<float>());
   CHECK(augment_op(x, AugmentOp::identity, 0).sizes() == x.sizes());
 }

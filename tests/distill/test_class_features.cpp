@@ -21,8 +21,7 @@ TEST_CASE("cost matrix: class features are the first per_class samples of each c
   check_close(g, tensor({{{10.0, 11.0}, {30.0, 31.0}}, {{0.0, 1.0}, {20.0, 21.0}}}), 0, 0);
   check_error([&] { distill::gather_class_features(f, y, 2, 4); },
               {"class 0 has 3 samples, 4 asked for per class"});
-  check_error([&] { distill::gather_class_features(f, y, 3, 1); },
-              {"class 2 has 0 samples"});
+  check_error([&] { distill::gather_class_features(f, y, 3, 1); }, {"class 2 has 0 samples"});
   check_error([&] { distill::gather_class_features(f, y.narrow(0, 0, 5), 2, 1); },
               {"expected labels [6]"});
 }
@@ -39,7 +38,8 @@ TEST_CASE("cost matrix: every position of a feature map is a sample of D feature
   Tensor g = distill::gather_class_features(x, y, 2, 1);
   REQUIRE(g.sizes() == Shape{2, 4, 2});
   // Class 0 is sample 0, class 1 sample 1; positions (h, w) in order, D = 2 features each.
-  check_close(g, tensor({{{0.0, 10.0}, {1.0, 11.0}, {2.0, 12.0}, {3.0, 13.0}},
-                         {{100.0, 110.0}, {101.0, 111.0}, {102.0, 112.0}, {103.0, 113.0}}}),
+  check_close(g,
+              tensor({{{0.0, 10.0}, {1.0, 11.0}, {2.0, 12.0}, {3.0, 13.0}},
+                      {{100.0, 110.0}, {101.0, 111.0}, {102.0, 112.0}, {103.0, 113.0}}}),
               0, 0);
 }

@@ -46,8 +46,8 @@ TEST_CASE("recipe: sskd's teacher ss_module and rotation batches") {
   REQUIRE(r.teachers[0].ss_module.has_value());
   const TeacherTraining& ss = *r.teachers[0].ss_module;
   CHECK(ss.epochs == 3);
-  CHECK(ss.batch_size == 64);           // the recipe's
-  CHECK(ss.optimizer.lr == 0.2);        // the recipe's, with the given keys overriding
+  CHECK(ss.batch_size == 64);     // the recipe's
+  CHECK(ss.optimizer.lr == 0.2);  // the recipe's, with the given keys overriding
   CHECK(ss.optimizer.momentum == 0.5);
   CHECK(ss.schedule.name == "cosine");
   REQUIRE(r.experiments.size() == 4);
@@ -77,24 +77,25 @@ TEST_CASE("recipe: sskd's teacher ss_module and rotation batches") {
                 "module's outputs on rotation batches: set `rotations: true` on the experiment");
   check_refused(with_ss + "experiments:\n  - {name: s, objectives: [{name: sskd_aux}]}\n",
                 "experiments[0].objectives[0]: objective sskd_aux reads student.ss_feat");
-  check_refused(kBase + "teacher: {model: resnet8, train: {epochs: 1}}\nexperiments:\n"
-                        "  - {name: s, rotations: true, objectives: [{name: sskd}]}\n",
+  check_refused(kBase +
+                    "teacher: {model: resnet8, train: {epochs: 1}}\nexperiments:\n"
+                    "  - {name: s, rotations: true, objectives: [{name: sskd}]}\n",
                 "experiments[0].objectives[0]: objective sskd reads teacher.ss_feat, but teacher "
                 "has no `ss_module: {epochs: N, ...}`");
   for (const auto& [data, clash] :
        {std::pair{"data: {labeled: 10}\n", "data.labeled"},
         std::pair{"data: {mixup: {}}\nbaseline: false\n", "data.mixup"},
         std::pair{"teacher_outputs: {file: t.safetensors}\n", "teacher_outputs"}})
-    check_refused(with_ss + data +
-                      "experiments:\n  - {name: s, rotations: true, objectives: [{name: kd}]}\n",
-                  std::string("experiments[0].rotations: rotation batches cannot be combined "
-                              "with ") +
-                      clash);
+    check_refused(
+        with_ss + data + "experiments:\n  - {name: s, rotations: true, objectives: [{name: kd}]}\n",
+        std::string("experiments[0].rotations: rotation batches cannot be combined "
+                    "with ") +
+            clash);
 }
 
 TEST_CASE("recipe: fmnist-objectives.yaml has one experiment per objective and builds them") {
-  Recipe r = load_recipe(std::string(TUTOR_TESTS_DIR) +
-                         "/../distill/recipes/fmnist-objectives.yaml");
+  Recipe r =
+      load_recipe(std::string(TUTOR_TESTS_DIR) + "/../distill/recipes/fmnist-objectives.yaml");
   std::vector<std::string> names;
   for (const Experiment& e : r.experiments) {
     names.push_back(e.name);
@@ -110,8 +111,8 @@ TEST_CASE("recipe: fmnist-objectives.yaml has one experiment per objective and b
 TEST_CASE("recipe: wkd_l's cost_matrix from a file or from the teacher's features") {
   const std::string teacher = "teacher: {model: resnet8, train: {epochs: 1}}\n";
   const std::string wkd = "experiments:\n  - {name: w, objectives: [{name: wkd_l}]}\n";
-  Recipe f = parse_recipe(kBase + teacher + "cost_matrix: {file: m/M.safetensors}\n" + wkd,
-                          "dir/r.yaml");
+  Recipe f =
+      parse_recipe(kBase + teacher + "cost_matrix: {file: m/M.safetensors}\n" + wkd, "dir/r.yaml");
   REQUIRE(f.cost_matrix.has_value());
   CHECK(f.cost_matrix->file == "dir/m/M.safetensors");  // relative to the recipe
   CHECK(f.cost_matrix->features.empty());
@@ -149,12 +150,13 @@ TEST_CASE("recipe: wkd_l's cost_matrix from a file or from the teacher's feature
 
 TEST_CASE("recipe: mlkd's strong view and objectives on it") {
   const std::string teacher = "teacher: {model: resnet8, train: {epochs: 1}}\n";
-  const std::string mlkd = "experiments:\n  - name: m\n    objectives:\n"
-                           "      - {name: ce, weight: 0.1}\n"
-                           "      - {name: ce, weight: 0.1, view: strong}\n"
-                           "      - {name: mlkd, weight: 0.9}\n";
-  Recipe r = parse_recipe(kBase + teacher + "data: {crop_padding: 0, strong_view: {ops: 3}}\n" + mlkd,
-                          "r.yaml");
+  const std::string mlkd =
+      "experiments:\n  - name: m\n    objectives:\n"
+      "      - {name: ce, weight: 0.1}\n"
+      "      - {name: ce, weight: 0.1, view: strong}\n"
+      "      - {name: mlkd, weight: 0.9}\n";
+  Recipe r = parse_recipe(
+      kBase + teacher + "data: {crop_padding: 0, strong_view: {ops: 3}}\n" + mlkd, "r.yaml");
   REQUIRE(r.data.strong_view.has_value());
   CHECK(r.data.strong_view->ops == 3);
   CHECK(!r.data.augments());  // the weak view is the images as they are
@@ -165,8 +167,9 @@ TEST_CASE("recipe: mlkd's strong view and objectives on it") {
   CHECK(terms[1].objective->name() == "ce[strong]");
   CHECK(terms[1].objective->inputs() ==
         std::vector<std::string>{"student.logits_strong", "labels"});
-  CHECK(parse_recipe(kBase + teacher + "data: {strong_view: {}}\n", "r.yaml").data.strong_view->ops ==
-        2);
+  CHECK(
+      parse_recipe(kBase + teacher + "data: {strong_view: {}}\n", "r.yaml").data.strong_view->ops ==
+      2);
 
   check_refused(kBase + teacher + mlkd,
                 "experiments[0].objectives[1]: objective ce reads the strong view's logits: add "
@@ -181,14 +184,16 @@ TEST_CASE("recipe: mlkd's strong view and objectives on it") {
                 "data.strong_view: the strong view cannot be combined with `labeled`");
   check_refused(kBase + teacher + "data: {strong_view: {}, mixup: {}}\nbaseline: false\n",
                 "data.strong_view: the strong view cannot be combined with `mixup`");
+  check_refused(
+      kBase + teacher + "data: {strong_view: {}}\nteacher_outputs: {file: t.safetensors}\n",
+      "teacher_outputs: the stored outputs are of single un-augmented images");
   check_refused(kBase + teacher +
-                    "data: {strong_view: {}}\nteacher_outputs: {file: t.safetensors}\n",
-                "teacher_outputs: the stored outputs are of single un-augmented images");
-  check_refused(kBase + teacher + "data: {strong_view: {}}\nexperiments:\n"
+                    "data: {strong_view: {}}\nexperiments:\n"
                     "  - {name: m, rotations: true, objectives: [{name: mlkd}]}\n",
                 "experiments[0].objectives[0]: objective mlkd reads the strong view's logits, "
                 "which an experiment with rotation batches does not have");
-  check_refused(kBase + teacher + "experiments:\n  - {name: m, objectives: [{name: ce, view: "
-                                  "both}]}\n",
+  check_refused(kBase + teacher +
+                    "experiments:\n  - {name: m, objectives: [{name: ce, view: "
+                    "both}]}\n",
                 "experiments[0].objectives[0].view: expected one of weak, strong, got 'both'");
 }

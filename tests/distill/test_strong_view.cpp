@@ -18,16 +18,16 @@ TEST_CASE("strong view: each half runs alone; objectives read the strong logits"
   manual_seed(2);
   auto fc = std::make_shared<nn::Linear>(3, 4);
   int calls = 0;
-  Participant model{fc,
-                    [fc, &calls](const Tensor& x, const std::vector<std::string>& requested,
-                                 std::map<std::string, Tensor>& taps) {
-                      ++calls;
-                      if (std::find(requested.begin(), requested.end(), "pooled") !=
-                          requested.end())
-                        taps["pooled"] = x;
-                      return fc->forward(x);
-                    },
-                    false};
+  Participant model{
+      fc,
+      [fc, &calls](const Tensor& x, const std::vector<std::string>& requested,
+                   std::map<std::string, Tensor>& taps) {
+        ++calls;
+        if (std::find(requested.begin(), requested.end(), "pooled") != requested.end())
+          taps["pooled"] = x;
+        return fc->forward(x);
+      },
+      false};
   Participant two = with_strong_view(model);
   Tensor weak = randn({2, 3}), strong = randn({2, 3});
   std::map<std::string, Tensor> taps;

@@ -82,8 +82,10 @@ data::LoaderOptions train_options(const Recipe& r, int64_t batch_size, uint64_t 
   o.shuffle = true;
   o.seed = seed;
   if (strong && r.data.strong_view)
-    o.transforms.push_back(data::StrongView{r.data.crop_padding, r.data.flip,
-                                            r.data.strong_view->ops, {kFashionMnistMean},
+    o.transforms.push_back(data::StrongView{r.data.crop_padding,
+                                            r.data.flip,
+                                            r.data.strong_view->ops,
+                                            {kFashionMnistMean},
                                             {kFashionMnistStd}});
   if (r.data.crop_padding > 0) o.transforms.push_back(data::RandomCrop{r.data.crop_padding});
   if (r.data.flip) o.transforms.push_back(data::HorizontalFlip{});
@@ -315,9 +317,9 @@ class DistillRun {
     if (rotations) {
       const int64_t images = std::max<int64_t>(rows / 4, 1);
       auto ss = distill::make_ss_module(probe.at("student.pooled").size(1));
-      rotation_probe = probe_inputs(*student, distill::rotation_batch(batch.narrow(0, 0, images)),
-                                    repeat_interleave(first_batch.labels.narrow(0, 0, images), 4),
-                                    ss.get());
+      rotation_probe =
+          probe_inputs(*student, distill::rotation_batch(batch.narrow(0, 0, images)),
+                       repeat_interleave(first_batch.labels.narrow(0, 0, images), 4), ss.get());
     }
     for (const auto& [name, t] : probe.tensors()) shapes_[name] = t.sizes();
     for (const auto& [name, t] : rotation_probe.tensors()) shapes_.emplace(name, t.sizes());
@@ -425,7 +427,8 @@ class DistillRun {
         spec.sharpen);
     save_safetensors((out_ / "cost_matrix.safetensors").string(),
                      std::map<std::string, Tensor>{{"cost_matrix", cost_matrix_}},
-                     {{"teacher", r_.teachers[0].model}, {"features", spec.features},
+                     {{"teacher", r_.teachers[0].model},
+                      {"features", spec.features},
                       {"per_class", std::to_string(spec.per_class)},
                       {"sharpen", fmt::format("{}", spec.sharpen)}});
     io_.err << fmt::format(
@@ -457,17 +460,17 @@ class DistillRun {
       Tensor f = ss.forward(pooled);
       distill::Inputs in;
       in.set("student.ss_feat", f);
-      Tensor own =
-          repeat_interleave(arange(double(images.size(0)), TensorOptions(DType::i64)), 3);
+      Tensor own = repeat_interleave(arange(double(images.size(0)), TensorOptions(DType::i64)), 3);
       return std::make_tuple(aux->compute(in, {}).loss, distill::rotation_similarities(f), own);
     };
     auto optimizer = make_optimizer(ss.parameters(), t.optimizer);
     auto schedule = make_schedule(*optimizer, t.schedule, t.epochs);
-    data::DataLoader loader(train_set_, train_options(r_, t.batch_size,
-                                                      data::mix_seed(r_.seed, kSSModuleStream + k)));
+    data::DataLoader loader(
+        train_set_, train_options(r_, t.batch_size, data::mix_seed(r_.seed, kSSModuleStream + k)));
     auto test_loader = eval_loader(test_set_, r_.batch_size);
-    io_.err << fmt::format("tutor distill: training the ss module of {} ({} parameters), {} epochs\n",
-                           distill::teacher_prefix(int64_t(k)), ss.num_parameters(), t.epochs);
+    io_.err << fmt::format(
+        "tutor distill: training the ss module of {} ({} parameters), {} epochs\n",
+        distill::teacher_prefix(int64_t(k)), ss.num_parameters(), t.epochs);
     ProgressBar bar("");
     int64_t step = 0;
     for (int64_t epoch = 0; epoch < t.epochs; ++epoch) {
@@ -681,9 +684,9 @@ class DistillRun {
     // and the next batch of the labeled pool, cycling; objectives that read the labels see the
     // labeled rows only (Distiller::step). Runs whose objectives all read the labels (the student
     // alone) skip the unlabeled images, which nothing would read.
-    data::DataLoader loader(few_labels() ? unlabeled_set_ : train_set_,
-                            train_options(r_, r_.batch_size, r_.seed, num_classes_, true,
-                                          two_views));
+    data::DataLoader loader(
+        few_labels() ? unlabeled_set_ : train_set_,
+        train_options(r_, r_.batch_size, r_.seed, num_classes_, true, two_views));
     std::unique_ptr<data::DataLoader> labeled_loader;
     if (few_labels())
       labeled_loader = std::make_unique<data::DataLoader>(
@@ -798,9 +801,9 @@ class DistillRun {
       rec.epochs.push_back(p);
       rec.test_acc = ev.accuracy;
       rec.test_loss = ev.loss;
-      io_.err << fmt::format(
-          "{} epoch {}/{}: train loss {:.4f} acc {:.2f}%, test acc {:.2f}%{}\n", e.name, epoch + 1,
-          r_.epochs, s.loss, 100 * s.accuracy, 100 * ev.accuracy, blend_note);
+      io_.err << fmt::format("{} epoch {}/{}: train loss {:.4f} acc {:.2f}%, test acc {:.2f}%{}\n",
+                             e.name, epoch + 1, r_.epochs, s.loss, 100 * s.accuracy,
+                             100 * ev.accuracy, blend_note);
     }
     rec.seconds = clock.seconds();
     save_weights(*student, (out_ / ("student-" + e.name + ".safetensors")).string(),
