@@ -38,8 +38,7 @@ std::string student_label(int64_t k) {
   return k == 0 ? "student" : fmt::format("student{}", k);
 }
 
-// The student that student `reader`'s peer p is: the others in order, skipping the reader.
-static size_t peer_student(size_t reader, size_t p) { return p < reader ? p : p + 1; }
+int64_t peer_student(int64_t reader, int64_t p) { return p < reader ? p : p + 1; }
 
 // "student<k>: " before a message about student k of n; nothing with one student, whose messages
 // read as they did before students were several.
@@ -54,20 +53,19 @@ Distiller::Distiller(std::vector<Student> students, std::vector<Participant> tea
     : students_(std::move(students)), teachers_(std::move(teachers)) {
   TUTOR_CHECK(!students_.empty(), "Distiller: no student");
   const size_t n = students_.size();
-  auto who = [n](size_t k) { return whose(k, n); };
   student_taps_.resize(n);
   teacher_taps_.resize(teachers_.size());
   std::vector<const Objective*> seen;
   for (size_t k = 0; k < n; ++k) {
     const Student& s = students_[k];
     TUTOR_CHECK(s.participant.module && s.participant.forward, "Distiller: {}the student is not set",
-                who(k));
-    TUTOR_CHECK(!s.terms.empty(), "Distiller: {}no objectives", who(k));
+                whose(k, n));
+    TUTOR_CHECK(!s.terms.empty(), "Distiller: {}no objectives", whose(k, n));
     for (const Term& term : s.terms) {
-      TUTOR_CHECK(term.objective, "Distiller: {}a term has no objective", who(k));
+      TUTOR_CHECK(term.objective, "Distiller: {}a term has no objective", whose(k, n));
       // An objective's modules train with one student: a shared instance would train with two.
       TUTOR_CHECK(std::find(seen.begin(), seen.end(), term.objective.get()) == seen.end(),
-                  "Distiller: {}objective {} is given twice (each student needs its own)", who(k),
+                  "Distiller: {}objective {} is given twice (each student needs its own)", whose(k, n),
                   term.objective->name());
       seen.push_back(term.objective.get());
       term.weight_at({});  // rejects an unknown schedule before training starts
@@ -75,7 +73,8 @@ Distiller::Distiller(std::vector<Student> students, std::vector<Participant> tea
       for (size_t t = 0; t < teachers_.size(); ++t)
         add_unique(teacher_taps_[t], term.objective->teacher_taps(int64_t(t)));
       for (size_t p = 0; p + 1 < n; ++p)
-        add_unique(student_taps_[peer_student(k, p)], term.objective->peer_taps(int64_t(p)));
+        add_unique(student_taps_[size_t(peer_student(int64_t(k), int64_t(p)))],
+                   term.objective->peer_taps(int64_t(p)));
       for (const std::string& input : term.objective->inputs()) {
         auto [owner, rest] = split_input_name(input);
         int64_t teacher = prefix_index(owner, "teacher"), peer = prefix_index(owner, "peer");
@@ -84,7 +83,7 @@ Distiller::Distiller(std::vector<Student> students, std::vector<Participant> tea
                      (peer >= 0 && size_t(peer) + 1 < n);
         TUTOR_CHECK(known, "{}objective {} reads '{}', but the distiller has {} teacher(s) and {} "
                     "student(s)",
-                    who(k), term.objective->name(), input, teachers_.size(), n);
+                    whose(k, n), term.objective->name(), input, teachers_.size(), n);
       }
     }
   }
@@ -160,7 +159,7 @@ Distiller::Output Distiller::step(const Tensor& x, const Tensor& labels, const C
     Inputs inputs = shared;
     for (auto& [name, value] : outputs[k]) inputs.set("student." + name, value);
     for (size_t p = 0; p + 1 < n; ++p)
-      for (auto& [name, value] : outputs[peer_student(k, p)])
+      for (auto& [name, value] : outputs[size_t(peer_student(int64_t(k), int64_t(p)))])
         inputs.set(peer_prefix(int64_t(p)) + "." + name, value.detach());
     Inputs labeled_inputs;
     if (labeled < rows) {

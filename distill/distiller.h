@@ -69,6 +69,9 @@ struct Student {
 // as teacher_prefix names teachers.
 std::string student_label(int64_t k);
 
+// The student that student `reader`'s peer p is: p for p < reader, p + 1 otherwise.
+int64_t peer_student(int64_t reader, int64_t p);
+
 class Distiller {
  public:
   Distiller(Participant student, std::vector<Participant> teachers, std::vector<Term> terms);

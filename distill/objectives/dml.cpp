@@ -10,7 +10,8 @@
 // (YingZhangDUT/Deep-Mutual-Learning train_models.py::_tower_loss, c3d6ff1) adds the K - 1
 // KLs without the 1/(K - 1) (average_peers=false); with two students both are the same.
 // That code's kl_loss_compute guards the log (T = 1):
-//   KL_eps = (1/B) sum_b sum_c q_bc log(eps + q_bc / (p_bc + eps)),  q = softmax(z^p), p = softmax(z)
+//   KL_eps = (1/B) sum_b sum_c q_bc log(eps + q_bc / (p_bc + eps)),  q = softmax(z^p), p =
+//   softmax(z)
 // with eps = 1e-8; `eps` > 0 selects this form (at any T, with q, p = softmax(. / T)). The guard
 // is not negligible: where p < eps it caps the log ratio (on logits of std 4 over 20 classes the
 // two forms differ by 1e-2 to 4e-2; tools/golden/objectives/dml.py). The default, eps = 0, is the
@@ -52,8 +53,8 @@ class DML : public Objective {
       std::string peer = peer_prefix(p);
       const Tensor& zp = in.at(peer + ".logits");
       check_logit_pair(name(), z, zp);
-      Tensor kl = (eps_ > 0 ? guarded_kl(z, zp.detach()) : kl_batchmean(z, zp.detach(), T_)) *
-                  (T_ * T_);
+      Tensor kl =
+          (eps_ > 0 ? guarded_kl(z, zp.detach()) : kl_batchmean(z, zp.detach(), T_)) * (T_ * T_);
       if (peers_ > 1) r.parts.emplace_back(peer, kl);
       r.loss = r.loss.defined() ? r.loss + kl : kl;
     }

@@ -103,13 +103,22 @@ TEST_CASE("dml: matches the paper's formula at T = 1, 2, 4, 8 and the authors' g
 TEST_CASE("dml: errors name the objective, the input and the shapes") {
   Tensor a = randn({2, 3}), b = randn({2, 4});
   check_error([&] { objective_loss("dml", {}, peer_inputs(a, {b})); }, {"dml", "[2, 3]", "[2, 4]"});
-  check_error([&] { objective_loss("dml", {}, distill::Inputs({{"student.logits", a}})); },
-              {"dml", "peer.logits", "missing"});
-  check_error([&] { objective_loss("dml", {{"peers", "2"}}, peer_inputs(a, {a})); },
-              {"dml", "peer1.logits", "missing"});
+  check_error(
+      [&] {
+        objective_loss("dml", {}, distill::Inputs({{"student.logits", a}}));
+      },
+      {"dml", "peer.logits", "missing"});
+  check_error(
+      [&] {
+        objective_loss("dml", {{"peers", "2"}}, peer_inputs(a, {a}));
+      },
+      {"dml", "peer1.logits", "missing"});
   check_error([&] { distill::make_objective("dml", {{"peers", "-1"}}); }, {"dml", "peers", "-1"});
   check_error([&] { distill::make_objective("dml", {{"T", "0"}}); }, {"dml", "T"});
   check_error([&] { distill::make_objective("dml", {{"eps", "-1"}}); }, {"dml", "eps"});
-  check_error([&] { distill::make_objective("dml", {{"tau", "2"}}); },
-              {"dml", "tau", "T, average_peers, eps, peers"});
+  check_error(
+      [&] {
+        distill::make_objective("dml", {{"tau", "2"}});
+      },
+      {"dml", "tau", "T, average_peers, eps, peers"});
 }
