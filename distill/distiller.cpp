@@ -34,9 +34,7 @@ static void add_unique(std::vector<std::string>& list, const std::vector<std::st
     if (std::find(list.begin(), list.end(), s) == list.end()) list.push_back(s);
 }
 
-std::string student_label(int64_t k) {
-  return k == 0 ? "student" : fmt::format("student{}", k);
-}
+std::string student_label(int64_t k) { return k == 0 ? "student" : fmt::format("student{}", k); }
 
 int64_t peer_student(int64_t reader, int64_t p) { return p < reader ? p : p + 1; }
 
@@ -46,8 +44,10 @@ static std::string whose(size_t k, size_t n) {
   return n == 1 ? std::string() : student_label(int64_t(k)) + ": ";
 }
 
-Distiller::Distiller(Participant student, std::vector<Participant> teachers, std::vector<Term> terms)
-    : Distiller(std::vector<Student>{{std::move(student), std::move(terms)}}, std::move(teachers)) {}
+Distiller::Distiller(Participant student, std::vector<Participant> teachers,
+                     std::vector<Term> terms)
+    : Distiller(std::vector<Student>{{std::move(student), std::move(terms)}}, std::move(teachers)) {
+}
 
 Distiller::Distiller(std::vector<Student> students, std::vector<Participant> teachers)
     : students_(std::move(students)), teachers_(std::move(teachers)) {
@@ -58,15 +58,15 @@ Distiller::Distiller(std::vector<Student> students, std::vector<Participant> tea
   std::vector<const Objective*> seen;
   for (size_t k = 0; k < n; ++k) {
     const Student& s = students_[k];
-    TUTOR_CHECK(s.participant.module && s.participant.forward, "Distiller: {}the student is not set",
-                whose(k, n));
+    TUTOR_CHECK(s.participant.module && s.participant.forward,
+                "Distiller: {}the student is not set", whose(k, n));
     TUTOR_CHECK(!s.terms.empty(), "Distiller: {}no objectives", whose(k, n));
     for (const Term& term : s.terms) {
       TUTOR_CHECK(term.objective, "Distiller: {}a term has no objective", whose(k, n));
       // An objective's modules train with one student: a shared instance would train with two.
       TUTOR_CHECK(std::find(seen.begin(), seen.end(), term.objective.get()) == seen.end(),
-                  "Distiller: {}objective {} is given twice (each student needs its own)", whose(k, n),
-                  term.objective->name());
+                  "Distiller: {}objective {} is given twice (each student needs its own)",
+                  whose(k, n), term.objective->name());
       seen.push_back(term.objective.get());
       term.weight_at({});  // rejects an unknown schedule before training starts
       add_unique(student_taps_[k], term.objective->student_taps());
@@ -81,7 +81,8 @@ Distiller::Distiller(std::vector<Student> students, std::vector<Participant> tea
         bool known = owner.empty() || owner == "student" ||
                      (teacher >= 0 && size_t(teacher) < teachers_.size()) ||
                      (peer >= 0 && size_t(peer) + 1 < n);
-        TUTOR_CHECK(known, "{}objective {} reads '{}', but the distiller has {} teacher(s) and {} "
+        TUTOR_CHECK(known,
+                    "{}objective {} reads '{}', but the distiller has {} teacher(s) and {} "
                     "student(s)",
                     whose(k, n), term.objective->name(), input, teachers_.size(), n);
       }

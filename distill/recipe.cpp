@@ -379,7 +379,8 @@ Recipe read_recipe(Node root) {
   }
 
   bool one_student = root.has("student"), many_students = root.has("students");
-  if (one_student && many_students) fail("{}: expected `student:` or `students:`, not both", r.path);
+  if (one_student && many_students)
+    fail("{}: expected `student:` or `students:`, not both", r.path);
   if (!many_students) r.students.push_back(read_student(root.at("student")));
   if (many_students) {
     Node list = root.at("students");

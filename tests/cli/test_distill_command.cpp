@@ -497,12 +497,12 @@ TEST_CASE("cli: distill trains two students together with dml, reporting each") 
     fs::path path = data.dir / (name + ".yaml");
     std::ofstream(path) << "name: " << name << "\nepochs: 1\nbatch_size: 32\nseed: 3\n"
                         << "data: {dir: " << data.dir.string() << ", crop_padding: 0}\n"
-                        << students << "optimizer: {lr: 0.05}\nexperiments:\n" << experiments;
+                        << students << "optimizer: {lr: 0.05}\nexperiments:\n"
+                        << experiments;
     return path;
   };
-  fs::path two =
-      recipe("two", "students: [{model: resnet8}, {model: resnet8}]\n",
-             "  - {name: dml, objectives: [{name: ce}, {name: dml, params: {T: 2}}]}\n");
+  fs::path two = recipe("two", "students: [{model: resnet8}, {model: resnet8}]\n",
+                        "  - {name: dml, objectives: [{name: ce}, {name: dml, params: {T: 2}}]}\n");
   fs::path out = data.dir / "two-out";
   Run r = run({"distill", "--recipe", two.string(), "--out", out.string()});
   INFO(r.err);

@@ -158,8 +158,7 @@ experiments:
 }
 
 TEST_CASE("recipe: the shipped recipes parse and build their objectives") {
-  for (const char* file :
-       {"fmnist-demo.yaml", "fmnist-resnet20-resnet8.yaml", "fmnist-dml.yaml"}) {
+  for (const char* file : {"fmnist-demo.yaml", "fmnist-resnet20-resnet8.yaml", "fmnist-dml.yaml"}) {
     std::string path = std::string(TUTOR_TESTS_DIR) + "/../distill/recipes/" + file;
     INFO(path);
     Recipe r = load_recipe(path);

@@ -177,9 +177,9 @@ class DistillRun {
     std::string table = results_table(teacher_records_, student_records_);
     io_.out << table;
     std::string subtitle = fmt::format(
-        "recipe {} ({}): {} {}, {} epochs, seed {}, {} training images{}, {} test images",
-        r_.name, r_.path, r_.students.size() > 1 ? "students" : "student",
-        fmt::join(r_.students, ", "), r_.epochs, r_.seed, n_labeled_ + n_unlabeled_,
+        "recipe {} ({}): {} {}, {} epochs, seed {}, {} training images{}, {} test images", r_.name,
+        r_.path, r_.students.size() > 1 ? "students" : "student", fmt::join(r_.students, ", "),
+        r_.epochs, r_.seed, n_labeled_ + n_unlabeled_,
         few_labels() ? fmt::format(" ({} labeled)", n_labeled_) : std::string(), test_set_->size());
     write_file_atomic(
         (out_ / "report.html").string(),
@@ -237,6 +237,15 @@ class DistillRun {
     return models::create_model(name, {.num_classes = num_classes_, .in_channels = in_channels_});
   }
 
+  // The terms of experiment `e` for every student, each after its student's index, built with
+  // the shapes its student's objectives see.
+  std::vector<std::pair<size_t, distill::Term>> terms_of(const distill::Experiment& e) const {
+    std::vector<std::pair<size_t, distill::Term>> out;
+    for (size_t i = 0; i < shapes_.size(); ++i)
+      for (distill::Term& t : distill::make_terms(r_, e, shapes_[i])) out.emplace_back(i, t);
+    return out;
+  }
+
   void make_models_and_check(const std::vector<const distill::Experiment*>& selected) {
     for (size_t k = 0; k < r_.teachers.size(); ++k) {
       manual_seed(data::mix_seed(r_.seed, kTeacherStream + k));
@@ -252,7 +261,8 @@ class DistillRun {
     Tensor batch = data::normalize(first_batch.images, {kFashionMnistMean}, {kFashionMnistStd});
     const size_t n = r_.students.size();
     std::vector<distill::Inputs> own(n);
-    for (size_t k = 0; k < n; ++k) probe_model(own[k], "student", *new_model(r_.students[k]), batch);
+    for (size_t k = 0; k < n; ++k)
+      probe_model(own[k], "student", *new_model(r_.students[k]), batch);
     distill::Inputs probe;
     for (size_t k = 0; k < teachers_.size(); ++k)
       probe_model(probe, distill::teacher_prefix(int64_t(k)), *teachers_[k], batch);
@@ -265,7 +275,8 @@ class DistillRun {
     for (size_t k = 0; k < n; ++k) {
       for (const auto& [name, t] : own[k].tensors()) views[k].set(name, t);
       for (size_t p = 0; p + 1 < n; ++p)
-        for (const auto& [name, t] : own[size_t(distill::peer_student(int64_t(k), int64_t(p)))].tensors())
+        for (const auto& [name, t] :
+             own[size_t(distill::peer_student(int64_t(k), int64_t(p)))].tensors())
           views[k].set(distill::peer_prefix(int64_t(p)) + name.substr(name.find('.')), t);
       shapes_.push_back(distill::shapes_of(views[k]));
     }
@@ -275,8 +286,7 @@ class DistillRun {
     // that no running statistic moves), before any teacher trains.
     teacher_taps_.resize(teachers_.size());
     for (const distill::Experiment* e : selected)
-      for (size_t i = 0; i < n; ++i)
-        for (const distill::Term& t : distill::make_terms(r_, *e, shapes_[i])) {
+      for (const auto& [i, t] : terms_of(*e)) {
         std::string who = n > 1 ? distill::student_label(int64_t(i)) + ": " : "";
         // The taps each teacher must provide to the selected experiments (teacher_outputs).
         for (size_t k = 0; k < teachers_.size(); ++k)
@@ -493,8 +503,8 @@ class DistillRun {
         n > 1 ? fmt::format(", {} students together", n) : "",
         offline  ? ", teacher outputs from " + r_.teacher_outputs.file
         : cached ? ", teacher logits cached"
-                 : "", r_.data.mixup ? ", partial mixup" : "",
-        e.ce_group.empty() ? "" : ", gradient alignment");
+                 : "",
+        r_.data.mixup ? ", partial mixup" : "", e.ce_group.empty() ? "" : ", gradient alignment");
     auto test_loader = eval_loader(test_set_, r_.batch_size);
     ProgressBar bar("");
     Stopwatch clock;
@@ -537,8 +547,7 @@ class DistillRun {
       }
       Tensor scored = r_.data.mixup ? b.targets.argmax(1) : labels;
       for (size_t k = 0; k < n; ++k)
-        means[k].add(o.students[k].loss.item(), o.students[k].logits, scored,
-                     o.students[k].parts);
+        means[k].add(o.students[k].loss.item(), o.students[k].logits, scored, o.students[k].parts);
       StepResult result{o.loss, o.student_logits, scored, o.parts};
       if (!e.ce_group.empty())
         result.backward = [&distiller, o, &e] { distiller.backward(o, e.ce_group); };
@@ -577,10 +586,10 @@ class DistillRun {
       std::map<std::string, std::string> metadata = {
           {"model", r_.students[k]}, {"recipe", r_.name}, {"experiment", e.name}};
       if (n > 1) metadata["student"] = recs[k].student;
-      save_weights(*students[k],
-                   (out_ / (distill::student_label(int64_t(k)) + "-" + e.name + ".safetensors"))
-                       .string(),
-                   metadata);
+      save_weights(
+          *students[k],
+          (out_ / (distill::student_label(int64_t(k)) + "-" + e.name + ".safetensors")).string(),
+          metadata);
     }
     return recs;
   }
@@ -662,13 +671,16 @@ Command distill_command() {
       "per image and reused (--no-cache turns that off). With --teacher-outputs FILE (or the\n"
       "recipe's teacher_outputs), they are computed once on the un-augmented images, written to\n"
       "FILE, and read from it by later runs (checked against the teachers' weights and the\n"
-      "data). Writes to OUT:\n"
-      "  metrics.jsonl        one line per run and epoch: run, model, epoch, train_loss,\n"
-      "                       train_acc, test_loss, test_acc, lr, seconds, images (rows seen),\n"
-      "                       labeled_images, images_per_second,\n"
+      "data). A recipe with `students:` trains its students together in every experiment\n"
+      "(online distillation, e.g. dml) and reports each as <experiment>/student<k>. Writes to\n"
+      "OUT:\n"
+      "  metrics.jsonl        one line per run and epoch: run, student (with several), model,\n"
+      "                       epoch, train_loss, train_acc, test_loss, test_acc, lr, seconds,\n"
+      "                       images (rows seen), labeled_images, images_per_second,\n"
       "                       parts (the epoch mean of every objective and part)\n"
       "  teacher.safetensors  each trained teacher's weights (teacher1, ... for more)\n"
       "  student-<experiment>.safetensors   each student's weights after its last epoch\n"
+      "                       (student1-<experiment>, ... for further students)\n"
       "  report.html          the table and the training curves (self-contained)",
       flags,
       {}};

@@ -176,12 +176,11 @@ std::string results_table(const std::vector<RunRecord>& teachers,
   std::string out = fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>8}  {:>11}\n", "run", name_w, "model",
                                 model_w, "objectives", obj_w, "test acc", "vs baseline");
   for (const RunRecord& r : teachers)
-    out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>7.2f}%  {:>11}\n", run_label(r), name_w,
-                       r.model, model_w, r.objectives, obj_w, 100 * r.test_acc, "");
+    out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>7.2f}%  {:>11}\n", run_label(r), name_w, r.model,
+                       model_w, r.objectives, obj_w, 100 * r.test_acc, "");
   for (const RunRecord& r : students)
-    out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>7.2f}%  {:>11}\n", run_label(r), name_w,
-                       r.model, model_w, r.objectives, obj_w, 100 * r.test_acc,
-                       difference(r, students));
+    out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>7.2f}%  {:>11}\n", run_label(r), name_w, r.model,
+                       model_w, r.objectives, obj_w, 100 * r.test_acc, difference(r, students));
   return out;
 }
 

@@ -82,10 +82,11 @@ EpochStats train_epoch(data::DataLoader& loader, int64_t epoch, optim::Optimizer
     ++step;
     means.add(value, r.logits, r.labels, r.parts);
     double seconds = clock.seconds();
-    bar.update(b.index + 1, batches,
-               {{"loss", means.loss()},
-                {"acc", means.accuracy(), Metric::Style::percent, 1},
-                {"img/s", seconds > 0 ? double(means.rows()) / seconds : 0, Metric::Style::rate, 0}});
+    bar.update(
+        b.index + 1, batches,
+        {{"loss", means.loss()},
+         {"acc", means.accuracy(), Metric::Style::percent, 1},
+         {"img/s", seconds > 0 ? double(means.rows()) / seconds : 0, Metric::Style::rate, 0}});
   }
   bar.finish();
   EpochStats s = means.stats();
