@@ -176,6 +176,23 @@ TEST_CASE("distiller students: taps an objective reads of a peer are asked of th
   tutor::testing::check_close(reader->seen.at("peer.logits"), m[0]->forward(x), 0, 0);
 }
 
+TEST_CASE("distiller students: with few labels, label readers see the labeled rows, peers all") {
+  manual_seed(25);
+  auto a = std::make_shared<nn::Linear>(4, 3), b = std::make_shared<nn::Linear>(4, 3);
+  auto labeled = std::make_shared<Recorder>(std::vector<std::string>{"student.logits", "labels"});
+  auto all = std::make_shared<Recorder>(std::vector<std::string>{"student.logits", "peer.logits"});
+  Distiller d({{linear(a), {term("ce", 1)}},
+               {linear(b), {{labeled, 1, "constant", 0}, {all, 1, "constant", 0}}}},
+              {});
+  Tensor x = randn({5, 4});
+  d.step(x, tensor({2, 0}).to(DType::i64), {});
+  CHECK(labeled->seen.at("student.logits").size(0) == 2);
+  CHECK(labeled->seen.at("peer.logits").size(0) == 2);
+  CHECK(!labeled->seen.has("unlabeled_mask"));
+  tutor::testing::check_close(all->seen.at("peer.logits"), a->forward(x), 0, 0);
+  CHECK(all->seen.at("unlabeled_mask").to_vector<int64_t>() == std::vector<int64_t>{0, 0, 1, 1, 1});
+}
+
 TEST_CASE("distiller students: gradient alignment aligns each student over its own parameters") {
   manual_seed(24);
   auto a = std::make_shared<nn::Linear>(6, 5), b = std::make_shared<nn::Linear>(6, 5);
