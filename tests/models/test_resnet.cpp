@@ -4,14 +4,10 @@
 // gradient check through both block types, the registry, and a state dict through safetensors.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
 #include <map>
 
-#include "engine/io/safetensors.h"
 #include "engine/nn/nn.h"
+#include "model_test.h"
 #include "models/registry.h"
 #include "models/resnet.h"
 #include "support/op_test.h"
@@ -20,39 +16,6 @@ using namespace tutor;
 using models::ModelOptions;
 
 namespace {
-
-struct Listing {
-  int64_t num_parameters = 0;
-  std::vector<std::string> lines;  // "key [shape] dtype"
-};
-
-// "## NAME COUNT" headers, each followed by its model's state-dict lines.
-std::map<std::string, Listing> pytorch_listings() {
-  const auto path = testing::fixture_path("models") /
-                    "state_dicts.txt";
-  std::ifstream in(path);
-  REQUIRE_MESSAGE(in, "cannot open ", path.string());
-  std::map<std::string, Listing> out;
-  Listing* current = nullptr;
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("## ", 0) == 0) {
-      const size_t space = line.find(' ', 3);
-      current = &out[line.substr(3, space - 3)];
-      current->num_parameters = std::stoll(line.substr(space + 1));
-    } else if (!line.empty()) {
-      REQUIRE(current != nullptr);
-      current->lines.push_back(line);
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> listing(const nn::Module& m) {
-  std::vector<std::string> out;
-  for (const auto& [name, t] : m.state_dict())
-    out.push_back(fmt::format("{} {} {}", name, shape_str(t.sizes()), t.dtype()));
-  return out;
-}
 
 Tensor randn_input(const Shape& shape, uint64_t seed) {
   Generator gen(seed);
@@ -69,7 +32,7 @@ TEST_CASE("models: every ResNet's state dict and parameter count equal PyTorch's
       {"resnet8", 83892},     {"resnet14", 181108},   {"resnet20", 278324},
       {"resnet32", 472756},   {"resnet44", 667188},   {"resnet56", 861620},
       {"resnet110", 1736564}, {"resnet8x4", 1233540}, {"resnet32x4", 7433860}};
-  const auto pytorch = pytorch_listings();
+  const auto pytorch = testing::pytorch_listings("state_dicts.txt");
   CHECK(pytorch.size() == spec.size());
   for (const auto& [name, count] : spec) {
     CAPTURE(name);
@@ -77,13 +40,7 @@ TEST_CASE("models: every ResNet's state dict and parameter count equal PyTorch's
     auto m = models::create_model(name);
     CHECK(m->num_parameters() == count);
     CHECK(pytorch.at(name).num_parameters == count);
-    const auto ours = listing(*m);
-    const auto& theirs = pytorch.at(name).lines;
-    CHECK(ours.size() == theirs.size());
-    for (size_t i = 0; i < std::min(ours.size(), theirs.size()); ++i) {
-      CAPTURE(i);
-      CHECK(ours[i] == theirs[i]);
-    }
+    testing::check_listing(*m, pytorch.at(name));
   }
 }
 
@@ -97,13 +54,18 @@ TEST_CASE("models: ResNet options change the stem's input channels and the head'
   CHECK(w->conv1->weight.sizes() == Shape{32, 3, 3, 3});
   CHECK(w->fc->weight.sizes() == Shape{10, 256});
   CHECK(w->feature_dim() == 256);
-  testing::check_error([&] { w->forward(randn_input({2, 1, 32, 32}, 1)); },
-                       {"resnet8x4", "expected an input [N, 3, H, W]", "[2, 1, 32, 32]"});
-  testing::check_error([&] { w->forward(randn_input({3, 32, 32}, 1)); },
-                       {"resnet8x4", "[3, 32, 32]"});
+  testing::check_error(
+      [&] {
+        w->forward(randn_input({2, 1, 32, 32}, 1));
+      },
+      {"resnet8x4", "expected an input [N, 3, H, W]", "[2, 1, 32, 32]"});
+  testing::check_error(
+      [&] {
+        w->forward(randn_input({3, 32, 32}, 1));
+      },
+      {"resnet8x4", "[3, 32, 32]"});
   testing::check_error([] { models::cifar_resnet(10, false); }, {"resnet10", "6n + 2", "10"});
-  testing::check_error([] { models::resnet18({.num_classes = 0}); },
-                       {"resnet18", "num_classes 0"});
+  testing::check_error([] { models::resnet18({.num_classes = 0}); }, {"resnet18", "num_classes 0"});
 }
 
 TEST_CASE("models: ResNet output and tap shapes, torchvision and CIFAR stems") {
@@ -118,27 +80,43 @@ TEST_CASE("models: ResNet output and tap shapes, torchvision and CIFAR stems") {
       {"resnet8",
        {10, 1},
        {2, 1, 28, 28},
-       {{"stem_preact", {2, 16, 28, 28}}, {"stem", {2, 16, 28, 28}},
-        {"layer1_preact", {2, 16, 28, 28}}, {"layer1", {2, 16, 28, 28}},
-        {"layer2", {2, 32, 14, 14}}, {"layer3_preact", {2, 64, 7, 7}},
-        {"layer3", {2, 64, 7, 7}}, {"pooled", {2, 64}}, {"logits", {2, 10}}}},
+       {{"stem_preact", {2, 16, 28, 28}},
+        {"stem", {2, 16, 28, 28}},
+        {"layer1_preact", {2, 16, 28, 28}},
+        {"layer1", {2, 16, 28, 28}},
+        {"layer2", {2, 32, 14, 14}},
+        {"layer3_preact", {2, 64, 7, 7}},
+        {"layer3", {2, 64, 7, 7}},
+        {"pooled", {2, 64}},
+        {"logits", {2, 10}}}},
       {"resnet8x4",
        {},
        {1, 3, 32, 32},
-       {{"stem", {1, 32, 32, 32}}, {"layer1", {1, 64, 32, 32}}, {"layer2", {1, 128, 16, 16}},
-        {"layer3", {1, 256, 8, 8}}, {"pooled", {1, 256}}, {"logits", {1, 100}}}},
+       {{"stem", {1, 32, 32, 32}},
+        {"layer1", {1, 64, 32, 32}},
+        {"layer2", {1, 128, 16, 16}},
+        {"layer3", {1, 256, 8, 8}},
+        {"pooled", {1, 256}},
+        {"logits", {1, 100}}}},
       // 32 -> conv1 16 -> maxpool 8 -> 8, 4, 2, 1.
       {"resnet18",
        {10, 3},
        {2, 3, 32, 32},
-       {{"stem_preact", {2, 64, 16, 16}}, {"stem", {2, 64, 16, 16}},
-        {"layer1", {2, 64, 8, 8}}, {"layer2", {2, 128, 4, 4}}, {"layer3", {2, 256, 2, 2}},
-        {"layer4_preact", {2, 512, 1, 1}}, {"layer4", {2, 512, 1, 1}}, {"pooled", {2, 512}},
+       {{"stem_preact", {2, 64, 16, 16}},
+        {"stem", {2, 64, 16, 16}},
+        {"layer1", {2, 64, 8, 8}},
+        {"layer2", {2, 128, 4, 4}},
+        {"layer3", {2, 256, 2, 2}},
+        {"layer4_preact", {2, 512, 1, 1}},
+        {"layer4", {2, 512, 1, 1}},
+        {"pooled", {2, 512}},
         {"logits", {2, 10}}}},
       {"resnet50",
        {},
        {1, 3, 32, 32},
-       {{"layer1", {1, 256, 8, 8}}, {"layer4", {1, 2048, 1, 1}}, {"pooled", {1, 2048}},
+       {{"layer1", {1, 256, 8, 8}},
+        {"layer4", {1, 2048, 1, 1}},
+        {"pooled", {1, 2048}},
         {"logits", {1, 1000}}}},
   };
   for (const Case& c : cases) {
@@ -164,10 +142,9 @@ TEST_CASE("models: ResNet taps are the values the layers give") {
   // resnet8 has one block per stage, so each stage's taps follow from that block's layers.
   auto m = models::cifar_resnet(8, false, {.num_classes = 10, .in_channels = 1});
   m->eval();
-  CHECK(m->tap_names() ==
-        std::vector<std::string>{"stem_preact", "stem", "layer1_preact", "layer1",
-                                 "layer2_preact", "layer2", "layer3_preact", "layer3", "pooled",
-                                 "logits"});
+  CHECK(m->tap_names() == std::vector<std::string>{"stem_preact", "stem", "layer1_preact", "layer1",
+                                                   "layer2_preact", "layer2", "layer3_preact",
+                                                   "layer3", "pooled", "logits"});
   models::Taps taps(m->tap_names());
   Tensor x = randn_input({2, 1, 12, 12}, 5);
   Tensor logits = m->forward(x, &taps);
@@ -180,8 +157,8 @@ TEST_CASE("models: ResNet taps are the values the layers give") {
   Tensor in = taps.at("stem");
   for (int k = 1; k <= 3; ++k) {
     auto block = m->layers[size_t(k - 1)]->at<models::BasicBlock>(0);
-    Tensor branch = block->bn2->forward(block->conv2->forward(
-        block->bn1->forward(block->conv1->forward(in)).relu()));
+    Tensor branch = block->bn2->forward(
+        block->conv2->forward(block->bn1->forward(block->conv1->forward(in)).relu()));
     Tensor identity = block->downsample ? block->downsample->forward(in) : in;
     CHECK((block->downsample != nullptr) == (k > 1));
     expect(fmt::format("layer{}_preact", k), branch + identity);
@@ -198,9 +175,12 @@ TEST_CASE("models: ResNet taps are the values the layers give") {
 TEST_CASE("models: unknown taps are an error listing the valid ones") {
   auto m = models::create_model("resnet20", {.num_classes = 10, .in_channels = 1});
   models::Taps taps{"layer3", "layer4", "feats"};
-  testing::check_error([&] { m->forward(randn_input({1, 1, 8, 8}, 1), &taps); },
-                       {"resnet20", "unknown taps layer4, feats", "valid taps:",
-                        "stem_preact, stem, layer1_preact", "pooled, logits"});
+  testing::check_error(
+      [&] {
+        m->forward(randn_input({1, 1, 8, 8}, 1), &taps);
+      },
+      {"resnet20", "unknown taps layer4, feats", "valid taps:", "stem_preact, stem, layer1_preact",
+       "pooled, logits"});
   testing::check_error([] { models::Taps{"pooled", "pooled"}; }, {"'pooled' is requested twice"});
   models::Taps asked{"pooled"};
   testing::check_error([&] { asked.at("pooled"); }, {"'pooled'", "has not run"});
@@ -295,19 +275,7 @@ TEST_CASE("models: a ResNet's state dict exports to safetensors and loads into a
   auto trained = models::create_model("resnet14", {.num_classes = 10, .in_channels = 1});
   trained->train();
   trained->forward(randn_input({4, 1, 12, 12}, 8));  // moves the running statistics off 0 and 1
-  const auto path = std::filesystem::temp_directory_path() /
-                    fmt::format("tutor_test_models_{}.safetensors", ::getpid());
-  save_safetensors(path.string(), trained->state_dict());
   manual_seed(5);
   auto loaded = models::create_model("resnet14", {.num_classes = 10, .in_channels = 1});
-  const auto contents = load_safetensors(path.string());
-  std::filesystem::remove(path);
-  nn::NamedTensors state(contents.tensors.begin(), contents.tensors.end());
-  CHECK(loaded->load_state_dict(state).ok());
-  trained->eval();
-  loaded->eval();
-  Tensor x = randn_input({2, 1, 12, 12}, 9);
-  testing::check_close(loaded->forward(x), trained->forward(x), 0, 0);
-  testing::check_close(loaded->tensor_at("layer2.1.bn1.num_batches_tracked"),
-                       trained->tensor_at("layer2.1.bn1.num_batches_tracked"), 0, 0);
+  testing::check_safetensors_round_trip(*trained, *loaded, randn_input({2, 1, 12, 12}, 9));
 }
