@@ -213,16 +213,10 @@ TEST_CASE("models: Mixer options, registry names and bad input") {
     CHECK_MESSAGE(std::find(names.begin(), names.end(), n) != names.end(), n);
 
   auto small = models::create_model("mixer_small28");
-  testing::check_error(
-      [&] {
-        small->forward(randn_input({2, 3, 28, 28}, 1));
-      },
-      {"mixer_small28", "expected an input [N, 1, 28, 28]", "[2, 3, 28, 28]"});
-  testing::check_error(
-      [&] {
-        small->forward(randn_input({2, 1, 32, 32}, 1));
-      },
-      {"mixer_small28", "[N, 1, 28, 28]", "[2, 1, 32, 32]"});
+  testing::check_error([&] { small->forward(randn_input({2, 3, 28, 28}, 1)); },
+                       {"mixer_small28", "expected an input [N, 1, 28, 28]", "[2, 3, 28, 28]"});
+  testing::check_error([&] { small->forward(randn_input({2, 1, 32, 32}, 1)); },
+                       {"mixer_small28", "[N, 1, 28, 28]", "[2, 1, 32, 32]"});
   MixerConfig c = small_config("bad_mixer", 8, 1, 4, 1, 1, 2, 3);  // token MLP int(0.5) = 0
   testing::check_error([&] { MlpMixer{c}; }, {"bad_mixer", "MLP widths 0 (tokens)"});
   testing::check_error([] { models::mixer_config("mixer_b16"); },

@@ -89,6 +89,7 @@ TEST_CASE("models: resnet8 (8x1x28x28) matches PyTorch, eval and train, 10 SGD s
 TEST_CASE(
     "models: torchvision resnet18 (4x3x48x48) matches PyTorch, eval and train, 10 SGD steps") {
   const auto path = testing::fixture_path("models") / "resnet18_parity.safetensors";
-  testing::check_parity(path, [] { return models::create_model("resnet18", {.num_classes = 10}); },
-                        {.initial_state = formula_state});
+  testing::check_parity(
+      path, [] { return models::create_model("resnet18", {.num_classes = 10}); },
+      {.initial_state = formula_state});
 }

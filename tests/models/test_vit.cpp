@@ -347,27 +347,15 @@ TEST_CASE("models: ViT options, registry names and bad input") {
     CHECK_MESSAGE(std::find(names.begin(), names.end(), n) != names.end(), n);
 
   auto small = models::create_model("vit_small28");
-  testing::check_error(
-      [&] {
-        small->forward(randn_input({2, 3, 28, 28}, 1));
-      },
-      {"vit_small28", "expected an input [N, 1, 28, 28]", "[2, 3, 28, 28]"});
-  testing::check_error(
-      [&] {
-        small->forward(randn_input({2, 1, 32, 32}, 1));
-      },
-      {"vit_small28", "[N, 1, 28, 28]", "[2, 1, 32, 32]"});
-  testing::check_error(
-      [&] {
-        small->forward(randn_input({1, 28, 28}, 1));
-      },
-      {"vit_small28", "[1, 28, 28]"});
+  testing::check_error([&] { small->forward(randn_input({2, 3, 28, 28}, 1)); },
+                       {"vit_small28", "expected an input [N, 1, 28, 28]", "[2, 3, 28, 28]"});
+  testing::check_error([&] { small->forward(randn_input({2, 1, 32, 32}, 1)); },
+                       {"vit_small28", "[N, 1, 28, 28]", "[2, 1, 32, 32]"});
+  testing::check_error([&] { small->forward(randn_input({1, 28, 28}, 1)); },
+                       {"vit_small28", "[1, 28, 28]"});
   models::Taps taps{"blocks.4"};
-  testing::check_error(
-      [&] {
-        small->forward(randn_input({1, 1, 28, 28}, 1), &taps);
-      },
-      {"vit_small28", "unknown tap blocks.4", "blocks.3.attn_weights"});
+  testing::check_error([&] { small->forward(randn_input({1, 1, 28, 28}, 1), &taps); },
+                       {"vit_small28", "unknown tap blocks.4", "blocks.3.attn_weights"});
 
   ViTConfig c = small_config("bad_vit", 8, 1, 4, 10, 1, 4, 2, 3);
   testing::check_error([&] { VisionTransformer{c}; },
