@@ -43,7 +43,7 @@ Shape leading(const Tensor& t) { return Shape(t.sizes().begin(), t.sizes().end()
 // Checks every argument against the attention scores' shape [broadcast batch dims, L, S]; returns
 // the broadcast batch dims.
 Shape check_arguments(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
-                     double dropout_p, bool is_causal) {
+                      double dropout_p, bool is_causal) {
   ops::check_floating(kOp, q, "query");
   ops::check_same_dtype(kOp, {q, k, v});
   ops::check_same_device(kOp, {q, k, v, mask});
@@ -155,8 +155,8 @@ Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
   ops::dispatch(forward, q.dtype(), {qe, ke, ve, me}, {out, lse}, &p);
   if (!needs_grad({q, k, v})) return out;
   record(kOp, {q, k, v}, {out},
-         [p, batch, mask, sq = autograd::save(q), sk = autograd::save(k),
-          sv = autograd::save(v), so = autograd::save_output(out),
+         [p, batch, mask, sq = autograd::save(q), sk = autograd::save(k), sv = autograd::save(v),
+          so = autograd::save_output(out),
           slse = autograd::save(lse)](const FunctionNode& n, const TensorList& g) {
            Tensor q_ = n.unpack(sq), k_ = n.unpack(sk), v_ = n.unpack(sv);
            if (needs_grad({g[0], q_, k_, v_}))
@@ -168,11 +168,11 @@ Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
            Tensor dq = empty(with_matrix(batch, l_, q_.size(-1)), q_.options());
            Tensor dk = empty(with_matrix(batch, s_, k_.size(-1)), q_.options());
            Tensor dv = empty(with_matrix(batch, s_, v_.size(-1)), q_.options());
-           ops::dispatch(backward, q_.dtype(),
-                         {full(q_, l_, q_.size(-1)), full(k_, s_, k_.size(-1)),
-                          full(v_, s_, v_.size(-1)), full(mask, l_, s_), n.unpack(so), g[0],
-                          n.unpack(slse)},
-                         {dq, dk, dv}, &p);
+           ops::dispatch(
+               backward, q_.dtype(),
+               {full(q_, l_, q_.size(-1)), full(k_, s_, k_.size(-1)), full(v_, s_, v_.size(-1)),
+                full(mask, l_, s_), n.unpack(so), g[0], n.unpack(slse)},
+               {dq, dk, dv}, &p);
            return TensorList{n.needs_input_grad(0) ? sum_to(dq, q_.sizes()) : Tensor(),
                              n.needs_input_grad(1) ? sum_to(dk, k_.sizes()) : Tensor(),
                              n.needs_input_grad(2) ? sum_to(dv, v_.sizes()) : Tensor()};
@@ -201,8 +201,8 @@ AttentionOutput scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
   Shape batch = check_arguments(q, k, v, attn_mask, dropout_p, is_causal);
   const double s = scale.value_or(1.0 / std::sqrt(double(q.size(-1))));
   const bool kernel_dtype = q.dtype() == DType::f32 || q.dtype() == DType::f64;
-  const bool mask_grad = attn_mask.defined() && attn_mask.dtype() != DType::b8 &&
-                         needs_grad({attn_mask});
+  const bool mask_grad =
+      attn_mask.defined() && attn_mask.dtype() != DType::b8 && needs_grad({attn_mask});
   if (need_weights || dropout_p > 0 || mask_grad || !kernel_dtype)
     return composite_attention(q, k, v, attn_mask, dropout_p, is_causal, s, generator,
                                need_weights);

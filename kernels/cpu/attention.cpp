@@ -48,27 +48,28 @@ struct Matrices {
 
 // Everything a tile loop needs about one call.
 struct Problem {
-  int64_t batch, l, s, e, ev;
+  int64_t batch = 1, l, s, e, ev;
   float scale;
   bool causal;
   Matrices<float> q, k, v, add;  // add: an additive mask
   Matrices<bool> keep;           // a bool mask
-};
 
-Problem problem(const KernelArgs& a) {
-  const auto& p = a.p<AttentionParams>();
-  const Tensor &q = a.in[0], &v = a.in[2], &mask = a.in[3];
-  Problem pr{1, q.size(-2), v.size(-2), q.size(-1), v.size(-1), float(p.scale), p.is_causal,
-             Matrices<float>(q), Matrices<float>(a.in[1]), Matrices<float>(v), {}, {}};
-  for (int64_t d = 0; d + 2 < q.dim(); ++d) pr.batch *= q.size(d);
-  if (mask.defined()) {
-    if (mask.dtype() == DType::b8)
-      pr.keep = Matrices<bool>(mask);
-    else
-      pr.add = Matrices<float>(mask);
+  explicit Problem(const KernelArgs& a)
+      : l(a.in[0].size(-2)),
+        s(a.in[2].size(-2)),
+        e(a.in[0].size(-1)),
+        ev(a.in[2].size(-1)),
+        scale(float(a.p<AttentionParams>().scale)),
+        causal(a.p<AttentionParams>().is_causal),
+        q(a.in[0]),
+        k(a.in[1]),
+        v(a.in[2]) {
+    for (int64_t d = 0; d + 2 < a.in[0].dim(); ++d) batch *= a.in[0].size(d);
+    const Tensor& mask = a.in[3];
+    if (mask.defined() && mask.dtype() == DType::b8) keep = Matrices<bool>(mask);
+    if (mask.defined() && mask.dtype() != DType::b8) add = Matrices<float>(mask);
   }
-  return pr;
-}
+};
 
 // Per-thread scratch of `n` floats, 64-byte aligned so that every padded row (a multiple of 16
 // floats) starts on a cache line.

@@ -70,10 +70,18 @@ void gemm(int64_t m, int64_t nvec, int64_t depth, const float* a, int64_t ars, i
     const float* bv = b + v0 * kLanes;
     float* cv = c + v0 * kLanes;
     switch (std::min<int64_t>(4, nvec - v0)) {
-      case 1: gemm_rows<1>(m, depth, a, ars, acs, bv, ldb, cv, ldc, accumulate); break;
-      case 2: gemm_rows<2>(m, depth, a, ars, acs, bv, ldb, cv, ldc, accumulate); break;
-      case 3: gemm_rows<3>(m, depth, a, ars, acs, bv, ldb, cv, ldc, accumulate); break;
-      default: gemm_rows<4>(m, depth, a, ars, acs, bv, ldb, cv, ldc, accumulate); break;
+      case 1:
+        gemm_rows<1>(m, depth, a, ars, acs, bv, ldb, cv, ldc, accumulate);
+        break;
+      case 2:
+        gemm_rows<2>(m, depth, a, ars, acs, bv, ldb, cv, ldc, accumulate);
+        break;
+      case 3:
+        gemm_rows<3>(m, depth, a, ars, acs, bv, ldb, cv, ldc, accumulate);
+        break;
+      default:
+        gemm_rows<4>(m, depth, a, ars, acs, bv, ldb, cv, ldc, accumulate);
+        break;
     }
   }
 }
@@ -132,13 +140,13 @@ struct Tiles {
 void forward_tile(const Problem& pr, const Tiles& t, int64_t b, int64_t i0, float* scratch,
                   float* out, float* lse) {
   const int64_t bq = std::min(kTileQ, pr.l - i0);
-  float* qs = scratch;                // [bq, ep], q * scale
-  float* kt = qs + kTileQ * t.ep;     // [e, kp], k transposed
-  float* vs = kt + pr.e * t.kp;       // [kTileK, evp]
-  float* sc = vs + kTileK * t.evp;    // [bq, kp], scores then weights
-  float* acc = sc + kTileQ * t.kp;    // [bq, evp], the unnormalized output
-  float* m = acc + kTileQ * t.evp;    // [bq] running max
-  float* l = m + kTileQ;              // [bq] running sum
+  float* qs = scratch;              // [bq, ep], q * scale
+  float* kt = qs + kTileQ * t.ep;   // [e, kp], k transposed
+  float* vs = kt + pr.e * t.kp;     // [kTileK, evp]
+  float* sc = vs + kTileK * t.evp;  // [bq, kp], scores then weights
+  float* acc = sc + kTileQ * t.kp;  // [bq, evp], the unnormalized output
+  float* m = acc + kTileQ * t.evp;  // [bq] running max
+  float* l = m + kTileQ;            // [bq] running sum
   pack(pr.q.at(b, i0, 0), pr.q.rs, pr.q.cs, bq, pr.e, qs, t.ep, pr.scale);
   std::fill(acc, acc + bq * t.evp, 0.0f);
   std::fill(m, m + bq, kNegInf);
@@ -191,11 +199,11 @@ void forward_tile(const Problem& pr, const Tiles& t, int64_t b, int64_t i0, floa
 
 void attention_forward(const KernelArgs& a) {
   apply_num_threads();
-  const Problem pr = problem(a);
+  const Problem pr(a);
   const Tiles t(pr);
   const int64_t q_tiles = (pr.l + kTileQ - 1) / kTileQ;
-  const int64_t scratch = kTileQ * t.ep + pr.e * t.kp + kTileK * t.evp + kTileQ * t.kp +
-                          kTileQ * t.evp + 2 * kTileQ;
+  const int64_t scratch =
+      kTileQ * t.ep + pr.e * t.kp + kTileK * t.evp + kTileQ * t.kp + kTileQ * t.evp + 2 * kTileQ;
   float* out = f32_ptr(a.out[0]);
   float* lse = f32_ptr(a.out[1]);
   const double flops = 2.0 * double(pr.batch * pr.l * pr.s * (pr.e + pr.ev));
@@ -285,11 +293,18 @@ void backward_task(const Problem& pr, const Tiles& t, Backward& bw, int64_t b, i
 
 void attention_backward(const KernelArgs& a) {
   apply_num_threads();
-  const Problem pr = problem(a);
+  const Problem pr(a);
   const Tiles t(pr);
-  Backward bw{Matrices<float>(a.in[4]), Matrices<float>(a.in[5]), f32_ptr(a.in[6]),
-              f32_ptr(a.out[0]), f32_ptr(a.out[1]), f32_ptr(a.out[2]),
-              (pr.s + kTileK - 1) / kTileK, 1, 1, {}};
+  Backward bw{Matrices<float>(a.in[4]),
+              Matrices<float>(a.in[5]),
+              f32_ptr(a.in[6]),
+              f32_ptr(a.out[0]),
+              f32_ptr(a.out[1]),
+              f32_ptr(a.out[2]),
+              (pr.s + kTileK - 1) / kTileK,
+              1,
+              1,
+              {}};
   // Too few batch elements to keep every thread busy: split their key tiles into runs, each with
   // its own dq, summed below.
   const int64_t threads = omp_get_max_threads();

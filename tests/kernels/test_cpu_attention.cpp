@@ -33,18 +33,18 @@ Tensor bool_mask(const Shape& shape, F drop) {
 }
 
 // q [batch.., l, e], k [batch.., s, e], v [batch.., s, ev] with a fixed seed per case.
-Case plain(const std::string& name, const Shape& batch, int64_t l, int64_t s, int64_t e,
-           int64_t ev, bool causal = false, double scale = 1) {
+Case plain(const std::string& name, const Shape& batch, int64_t l, int64_t s, int64_t e, int64_t ev,
+           bool causal = false, double scale = 1) {
   auto with = [&](int64_t r, int64_t c) {
     Shape shape = batch;
     shape.push_back(r);
     shape.push_back(c);
     return shape;
   };
-  return {name,
-          {randn_f32(with(l, e), 1, scale), randn_f32(with(s, e), 2, scale),
-           randn_f32(with(s, ev), 3)},
-          [causal](const TensorList& t) { return attend(t[0], t[1], t[2], Tensor(), causal); }};
+  return {
+      name,
+      {randn_f32(with(l, e), 1, scale), randn_f32(with(s, e), 2, scale), randn_f32(with(s, ev), 3)},
+      [causal](const TensorList& t) { return attend(t[0], t[1], t[2], Tensor(), causal); }};
 }
 
 }  // namespace
@@ -120,8 +120,9 @@ TEST_CASE("cpu attention: strided and broadcast inputs against the reference") {
   };
   check_cases({
       {"ViT packed qkv", {randn_f32({n, t, 3 * c}, 8)}, vit},
-      {"MHA [T, N, E] heads", {randn_f32({t, n, c}, 9), randn_f32({t, n, c}, 10),
-                               randn_f32({t, n, c}, 11)}, mha},
+      {"MHA [T, N, E] heads",
+       {randn_f32({t, n, c}, 9), randn_f32({t, n, c}, 10), randn_f32({t, n, c}, 11)},
+       mha},
       {"k and v broadcast over the batch",
        {randn_f32({4, 33, 8}, 12), randn_f32({1, 40, 8}, 13), randn_f32({40, 5}, 14)},
        [](const TensorList& x) { return attend(x[0], x[1], x[2]); }},

@@ -188,7 +188,8 @@ OP_TEST("scaled_dot_product_attention", "values: kernel and composite paths agre
   auto check = [](DType dtype, const Tensor& q, const Tensor& k, const Tensor& v,
                   const Tensor& mask, bool causal, double tolerance) {
     auto run = [&](bool weights) {
-      TensorList leaves = {q.to(dtype).detach().requires_grad_(), k.to(dtype).detach().requires_grad_(),
+      TensorList leaves = {q.to(dtype).detach().requires_grad_(),
+                           k.to(dtype).detach().requires_grad_(),
                            v.to(dtype).detach().requires_grad_()};
       Tensor m = mask.defined() && mask.dtype() != DType::b8 ? mask.to(dtype) : mask;
       auto r = scaled_dot_product_attention(leaves[0], leaves[1], leaves[2], m, 0, causal, {},
@@ -223,11 +224,11 @@ OP_TEST("scaled_dot_product_attention", "values: kernel and composite paths agre
 
 OP_TEST("scaled_dot_product_attention", "gradient: kernel path, broadcast, second order") {
   // a constant additive mask (with -inf) and batch dims broadcast between q and k, v
-  Tensor bias = masked_fill(randf({3, 4}, 40), bool_mask({{0, 1, 0, 0}, {0, 0, 0, 0}, {1, 1, 1, 1}}),
-                            -kInf);
-  check_gradient([bias](const TensorList& t) { return TensorList{sdpa(t[0], t[1], t[2], bias)}; },
-                 {rand_leaf({2, 1, 3, 2}, 41), rand_leaf({1, 2, 4, 2}, 42),
-                  rand_leaf({2, 2, 4, 3}, 43)});
+  Tensor bias =
+      masked_fill(randf({3, 4}, 40), bool_mask({{0, 1, 0, 0}, {0, 0, 0, 0}, {1, 1, 1, 1}}), -kInf);
+  check_gradient(
+      [bias](const TensorList& t) { return TensorList{sdpa(t[0], t[1], t[2], bias)}; },
+      {rand_leaf({2, 1, 3, 2}, 41), rand_leaf({1, 2, 4, 2}, 42), rand_leaf({2, 2, 4, 3}, 43)});
   // create_graph through the kernel path's backward (it then runs as differentiable ops)
   Tensor k = rand_leaf({2, 5, 3}, 44), v = rand_leaf({2, 5, 2}, 45);
   testing::check_double_backward([k, v](const Tensor& q) { return sdpa(q, k, v); }, {2, 4, 3});
