@@ -155,12 +155,12 @@ Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
   ops::dispatch(forward, q.dtype(), {qe, ke, ve, me}, {out, lse}, &p);
   if (!needs_grad({q, k, v})) return out;
   record(kOp, {q, k, v}, {out},
-         [p, batch, mask, sq = autograd::save(q), sk = autograd::save(k), sv = autograd::save(v),
-          so = autograd::save_output(out),
+         [p, batch, sm = autograd::save(mask), sq = autograd::save(q), sk = autograd::save(k),
+          sv = autograd::save(v), so = autograd::save_output(out),
           slse = autograd::save(lse)](const FunctionNode& n, const TensorList& g) {
-           Tensor q_ = n.unpack(sq), k_ = n.unpack(sk), v_ = n.unpack(sv);
+           Tensor q_ = n.unpack(sq), k_ = n.unpack(sk), v_ = n.unpack(sv), mask_ = n.unpack(sm);
            if (needs_grad({g[0], q_, k_, v_}))
-             return differentiable_backward(q_, k_, v_, mask, p.is_causal, p.scale, g[0]);
+             return differentiable_backward(q_, k_, v_, mask_, p.is_causal, p.scale, g[0]);
            const int64_t l_ = q_.size(-2), s_ = k_.size(-2);
            auto full = [&batch](const Tensor& t, int64_t rows, int64_t cols) {
              return t.defined() ? t.expand(with_matrix(batch, rows, cols)) : Tensor();
@@ -171,7 +171,7 @@ Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
            ops::dispatch(
                backward, q_.dtype(),
                {full(q_, l_, q_.size(-1)), full(k_, s_, k_.size(-1)), full(v_, s_, v_.size(-1)),
-                full(mask, l_, s_), n.unpack(so), g[0], n.unpack(slse)},
+                full(mask_, l_, s_), n.unpack(so), g[0], n.unpack(slse)},
                {dq, dk, dv}, &p);
            return TensorList{n.needs_input_grad(0) ? sum_to(dq, q_.sizes()) : Tensor(),
                              n.needs_input_grad(1) ? sum_to(dk, k_.sizes()) : Tensor(),
