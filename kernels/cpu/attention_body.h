@@ -4,7 +4,7 @@
 // never cross a function boundary (that would change with the ISA's calling convention).
 typedef float Vec __attribute__((vector_size(64)));
 constexpr int64_t kLanes = 16;
-constexpr int64_t kTileQ = 64, kTileK = 64;  // queries x keys per tile
+constexpr int64_t kTileQ = 64, kTileK = 64;  // queries x keys per tile (multiples of kLanes)
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 int64_t padded(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
@@ -102,98 +102,127 @@ void pack(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t cols, 
   }
 }
 
-// Applies the masks to the scores s[0, n) of query i against keys j0, j0 + 1, ...: -inf past the
-// causal diagonal and where a bool mask is false, plus an additive mask.
-void mask_row(const Problem& pr, int64_t b, int64_t i, int64_t j0, int64_t n, float* s) {
-  if (pr.causal)
-    for (int64_t j = std::max<int64_t>(0, i - j0 + 1); j < n; ++j) s[j] = kNegInf;
-  if (pr.keep.data) {
-    const bool* m = pr.keep.at(b, i, j0);
-    const int64_t cs = pr.keep.cs;
-    if (cs == 1) {
-#pragma omp simd
-      for (int64_t j = 0; j < n; ++j) s[j] = m[j] ? s[j] : kNegInf;
-    } else {
-      for (int64_t j = 0; j < n; ++j) s[j] = m[j * cs] ? s[j] : kNegInf;
+// A gemm B operand: rows of 16 * n floats at stride ld.
+struct Rows {
+  const float* p;
+  int64_t ld;
+};
+
+// Rows [r0, r0 + rows) of matrix b of m as a B operand of `cols` columns: the tensor itself when
+// its rows are contiguous and a whole number of vectors, else packed (zero-padded) into `buf`.
+Rows rows_operand(const Matrices<float>& m, int64_t b, int64_t r0, int64_t rows, int64_t cols,
+                  float* buf) {
+  if (m.cs == 1 && cols % kLanes == 0) return {m.at(b, r0, 0), m.rs};
+  pack(m.at(b, r0, 0), m.rs, m.cs, rows, cols, buf, padded(cols));
+  return {buf, padded(cols)};
+}
+
+// The scores are held transposed, st[j][i] for key j0 + j (row) and query i0 + i (column), so
+// that the softmax over keys runs down the columns, vectorized over 16 queries at a time.
+// Applies the masks to a tile of bk keys x bq queries: -inf past the causal diagonal and where a
+// bool mask is false, plus an additive mask.
+void mask_tile(const Problem& pr, int64_t b, int64_t i0, int64_t j0, int64_t bq, int64_t bk,
+               float* st, int64_t ld) {
+  for (int64_t j = 0; j < bk; ++j) {
+    float* s = st + j * ld;
+    if (pr.causal)  // query i sees key j0 + j when i0 + i >= j0 + j
+      for (int64_t i = 0; i < std::min(bq, j0 + j - i0); ++i) s[i] = kNegInf;
+    if (pr.keep.data) {
+      const bool* m = pr.keep.at(b, i0, j0 + j);
+      const int64_t rs = pr.keep.rs;
+      if (rs == 0) {  // a key padding mask: one value per key
+        if (!*m) std::fill(s, s + bq, kNegInf);
+      } else {
+        for (int64_t i = 0; i < bq; ++i) s[i] = m[i * rs] ? s[i] : kNegInf;
+      }
     }
-  }
-  if (pr.add.data) {
-    const float* m = pr.add.at(b, i, j0);
-    const int64_t cs = pr.add.cs;
-    if (cs == 1) {
+    if (pr.add.data) {
+      const float* m = pr.add.at(b, i0, j0 + j);
+      const int64_t rs = pr.add.rs;
+      if (rs == 1) {
 #pragma omp simd
-      for (int64_t j = 0; j < n; ++j) s[j] += m[j];
-    } else {
-      for (int64_t j = 0; j < n; ++j) s[j] += m[j * cs];
+        for (int64_t i = 0; i < bq; ++i) s[i] += m[i];
+      } else {
+        for (int64_t i = 0; i < bq; ++i) s[i] += m[i * rs];
+      }
     }
   }
 }
 
-// The tiles' shapes for one call: padded row lengths and the floats each scratch buffer takes.
+// Padded row lengths of one call.
 struct Tiles {
-  int64_t ep, evp;  // E and Ev padded to whole vectors
-  int64_t kp;       // kTileK padded (the scores' row length)
-  explicit Tiles(const Problem& pr) : ep(padded(pr.e)), evp(padded(pr.ev)), kp(padded(kTileK)) {}
+  int64_t ep, evp, lp;  // E, Ev and L padded to whole vectors
+  explicit Tiles(const Problem& pr) : ep(padded(pr.e)), evp(padded(pr.ev)), lp(padded(pr.l)) {}
 };
 
-// One forward task: queries [i0, i0 + bq) of batch element b.
+int64_t forward_scratch(const Problem& pr, const Tiles& t) {
+  return pr.e * kTileQ + kTileK * kTileQ + kTileK * t.evp + kTileQ * t.evp + 5 * kTileQ;
+}
+
+// One forward task: queries [i0, i0 + bq) of batch element b, against every key tile.
 void forward_tile(const Problem& pr, const Tiles& t, int64_t b, int64_t i0, float* scratch,
                   float* out, float* lse) {
-  const int64_t bq = std::min(kTileQ, pr.l - i0);
-  float* qs = scratch;              // [bq, ep], q * scale
-  float* kt = qs + kTileQ * t.ep;   // [e, kp], k transposed
-  float* vs = kt + pr.e * t.kp;     // [kTileK, evp]
-  float* sc = vs + kTileK * t.evp;  // [bq, kp], scores then weights
-  float* acc = sc + kTileQ * t.kp;  // [bq, evp], the unnormalized output
-  float* m = acc + kTileQ * t.evp;  // [bq] running max
-  float* l = m + kTileQ;            // [bq] running sum
-  pack(pr.q.at(b, i0, 0), pr.q.rs, pr.q.cs, bq, pr.e, qs, t.ep, pr.scale);
+  const int64_t bq = std::min(kTileQ, pr.l - i0), qp = padded(bq);
+  float* qt = scratch;                 // [e, qp], (q * scale) transposed
+  float* st = qt + pr.e * kTileQ;      // [kTileK, qp], scores then weights
+  float* vbuf = st + kTileK * kTileQ;  // [kTileK, evp], v when it cannot be read in place
+  float* acc = vbuf + kTileK * t.evp;  // [bq, evp], the unnormalized output
+  float* m = acc + kTileQ * t.evp;     // [qp] running max
+  float* l = m + kTileQ;               // [qp] running sum
+  float* shift = l + kTileQ;           // [qp] the max subtracted before exp (0 while -inf)
+  float* alpha = shift + kTileQ;       // [qp] exp(old max - new max)
+  float* sum = alpha + kTileQ;         // [qp] the tile's sum of weights
+  pack(pr.q.at(b, i0, 0), pr.q.cs, pr.q.rs, pr.e, bq, qt, qp, pr.scale);
   std::fill(acc, acc + bq * t.evp, 0.0f);
-  std::fill(m, m + bq, kNegInf);
-  std::fill(l, l + bq, 0.0f);
+  std::fill(m, m + qp, kNegInf);
+  std::fill(l, l + qp, 0.0f);
   // with a causal mask, key tiles past the tile's last query see no query
   const int64_t s_end = pr.causal ? std::min(pr.s, i0 + bq) : pr.s;
   for (int64_t j0 = 0; j0 < s_end; j0 += kTileK) {
-    const int64_t bk = std::min(kTileK, pr.s - j0), nk = padded(bk) / kLanes;
-    pack(pr.k.at(b, j0, 0), pr.k.cs, pr.k.rs, pr.e, bk, kt, t.kp);
-    pack(pr.v.at(b, j0, 0), pr.v.rs, pr.v.cs, bk, pr.ev, vs, t.evp);
-    gemm(bq, nk, pr.e, qs, t.ep, 1, kt, t.kp, sc, t.kp, false);
-    for (int64_t r = 0; r < bq; ++r) {
-      float* s = sc + r * t.kp;
-      mask_row(pr, b, i0 + r, j0, bk, s);
-      float tile_max = kNegInf;
-#pragma omp simd reduction(max : tile_max)
-      for (int64_t j = 0; j < bk; ++j) tile_max = s[j] > tile_max ? s[j] : tile_max;
-      const float new_max = std::max(m[r], tile_max);
-      if (new_max == kNegInf) {  // every key so far masked: this tile adds nothing
-        std::fill(s, s + bk, 0.0f);
-        continue;
-      }
-      float sum = 0;
-#pragma omp simd reduction(+ : sum)
-      for (int64_t j = 0; j < bk; ++j) {
-        s[j] = vexp(s[j] - new_max);
-        sum += s[j];
-      }
-      const float alpha = vexp(m[r] - new_max);  // 0 while m = -inf (nothing accumulated yet)
-      l[r] = l[r] * alpha + sum;
-      m[r] = new_max;
-      if (alpha != 1.0f) {
-        float* o = acc + r * t.evp;
+    const int64_t bk = std::min(kTileK, pr.s - j0);
+    gemm(bk, qp / kLanes, pr.e, pr.k.at(b, j0, 0), pr.k.rs, pr.k.cs, qt, qp, st, qp, false);
+    mask_tile(pr, b, i0, j0, bq, bk, st, qp);
 #pragma omp simd
-        for (int64_t c = 0; c < pr.ev; ++c) o[c] *= alpha;
+    for (int64_t i = 0; i < qp; ++i) shift[i] = m[i];
+    for (int64_t j = 0; j < bk; ++j) {
+      const float* s = st + j * qp;
+#pragma omp simd
+      for (int64_t i = 0; i < qp; ++i) shift[i] = s[i] > shift[i] ? s[i] : shift[i];
+    }
+#pragma omp simd
+    for (int64_t i = 0; i < qp; ++i) {
+      const float new_max = shift[i];
+      shift[i] = new_max == kNegInf ? 0.0f : new_max;  // every key so far masked: weights 0
+      alpha[i] = vexp(m[i] - shift[i]);                // 0 while m = -inf (nothing accumulated yet)
+      m[i] = new_max;
+      sum[i] = 0;
+    }
+    for (int64_t j = 0; j < bk; ++j) {
+      float* s = st + j * qp;
+#pragma omp simd
+      for (int64_t i = 0; i < qp; ++i) {
+        s[i] = vexp(s[i] - shift[i]);
+        sum[i] += s[i];
       }
     }
-    gemm(bq, t.evp / kLanes, bk, sc, t.kp, 1, vs, t.evp, acc, t.evp, true);
+    for (int64_t i = 0; i < bq; ++i) {
+      l[i] = l[i] * alpha[i] + sum[i];
+      if (alpha[i] != 1.0f) {
+        float* o = acc + i * t.evp;
+#pragma omp simd
+        for (int64_t c = 0; c < pr.ev; ++c) o[c] *= alpha[i];
+      }
+    }
+    const Rows v = rows_operand(pr.v, b, j0, bk, pr.ev, vbuf);
+    gemm(bq, t.evp / kLanes, bk, st, 1, qp, v.p, v.ld, acc, t.evp, true);
   }
-  for (int64_t r = 0; r < bq; ++r) {
-    const int64_t i = i0 + r;
-    float* o = out + (b * pr.l + i) * pr.ev;
-    const float* a = acc + r * t.evp;
-    const float inv = l[r] > 0 ? 1.0f / l[r] : 0.0f;  // l = 0: a fully masked row, o = 0
+  for (int64_t i = 0; i < bq; ++i) {
+    float* o = out + (b * pr.l + i0 + i) * pr.ev;
+    const float* a = acc + i * t.evp;
+    const float inv = l[i] > 0 ? 1.0f / l[i] : 0.0f;  // l = 0: a fully masked row, o = 0
 #pragma omp simd
     for (int64_t c = 0; c < pr.ev; ++c) o[c] = a[c] * inv;
-    lse[b * pr.l + i] = l[r] > 0 ? m[r] + std::log(l[r]) : kNegInf;
+    lse[b * pr.l + i0 + i] = l[i] > 0 ? m[i] + std::log(l[i]) : kNegInf;
   }
 }
 
@@ -202,12 +231,10 @@ void attention_forward(const KernelArgs& a) {
   const Problem pr(a);
   const Tiles t(pr);
   const int64_t q_tiles = (pr.l + kTileQ - 1) / kTileQ;
-  const int64_t scratch =
-      kTileQ * t.ep + pr.e * t.kp + kTileK * t.evp + kTileQ * t.kp + kTileQ * t.evp + 2 * kTileQ;
   float* out = f32_ptr(a.out[0]);
   float* lse = f32_ptr(a.out[1]);
   const double flops = 2.0 * double(pr.batch * pr.l * pr.s * (pr.e + pr.ev));
-  run_tasks(pr.batch * q_tiles, flops, scratch, [&](int64_t task, float* buf) {
+  run_tasks(pr.batch * q_tiles, flops, forward_scratch(pr, t), [&](int64_t task, float* buf) {
     forward_tile(pr, t, task / q_tiles, task % q_tiles * kTileQ, buf, out, lse);
   });
 }
@@ -221,67 +248,75 @@ struct Backward {
   std::vector<float> dq_parts;           // [batch, runs, l, e] when runs > 1
 };
 
-// One backward task: the key tiles of run `run` of batch element b.
+int64_t backward_scratch(const Problem& pr, const Tiles& t) {
+  return pr.e * t.lp + pr.ev * t.lp + pr.l * t.ep + pr.l * t.evp + pr.l * t.ep + 2 * t.lp +
+         kTileK * t.ep + 2 * kTileK * kTileQ + kTileK * t.ep + kTileK * t.evp;
+}
+
+// One backward task: the key tiles of run `run` of batch element b, each against every query
+// tile. Everything read by query (q transposed and as rows, do likewise, lse, D) is prepared
+// once per task.
 void backward_task(const Problem& pr, const Tiles& t, Backward& bw, int64_t b, int64_t run,
                    float* scratch) {
-  float* dq_acc = scratch;                 // [l, ep]
-  float* d = dq_acc + pr.l * t.ep;         // [l] do_i . o_i
-  float* kt = d + pr.l;                    // [e, kp], k transposed
-  float* kr = kt + pr.e * t.kp;            // [kTileK, ep], k
-  float* vt = kr + kTileK * t.ep;          // [ev, kp], v transposed
-  float* qs = vt + pr.ev * t.kp;           // [kTileQ, ep], q * scale
-  float* dos = qs + kTileQ * t.ep;         // [kTileQ, evp], do
-  float* p = dos + kTileQ * t.evp;         // [kTileQ, kp], weights
-  float* ds = p + kTileQ * t.kp;           // [kTileQ, kp], dp then ds
-  float* dk_acc = ds + kTileQ * t.kp;      // [kTileK, ep]
+  float* qt = scratch;                     // [e, lp], (q * scale) transposed
+  float* dot = qt + pr.e * t.lp;           // [ev, lp], do transposed
+  float* qbuf = dot + pr.ev * t.lp;        // [l, ep], q when it cannot be read in place
+  float* dobuf = qbuf + pr.l * t.ep;       // [l, evp], do likewise
+  float* dq_acc = dobuf + pr.l * t.evp;    // [l, ep]
+  float* shift = dq_acc + pr.l * t.ep;     // [lp] lse, +inf where a row has no weights
+  float* d = shift + t.lp;                 // [lp] do_i . o_i
+  float* kbuf = d + t.lp;                  // [kTileK, ep], k when it cannot be read in place
+  float* p = kbuf + kTileK * t.ep;         // [kTileK, kTileQ], scores then weights (transposed)
+  float* ds = p + kTileK * kTileQ;         // [kTileK, kTileQ], dp then ds (transposed)
+  float* dk_acc = ds + kTileK * kTileQ;    // [kTileK, ep]
   float* dv_acc = dk_acc + kTileK * t.ep;  // [kTileK, evp]
+  pack(pr.q.at(b, 0, 0), pr.q.cs, pr.q.rs, pr.e, pr.l, qt, t.lp, pr.scale);
+  pack(bw.dout.at(b, 0, 0), bw.dout.cs, bw.dout.rs, pr.ev, pr.l, dot, t.lp);
+  const Rows q = rows_operand(pr.q, b, 0, pr.l, pr.e, qbuf);
+  const Rows dout = rows_operand(bw.dout, b, 0, pr.l, pr.ev, dobuf);
   std::fill(dq_acc, dq_acc + pr.l * t.ep, 0.0f);
-  for (int64_t i = 0; i < pr.l; ++i) {
-    const float *x = bw.dout.at(b, i, 0), *y = bw.o.at(b, i, 0);
+  const float kInf = std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < t.lp; ++i) {
+    float lse_i = i < pr.l ? bw.lse[b * pr.l + i] : kNegInf;
+    shift[i] = lse_i == kNegInf ? kInf : lse_i;  // exp(s - inf) = 0: no weights, no gradient
     float sum = 0;
-    for (int64_t c = 0; c < pr.ev; ++c) sum += x[c * bw.dout.cs] * y[c * bw.o.cs];
+    for (int64_t c = 0; i < pr.l && c < pr.ev; ++c) sum += *bw.dout.at(b, i, c) * *bw.o.at(b, i, c);
     d[i] = sum;
   }
-  const float* lse = bw.lse + b * pr.l;
   const int64_t kt_end = std::min(bw.k_tiles, (run + 1) * bw.tiles_per_run);
   for (int64_t tile = run * bw.tiles_per_run; tile < kt_end; ++tile) {
     const int64_t j0 = tile * kTileK, bk = std::min(kTileK, pr.s - j0);
-    const int64_t nk = padded(bk) / kLanes;
-    pack(pr.k.at(b, j0, 0), pr.k.cs, pr.k.rs, pr.e, bk, kt, t.kp);
-    pack(pr.k.at(b, j0, 0), pr.k.rs, pr.k.cs, bk, pr.e, kr, t.ep);
-    pack(pr.v.at(b, j0, 0), pr.v.cs, pr.v.rs, pr.ev, bk, vt, t.kp);
+    const Rows k = rows_operand(pr.k, b, j0, bk, pr.e, kbuf);
     std::fill(dk_acc, dk_acc + bk * t.ep, 0.0f);
     std::fill(dv_acc, dv_acc + bk * t.evp, 0.0f);
     // with a causal mask, queries before the tile's first key see none of its keys
     for (int64_t i0 = pr.causal ? j0 / kTileQ * kTileQ : 0; i0 < pr.l; i0 += kTileQ) {
-      const int64_t bq = std::min(kTileQ, pr.l - i0);
-      pack(pr.q.at(b, i0, 0), pr.q.rs, pr.q.cs, bq, pr.e, qs, t.ep, pr.scale);
-      pack(bw.dout.at(b, i0, 0), bw.dout.rs, bw.dout.cs, bq, pr.ev, dos, t.evp);
-      gemm(bq, nk, pr.e, qs, t.ep, 1, kt, t.kp, p, t.kp, false);
-      gemm(bq, nk, pr.ev, dos, t.evp, 1, vt, t.kp, ds, t.kp, false);
-      for (int64_t r = 0; r < bq; ++r) {
-        float *pr_row = p + r * t.kp, *ds_row = ds + r * t.kp;
-        const float lse_i = lse[i0 + r], d_i = d[i0 + r];
-        if (lse_i == kNegInf) {  // a fully masked row: no weight, no gradient
-          std::fill(pr_row, pr_row + bk, 0.0f);
-          std::fill(ds_row, ds_row + bk, 0.0f);
-          continue;
-        }
-        mask_row(pr, b, i0 + r, j0, bk, pr_row);
+      const int64_t bq = std::min(kTileQ, pr.l - i0), qp = padded(bq);
+      gemm(bk, qp / kLanes, pr.e, pr.k.at(b, j0, 0), pr.k.rs, pr.k.cs, qt + i0, t.lp, p, qp, false);
+      gemm(bk, qp / kLanes, pr.ev, pr.v.at(b, j0, 0), pr.v.rs, pr.v.cs, dot + i0, t.lp, ds, qp,
+           false);
+      mask_tile(pr, b, i0, j0, bq, bk, p, qp);
+      const float *sh = shift + i0, *di = d + i0;
+      for (int64_t j = 0; j < bk; ++j) {
+        float *pj = p + j * qp, *dsj = ds + j * qp;
 #pragma omp simd
-        for (int64_t j = 0; j < bk; ++j) {
-          pr_row[j] = vexp(pr_row[j] - lse_i);
-          ds_row[j] = pr_row[j] * (ds_row[j] - d_i);
+        for (int64_t i = 0; i < qp; ++i) {
+          pj[i] = vexp(pj[i] - sh[i]);
+          dsj[i] = pj[i] * (dsj[i] - di[i]);
         }
       }
-      // dv += p^T do, dk += ds^T (q * scale), dq += ds k (times scale when written out)
-      gemm(bk, t.evp / kLanes, bq, p, 1, t.kp, dos, t.evp, dv_acc, t.evp, true);
-      gemm(bk, t.ep / kLanes, bq, ds, 1, t.kp, qs, t.ep, dk_acc, t.ep, true);
-      gemm(bq, t.ep / kLanes, bk, ds, t.kp, 1, kr, t.ep, dq_acc + i0 * t.ep, t.ep, true);
+      // dv += p^T do, dk += ds^T q (times scale when written out), dq += ds k (likewise)
+      gemm(bk, t.evp / kLanes, bq, p, qp, 1, dout.p + i0 * dout.ld, dout.ld, dv_acc, t.evp, true);
+      gemm(bk, t.ep / kLanes, bq, ds, qp, 1, q.p + i0 * q.ld, q.ld, dk_acc, t.ep, true);
+      gemm(bq, t.ep / kLanes, bk, ds, 1, qp, k.p, k.ld, dq_acc + i0 * t.ep, t.ep, true);
     }
     for (int64_t j = 0; j < bk; ++j) {
-      std::memcpy(bw.dk + (b * pr.s + j0 + j) * pr.e, dk_acc + j * t.ep, size_t(pr.e) * 4);
-      std::memcpy(bw.dv + (b * pr.s + j0 + j) * pr.ev, dv_acc + j * t.evp, size_t(pr.ev) * 4);
+      float* dk = bw.dk + (b * pr.s + j0 + j) * pr.e;
+      const float* dka = dk_acc + j * t.ep;
+#pragma omp simd
+      for (int64_t c = 0; c < pr.e; ++c) dk[c] = dka[c] * pr.scale;
+      std::memcpy(bw.dv + (b * pr.s + j0 + j) * pr.ev, dv_acc + j * t.evp,
+                  size_t(pr.ev) * sizeof(float));
     }
   }
   float* dq = bw.runs == 1 ? bw.dq + b * pr.l * pr.e
@@ -316,11 +351,8 @@ void attention_backward(const KernelArgs& a) {
     bw.tiles_per_run = std::max<int64_t>(bw.k_tiles, 1);
   }
   if (bw.runs > 1) bw.dq_parts.resize(size_t(pr.batch * bw.runs * pr.l * pr.e));
-  const int64_t scratch = pr.l * t.ep + pr.l + pr.e * t.kp + kTileK * t.ep + pr.ev * t.kp +
-                          kTileQ * t.ep + kTileQ * t.evp + 2 * kTileQ * t.kp + kTileK * t.ep +
-                          kTileK * t.evp;
   const double flops = 5.0 * double(pr.batch * pr.l * pr.s * std::max(pr.e, pr.ev));
-  run_tasks(pr.batch * bw.runs, flops, scratch, [&](int64_t task, float* buf) {
+  run_tasks(pr.batch * bw.runs, flops, backward_scratch(pr, t), [&](int64_t task, float* buf) {
     backward_task(pr, t, bw, task / bw.runs, task % bw.runs, buf);
   });
   if (bw.runs > 1) {
