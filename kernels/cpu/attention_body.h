@@ -4,7 +4,9 @@
 // never cross a function boundary (that would change with the ISA's calling convention).
 typedef float Vec __attribute__((vector_size(64)));
 constexpr int64_t kLanes = 16;
-constexpr int64_t kTileQ = 64, kTileK = 64;  // queries x keys per tile (multiples of kLanes)
+// Queries x keys per tile (multiples of kLanes): 64 x 128 in the forward, 64 x 64 in the backward,
+// whose two [keys, queries] tiles (weights and their gradient) then share L1.
+constexpr int64_t kTileQ = 64, kTileK = 64, kForwardTileK = 128;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 int64_t padded(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
@@ -156,30 +158,32 @@ struct Tiles {
 };
 
 int64_t forward_scratch(const Problem& pr, const Tiles& t) {
-  return pr.e * kTileQ + kTileK * kTileQ + kTileK * t.evp + kTileQ * t.evp + 5 * kTileQ;
+  return pr.e * kTileQ + kForwardTileK * kTileQ + kForwardTileK * t.evp + kTileQ * t.evp +
+         5 * kTileQ;
 }
 
 // One forward task: queries [i0, i0 + bq) of batch element b, against every key tile.
 void forward_tile(const Problem& pr, const Tiles& t, int64_t b, int64_t i0, float* scratch,
                   float* out, float* lse) {
   const int64_t bq = std::min(kTileQ, pr.l - i0), qp = padded(bq);
-  float* qt = scratch;                 // [e, qp], (q * scale) transposed
-  float* st = qt + pr.e * kTileQ;      // [kTileK, qp], scores then weights
-  float* vbuf = st + kTileK * kTileQ;  // [kTileK, evp], v when it cannot be read in place
-  float* acc = vbuf + kTileK * t.evp;  // [bq, evp], the unnormalized output
-  float* m = acc + kTileQ * t.evp;     // [qp] running max
-  float* l = m + kTileQ;               // [qp] running sum
-  float* shift = l + kTileQ;           // [qp] the max subtracted before exp (0 while -inf)
-  float* alpha = shift + kTileQ;       // [qp] exp(old max - new max)
-  float* sum = alpha + kTileQ;         // [qp] the tile's sum of weights
+  float* qt = scratch;             // [e, qp], (q * scale) transposed
+  float* st = qt + pr.e * kTileQ;  // [kForwardTileK, qp], scores then weights
+  float* vbuf =
+      st + kForwardTileK * kTileQ;  // [kForwardTileK, evp], v when it cannot be read in place
+  float* acc = vbuf + kForwardTileK * t.evp;  // [bq, evp], the unnormalized output
+  float* m = acc + kTileQ * t.evp;            // [qp] running max
+  float* l = m + kTileQ;                      // [qp] running sum
+  float* shift = l + kTileQ;                  // [qp] the max subtracted before exp (0 while -inf)
+  float* alpha = shift + kTileQ;              // [qp] exp(old max - new max)
+  float* sum = alpha + kTileQ;                // [qp] the tile's sum of weights
   pack(pr.q.at(b, i0, 0), pr.q.cs, pr.q.rs, pr.e, bq, qt, qp, pr.scale);
   std::fill(acc, acc + bq * t.evp, 0.0f);
   std::fill(m, m + qp, kNegInf);
   std::fill(l, l + qp, 0.0f);
   // with a causal mask, key tiles past the tile's last query see no query
   const int64_t s_end = pr.causal ? std::min(pr.s, i0 + bq) : pr.s;
-  for (int64_t j0 = 0; j0 < s_end; j0 += kTileK) {
-    const int64_t bk = std::min(kTileK, pr.s - j0);
+  for (int64_t j0 = 0; j0 < s_end; j0 += kForwardTileK) {
+    const int64_t bk = std::min(kForwardTileK, pr.s - j0);
     gemm(bk, qp / kLanes, pr.e, pr.k.at(b, j0, 0), pr.k.rs, pr.k.cs, qt, qp, st, qp, false);
     mask_tile(pr, b, i0, j0, bq, bk, st, qp);
 #pragma omp simd
