@@ -101,6 +101,7 @@ TEST_CASE("cpu attention: masks against the reference") {
       {"bool key padding [N, 1, 1, S]", {q, k, v}, masked(padding)},
       {"additive with -inf and a fully masked row", {q, k, v}, masked(bias)},
       {"bool, transposed view", {q, k, v}, masked(keep_t)},
+      {"additive, transposed view", {q, k, v}, masked(randn_f32({s, l}, 18).transpose(0, 1))},
       {"all masked", {q, k, v}, masked(full({l, s}, -kInf))},
   });
 }
