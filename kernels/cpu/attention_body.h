@@ -125,18 +125,25 @@ Rows rows_operand(const Matrices<float>& m, int64_t b, int64_t r0, int64_t rows,
 // bool mask is false, plus an additive mask.
 void mask_tile(const Problem& pr, int64_t b, int64_t i0, int64_t j0, int64_t bq, int64_t bk,
                float* st, int64_t ld) {
+  const Matrices<bool>& keep = pr.keep;
+  if (keep.data && keep.rs != 0 && keep.cs == 1) {
+    // a bool mask with rows along the keys: scan each query's row of the mask contiguously and
+    // write -inf only where it drops a key (few scattered stores for a mostly-true mask)
+    for (int64_t i = 0; i < bq; ++i) {
+      const bool* m = keep.at(b, i0 + i, j0);
+      for (int64_t j = 0; j < bk; ++j)
+        if (!m[j]) st[j * ld + i] = kNegInf;
+    }
+  }
   for (int64_t j = 0; j < bk; ++j) {
     float* s = st + j * ld;
     if (pr.causal)  // query i sees key j0 + j when i0 + i >= j0 + j
       for (int64_t i = 0; i < std::min(bq, j0 + j - i0); ++i) s[i] = kNegInf;
-    if (pr.keep.data) {
-      const bool* m = pr.keep.at(b, i0, j0 + j);
-      const int64_t rs = pr.keep.rs;
-      if (rs == 0) {  // a key padding mask: one value per key
-        if (!*m) std::fill(s, s + bq, kNegInf);
-      } else {
-        for (int64_t i = 0; i < bq; ++i) s[i] = m[i * rs] ? s[i] : kNegInf;
-      }
+    if (keep.data && keep.rs == 0) {  // a key padding mask: one value per key
+      if (!*keep.at(b, i0, j0 + j)) std::fill(s, s + bq, kNegInf);
+    } else if (keep.data && keep.cs != 1) {
+      const bool* m = keep.at(b, i0, j0 + j);
+      for (int64_t i = 0; i < bq; ++i) s[i] = m[i * keep.rs] ? s[i] : kNegInf;
     }
     if (pr.add.data) {
       const float* m = pr.add.at(b, i0, j0 + j);
