@@ -50,8 +50,12 @@
 //     features: TAP | logits      computed by CKA (distill/cost_matrix.h) from the teacher's
 //     per_class: INT > 0          100   features on the first per_class training images of
 //     sharpen: REAL >= 0          1     each class, written to the output folder
-//   student:
+//   student:                      one student, or `students:` a list of them (not both)
 //     model: NAME                 (required)
+//                                 Several students train together in every experiment (online
+//                                 distillation: one step runs them all, distill/distiller.h),
+//                                 each with its own instances of the experiment's objectives;
+//                                 objectives read the other students as peer.*, peer1.*, ...
 //   optimizer:
 //     name: sgd | adam | adamw    sgd
 //     lr: REAL > 0                0.05
@@ -205,7 +209,8 @@ struct Recipe {
   std::vector<TeacherSpec> teachers;
   TeacherOutputsSpec teacher_outputs;
   std::optional<CostMatrixSpec> cost_matrix;
-  std::string student;
+  std::string student;                // the first (or only) student's model
+  std::vector<std::string> students;  // every student's model; students[0] == student
   OptimizerSpec optimizer;
   ScheduleSpec schedule;
   std::vector<Experiment> experiments;  // the baseline first, when it is added
@@ -223,7 +228,8 @@ Recipe parse_recipe(const std::string& yaml, const std::string& origin);
 std::vector<Term> make_terms(const Recipe& recipe, const Experiment& experiment,
                              const Shapes& shapes);
 
-// The experiment "baseline" that `baseline: true` adds: the student alone, objective ce, weight 1.
+// The experiment "baseline" that `baseline: true` adds: the student alone, objective ce, weight 1
+// (each student alone, with several).
 Experiment baseline_experiment();
 
 }  // namespace tutor::distill

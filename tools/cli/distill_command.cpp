@@ -8,6 +8,7 @@
 #include "distill/cost_matrix.h"
 #include "distill/distiller.h"
 #include "distill/dual_head_inference.h"
+#include "distill/evaluate.h"
 #include "distill/recipe.h"
 #include "distill/rotation.h"
 #include "distill/ss_module.h"
@@ -130,13 +131,15 @@ std::string describe(const distill::Experiment& e) {
   return fmt::format("{}", fmt::join(terms, " + "));
 }
 
+// `student`: which of several students trained together ("" with one student, no key then).
 JsonObject epoch_record(const std::string& run, const std::string& model, const EpochPoint& p,
-                        const EpochStats& s) {
+                        const EpochStats& s, const std::string& student = "") {
   JsonObject parts;
   for (const auto& [name, value] : p.parts) parts.add(name, value);
-  return JsonObject()
-      .add("run", run)
-      .add("model", model)
+  JsonObject record;
+  record.add("run", run);
+  if (!student.empty()) record.add("student", student);
+  return record.add("model", model)
       .add("epoch", p.epoch)
       .add("train_loss", p.train_loss)
       .add("train_acc", p.train_acc)
@@ -215,16 +218,15 @@ class DistillRun {
     for (const distill::TeacherSpec& t : r_.teachers) cacheable = cacheable && !t.train_mode;
     if (cacheable && !teachers_.empty())
       cache_ = std::make_unique<TeacherCache>(n_labeled_ + n_unlabeled_, int64_t(teachers_.size()));
-    for (const distill::Experiment* e : selected) {
-      student_records_.push_back(run_student(*e));
-      if (blended_) student_records_.push_back(*std::exchange(blended_, std::nullopt));
-    }
+    for (const distill::Experiment* e : selected)
+      for (RunRecord& rec : run_student(*e)) student_records_.push_back(std::move(rec));
 
     std::string table = results_table(teacher_records_, student_records_);
     io_.out << table;
     std::string subtitle = fmt::format(
-        "recipe {} ({}): student {}, {} epochs, seed {}, {} training images{}, {} test images",
-        r_.name, r_.path, r_.student, r_.epochs, r_.seed, n_labeled_ + n_unlabeled_,
+        "recipe {} ({}): {} {}, {} epochs, seed {}, {} training images{}, {} test images", r_.name,
+        r_.path, r_.students.size() > 1 ? "students" : "student", fmt::join(r_.students, ", "),
+        r_.epochs, r_.seed, n_labeled_ + n_unlabeled_,
         few_labels() ? fmt::format(" ({} labeled)", n_labeled_) : std::string(), test_set_->size());
     write_file_atomic(
         (out_ / "report.html").string(),
@@ -282,54 +284,68 @@ class DistillRun {
     return models::create_model(name, {.num_classes = num_classes_, .in_channels = in_channels_});
   }
 
+  // The terms of experiment `e` for every student, each after its student's index, built with
+  // the shapes its student's objectives see.
+  std::vector<std::pair<size_t, distill::Term>> terms_of(const distill::Experiment& e) const {
+    std::vector<std::pair<size_t, distill::Term>> out;
+    for (size_t i = 0; i < shapes_.size(); ++i)
+      for (distill::Term& t : distill::make_terms(r_, e, shapes_[i])) out.emplace_back(i, t);
+    return out;
+  }
+
   void make_models_and_check(const std::vector<const distill::Experiment*>& selected) {
     for (size_t k = 0; k < r_.teachers.size(); ++k) {
       manual_seed(data::mix_seed(r_.seed, kTeacherStream + k));
       teachers_.push_back(new_model(r_.teachers[k].model));
     }
     // The shapes of every input an objective can read, from the first training batch: the
-    // models' logits and taps, and the data inputs this run provides.
-    auto student = new_model(r_.student);
+    // models' logits and taps, and the data inputs this run provides. Student k's objectives
+    // see it as student.* and the other students as peer.*, peer1.*, ... (distiller.h).
     const int64_t rows = std::min(r_.batch_size, train_set_->size());
     std::vector<int64_t> first(size_t(rows), 0);
     for (int64_t i = 0; i < rows; ++i) first[size_t(i)] = i;
     data::Batch first_batch = train_set_->get(first);
     Tensor batch = data::normalize(first_batch.images, {kFashionMnistMean}, {kFashionMnistStd});
+    const size_t n = r_.students.size();
     if (r_.cost_matrix && !r_.cost_matrix->file.empty()) load_cost_matrix(r_.cost_matrix->file);
-    distill::Inputs probe = probe_inputs(*student, batch, first_batch.labels, nullptr);
+    teacher_ss_.resize(teachers_.size());
+    std::vector<distill::Inputs> views = probe_views(batch, first_batch.labels, false);
+    const distill::Inputs& probe = views[0];
     if (r_.cost_matrix && !r_.cost_matrix->features.empty() &&
         r_.cost_matrix->features != "logits" && !probe.has("teacher." + r_.cost_matrix->features))
       fail("{}: cost_matrix.features: teacher {} has no tap '{}' (taps: logits, {})", r_.path,
            r_.teachers[0].model, r_.cost_matrix->features,
            fmt::join(teachers_[0]->tap_names(), ", "));
     // Rotation batches (SSKD): the probe's images in four rotations, with ss modules on the
-    // student (a fresh one, as each rotation experiment's) and on the teachers that have one.
-    distill::Inputs rotation_probe;
-    teacher_ss_.resize(teachers_.size());
+    // students (fresh ones, as each rotation experiment's) and on the teachers that have one.
     for (size_t k = 0; k < teachers_.size(); ++k)
       if (r_.teachers[k].ss_module) {
         manual_seed(data::mix_seed(r_.seed, kSSModuleStream + k));
         teacher_ss_[k] = distill::make_ss_module(
             probe.at(distill::teacher_prefix(int64_t(k)) + ".pooled").size(1));
       }
-    bool rotations = std::any_of(selected.begin(), selected.end(),
-                                 [](const distill::Experiment* e) { return e->rotations; });
-    if (rotations) {
+    std::vector<distill::Inputs> rotation_views;
+    if (std::any_of(selected.begin(), selected.end(),
+                    [](const distill::Experiment* e) { return e->rotations; })) {
       const int64_t images = std::max<int64_t>(rows / 4, 1);
-      auto ss = distill::make_ss_module(probe.at("student.pooled").size(1));
-      rotation_probe =
-          probe_inputs(*student, distill::rotation_batch(batch.narrow(0, 0, images)),
-                       repeat_interleave(first_batch.labels.narrow(0, 0, images), 4), ss.get());
+      rotation_views = probe_views(distill::rotation_batch(batch.narrow(0, 0, images)),
+                                   repeat_interleave(first_batch.labels.narrow(0, 0, images), 4),
+                                   true);
     }
-    for (const auto& [name, t] : probe.tensors()) shapes_[name] = t.sizes();
-    for (const auto& [name, t] : rotation_probe.tensors()) shapes_.emplace(name, t.sizes());
+    for (size_t k = 0; k < n; ++k) {
+      shapes_.push_back(distill::shapes_of(views[k]));
+      if (!rotation_views.empty())
+        for (const auto& [name, shape] : distill::shapes_of(rotation_views[k]))
+          shapes_[k].emplace(name, shape);
+    }
     // Objectives are built with those shapes (their modules' parameters exist from here on). One
     // that reads an input no recipe provides (a strong view, a cost matrix) stops the run now,
     // and so does one that fails on the probe's outputs (computed in eval mode, without grad, so
     // that no running statistic moves), before any teacher trains.
     teacher_taps_.resize(teachers_.size());
     for (const distill::Experiment* e : selected)
-      for (const distill::Term& t : distill::make_terms(r_, *e, shapes_)) {
+      for (const auto& [i, t] : terms_of(*e)) {
+        std::string who = n > 1 ? distill::student_label(int64_t(i)) + ": " : "";
         // The taps each teacher must provide to the selected experiments (teacher_outputs).
         for (size_t k = 0; k < teachers_.size(); ++k)
           for (const std::string& tap : t.objective->teacher_taps(int64_t(k)))
@@ -337,38 +353,53 @@ class DistillRun {
                 teacher_taps_[k].end())
               teacher_taps_[k].push_back(tap);
         for (const std::string& in : t.objective->inputs())
-          if (!shapes_.count(in)) {
+          if (!shapes_[i].count(in)) {
             std::vector<std::string> known;
-            for (const auto& [name, shape] : shapes_) known.push_back(name);
+            for (const auto& [name, shape] : shapes_[i]) known.push_back(name);
             fail(
-                "{}: experiment '{}': objective {} reads '{}', which this recipe does not provide "
-                "(distill/recipes/README.md lists what each objective needs; available: {})",
-                r_.path, e->name, t.objective->name(), in, fmt::join(known, ", "));
+                "{}: experiment '{}': {}objective {} reads '{}', which this recipe does not "
+                "provide (distill/recipes/README.md lists what each objective needs; available: "
+                "{})",
+                r_.path, e->name, who, t.objective->name(), in, fmt::join(known, ", "));
           }
         NoGradGuard no_grad;
         t.objective->eval();
         try {
-          t.objective->compute(e->rotations ? rotation_probe : probe, {0, r_.epochs, 0});
+          t.objective->compute(e->rotations ? rotation_views[i] : views[i], {0, r_.epochs, 0});
         } catch (const Error& error) {
-          fail("{}: experiment '{}': objective {} fails on the first training batch: {}", r_.path,
-               e->name, t.objective->name(), error.what());
+          fail("{}: experiment '{}': {}objective {} fails on the first training batch: {}",
+               r_.path, e->name, who, t.objective->name(), error.what());
         }
       }
   }
 
-  // What the objectives can read on `batch`: the logits and taps of the student and of every
-  // teacher (eval mode, no grad), the data inputs of this run, and with `student_ss` (rotation
-  // batches) "<model>.ss_feat" of the student and of the teachers with an ss module.
-  distill::Inputs probe_inputs(models::Model& student, const Tensor& batch, const Tensor& labels,
-                               nn::Module* student_ss) {
+  // What each student's objectives can read on `batch` (student k's view: its own outputs as
+  // student.*, the other students' as peer.*, ...): the logits and taps of the students and the
+  // teachers (eval mode, no grad), the data inputs of this run, the strong view's logits (the
+  // probe's own images stand for it) and with `rotated` the ss modules' outputs "<model>.ss_feat"
+  // of fresh student modules and of the teachers that have one.
+  std::vector<distill::Inputs> probe_views(const Tensor& batch, const Tensor& labels,
+                                           bool rotated) {
+    const size_t n = r_.students.size();
+    std::vector<distill::Inputs> own(n);
+    for (size_t k = 0; k < n; ++k) {
+      auto model = new_model(r_.students[k]);
+      probe_model(own[k], "student", *model, batch);
+      if (rotated) {
+        NoGradGuard no_grad;
+        auto ss = distill::make_ss_module(own[k].at("student.pooled").size(1));
+        own[k].set("student.ss_feat", ss->forward(own[k].at("student.pooled")));
+      }
+    }
     distill::Inputs probe;
-    probe_model(probe, "student", student, batch);
-    for (size_t k = 0; k < teachers_.size(); ++k)
-      probe_model(probe, distill::teacher_prefix(int64_t(k)), *teachers_[k], batch);
-    // The probe has no strong view: its images stand for one, to check shapes and the loss.
-    if (r_.data.strong_view)
-      for (const auto& [name, t] : std::map<std::string, Tensor>(probe.tensors()))
-        if (name.ends_with(".logits")) probe.set(name + "_strong", t);
+    for (size_t k = 0; k < teachers_.size(); ++k) {
+      std::string prefix = distill::teacher_prefix(int64_t(k));
+      probe_model(probe, prefix, *teachers_[k], batch);
+      if (rotated && teacher_ss_[k]) {
+        NoGradGuard no_grad;
+        probe.set(prefix + ".ss_feat", teacher_ss_[k]->forward(probe.at(prefix + ".pooled")));
+      }
+    }
     if (r_.data.mixup)
       probe.set("soft_labels", data::soft_targets(labels, num_classes_, "probe"));
     else
@@ -378,16 +409,18 @@ class DistillRun {
     if (r_.cost_matrix)
       probe.set("cost_matrix",
                 cost_matrix_.defined() ? cost_matrix_ : zeros({num_classes_, num_classes_}));
-    if (student_ss) {
-      NoGradGuard no_grad;
-      probe.set("student.ss_feat", student_ss->forward(probe.at("student.pooled")));
-      for (size_t k = 0; k < teachers_.size(); ++k)
-        if (teacher_ss_[k]) {
-          std::string prefix = distill::teacher_prefix(int64_t(k));
-          probe.set(prefix + ".ss_feat", teacher_ss_[k]->forward(probe.at(prefix + ".pooled")));
-        }
+    std::vector<distill::Inputs> views(n, probe);
+    for (size_t k = 0; k < n; ++k) {
+      for (const auto& [name, t] : own[k].tensors()) views[k].set(name, t);
+      for (size_t p = 0; p + 1 < n; ++p)
+        for (const auto& [name, t] :
+             own[size_t(distill::peer_student(int64_t(k), int64_t(p)))].tensors())
+          views[k].set(distill::peer_prefix(int64_t(p)) + name.substr(name.find('.')), t);
+      if (r_.data.strong_view)
+        for (const auto& [name, t] : std::map<std::string, Tensor>(views[k].tensors()))
+          if (name.ends_with(".logits")) views[k].set(name + "_strong", t);
     }
-    return probe;
+    return views;
   }
 
   void load_cost_matrix(const std::string& file) {
@@ -447,7 +480,7 @@ class DistillRun {
     nn::Sequential& ss = *teacher_ss_[k];
     const std::string name = distill::teacher_prefix(int64_t(k)) + ".ss_module";
     model.eval();
-    auto aux = distill::make_objective("sskd_aux", {}, shapes_);
+    auto aux = distill::make_objective("sskd_aux", {}, shapes_[0]);
     // The ss module's features, its similarity logits and each rotated row's own image.
     auto forward = [&](const Tensor& images) {
       Tensor pooled;
@@ -536,7 +569,7 @@ class DistillRun {
       std::string prefix = distill::teacher_prefix(int64_t(k));
       needed[prefix + ".logits"] = {num_classes_};
       for (const std::string& tap : teacher_taps_[k]) {
-        const Shape& s = shapes_.at(prefix + "." + tap);
+        const Shape& s = shapes_[0].at(prefix + "." + tap);
         needed[prefix + "." + tap] = Shape(s.begin() + 1, s.end());
       }
     }
@@ -637,81 +670,105 @@ class DistillRun {
     return rec;
   }
 
-  RunRecord run_student(const distill::Experiment& e) {
-    RunRecord rec;
-    rec.name = e.name;
-    rec.model = r_.student;
-    rec.objectives = describe(e);
-    manual_seed(r_.seed);  // every experiment starts from the same student
-    auto student = new_model(r_.student);
-    student->train();
-    std::vector<distill::Term> terms = distill::make_terms(r_, e, shapes_);
-    bool teacher_read = false;
-    for (const distill::Term& t : terms)
-      for (const std::string& in : t.objective->inputs())
-        teacher_read = teacher_read || distill::split_input_name(in).first.starts_with("teacher");
+  // Trains the recipe's student (or its students, together) with the objectives of `e`: one
+  // record per student.
+  std::vector<RunRecord> run_student(const distill::Experiment& e) {
+    const size_t n = r_.students.size();
+    manual_seed(r_.seed);  // every experiment starts from the same students
+    std::vector<std::shared_ptr<models::Model>> students;
+    for (const std::string& model : r_.students) {
+      students.push_back(new_model(model));
+      students.back()->train();
+    }
+    std::vector<distill::Student> cohort;
+    bool teacher_read = false, peer_read = false, two_views = false;
+    int64_t student_parameters = 0, objective_parameters = 0;
+    std::vector<nn::ModulePtr> kd_heads(n);  // DHO's second head of each student, or null
+    for (size_t k = 0; k < n; ++k) {
+      std::vector<distill::Term> terms = distill::make_terms(r_, e, shapes_[k]);
+      // MLKD's two views: every participant sees the rows [weak; strong], each half separately.
+      for (const distill::Term& t : terms) {
+        std::vector<std::string> in = t.objective->inputs();
+        two_views = two_views || std::any_of(in.begin(), in.end(), [](const std::string& s) {
+                      return s.ends_with(".logits_strong");
+                    });
+        if (t.objective->name() == "dho") kd_heads[k] = t.objective->submodule("kd_head");
+      }
+      for (const distill::Term& t : terms) {
+        objective_parameters += t.objective->num_parameters();
+        for (const std::string& in : t.objective->inputs()) {
+          std::string owner = distill::split_input_name(in).first;
+          teacher_read = teacher_read || owner.starts_with("teacher");
+          peer_read = peer_read || owner.starts_with("peer");
+        }
+      }
+      student_parameters += students[k]->num_parameters();
+      distill::Participant learner = participant(students[k], false);
+      if (reads(terms, "student.ss_feat"))
+        learner = distill::with_ss_module(
+            learner, distill::make_ss_module(shapes_[k].at("student.pooled").at(1)));
+      cohort.push_back({learner, std::move(terms)});
+    }
+    if (two_views)
+      for (distill::Student& st : cohort)
+        st.participant = distill::with_strong_view(st.participant);
     std::vector<distill::Participant> teachers;
     if (teacher_read)
       for (size_t k = 0; k < teachers_.size(); ++k) {
         teachers.push_back(participant(teachers_[k], r_.teachers[k].train_mode));
         if (e.rotations && teacher_ss_[k])
           teachers.back() = distill::with_ss_module(teachers.back(), teacher_ss_[k]);
+        if (two_views) teachers.back() = distill::with_strong_view(teachers.back());
       }
-    // MLKD's two views: every participant sees the rows [weak; strong], each half separately.
-    const bool two_views = std::any_of(terms.begin(), terms.end(), [](const distill::Term& t) {
-      std::vector<std::string> in = t.objective->inputs();
-      return std::any_of(in.begin(), in.end(),
-                         [](const std::string& s) { return s.ends_with(".logits_strong"); });
-    });
-    if (two_views)
-      for (distill::Participant& t : teachers) t = distill::with_strong_view(t);
-    distill::Participant learner = participant(student, false);
-    if (two_views) learner = distill::with_strong_view(learner);
-    if (reads(terms, "student.ss_feat"))
-      learner = distill::with_ss_module(
-          learner, distill::make_ss_module(shapes_.at("student.pooled").at(1)));
-    distill::Distiller distiller(learner, teachers, terms);
+    distill::Distiller distiller(std::move(cohort), teachers);
     bool offline = outputs_ && teacher_read;
-    const bool needs_cost_matrix = reads(terms, "cost_matrix");
     // The cache holds one row per image; a rotation batch has four.
     bool cached = cache_ && teacher_read && !e.rotations;
     for (int64_t k = 0; cached && k < distiller.num_teachers(); ++k)
       cached = distiller.teacher_taps(k).empty();
 
+    // One optimizer over every student's parameters: SGD and Adam update each parameter from its
+    // own gradient and state, so this is each student with its own optimizer.
     auto optimizer = make_optimizer(distiller.trainable_parameters(), r_.optimizer);
     auto schedule = make_schedule(*optimizer, r_.schedule, r_.epochs);
     // Few labels: each step takes a batch of the unlabeled pool (an epoch is one pass over it)
     // and the next batch of the labeled pool, cycling; objectives that read the labels see the
     // labeled rows only (Distiller::step). Runs whose objectives all read the labels (the student
     // alone) skip the unlabeled images, which nothing would read.
-    data::DataLoader loader(
-        few_labels() ? unlabeled_set_ : train_set_,
-        train_options(r_, r_.batch_size, r_.seed, num_classes_, true, two_views));
+    const bool unlabeled_read = teacher_read || peer_read;
+    data::DataLoader loader(few_labels() ? unlabeled_set_ : train_set_,
+                            train_options(r_, r_.batch_size, r_.seed, num_classes_, true,
+                                          two_views));
     std::unique_ptr<data::DataLoader> labeled_loader;
     if (few_labels())
       labeled_loader = std::make_unique<data::DataLoader>(
           labeled_set_, train_options(r_, r_.data.labeled_batch_size, r_.seed + 1));
 
-    int64_t objective_parameters = 0;
-    for (const distill::Term& t : terms) objective_parameters += t.objective->num_parameters();
+    std::vector<RunRecord> recs(n);
+    for (size_t k = 0; k < n; ++k) {
+      recs[k].name = e.name;
+      recs[k].student = n > 1 ? distill::student_label(int64_t(k)) : "";
+      recs[k].model = r_.students[k];
+      recs[k].objectives = describe(e);
+    }
     io_.err << fmt::format(
-        "tutor distill: experiment {}: {} ({} parameters{}){}{}{}\n", e.name, rec.objectives,
-        student->num_parameters(),
+        "tutor distill: experiment {}: {} ({} parameters{}){}{}{}{}\n", e.name, recs[0].objectives,
+        student_parameters,
         objective_parameters ? fmt::format(", {} in the objectives", objective_parameters) : "",
+        n > 1 ? fmt::format(", {} students together", n) : "",
         offline  ? ", teacher outputs from " + r_.teacher_outputs.file
         : cached ? ", teacher logits cached"
-                 : "", r_.data.mixup ? ", partial mixup" : "",
-        e.ce_group.empty() ? "" : ", gradient alignment");
+                 : "",
+        r_.data.mixup ? ", partial mixup" : "", e.ce_group.empty() ? "" : ", gradient alignment");
     auto test_loader = eval_loader(test_set_, r_.batch_size);
-    // DHO's second head: the student is also evaluated with both heads blended (the table's row
-    // "<experiment>+blend").
-    nn::ModulePtr kd_head;
-    for (const distill::Term& t : terms)
-      if (t.objective->name() == "dho") kd_head = t.objective->submodule("kd_head");
-    RunRecord blended{e.name + "+blend", r_.student, "", {}, 0, 0, 0};
+    // DHO's students are also evaluated with both heads blended: the table's rows
+    // "<experiment>+blend".
+    std::vector<RunRecord> blended = recs;
+    for (RunRecord& b : blended) b.name += "+blend";
     ProgressBar bar("");
     Stopwatch clock;
     int64_t step = 0, epoch = 0;
+    std::vector<EpochMeans> means;  // per student, over the epoch
     StepFn fn = [&](data::Batch& b, int64_t at) -> StepResult {
       Tensor x = b.images, labels = b.labels;
       std::vector<int64_t> ids = b.indices;
@@ -719,7 +776,7 @@ class DistillRun {
         int64_t per_epoch = labeled_loader->batches_per_epoch();
         data::Batch lb = labeled_loader->batch(at / per_epoch, at % per_epoch);
         labels = lb.labels;
-        if (teacher_read) {
+        if (unlabeled_read) {
           x = cat({lb.images, b.images}, 0);
           ids = lb.indices;
           for (int64_t i : b.indices) ids.push_back(i + n_labeled_);
@@ -736,7 +793,7 @@ class DistillRun {
       // Mixup: the images are mixed (the loader's last transform); objectives read the mixed
       // targets, and the training accuracy counts each row's largest target as its label.
       distill::Inputs data;
-      if (needs_cost_matrix) data.set("cost_matrix", cost_matrix_);
+      if (cost_matrix_.defined()) data.set("cost_matrix", cost_matrix_);
       if (r_.data.mixup) {
         data.set("soft_labels", b.targets);
         labels = Tensor();
@@ -753,69 +810,92 @@ class DistillRun {
       } else {
         o = distiller.step(x, labels, ctx, nullptr, &data);
       }
-      StepResult result{o.loss, o.student_logits,
-                        r_.data.mixup ? b.targets.argmax(1) : labels, o.parts};
-      if (e.rotations) {  // the training accuracy counts the unrotated images (rows 4i)
-        result.logits = o.student_logits.reshape({-1, 4, num_classes_}).select(1, 0);
-        result.labels = b.labels;
-      }
+      Tensor scored = r_.data.mixup ? b.targets.argmax(1) : labels;
+      // Rotation batches: the training accuracy counts the unrotated images (rows 4i).
+      auto unrotated = [&](const Tensor& logits) {
+        return e.rotations ? logits.reshape({-1, 4, num_classes_}).select(1, 0) : logits;
+      };
+      if (e.rotations) scored = b.labels;
+      for (size_t k = 0; k < n; ++k)
+        means[k].add(o.students[k].loss.item(), unrotated(o.students[k].logits), scored,
+                     o.students[k].parts);
+      StepResult result{o.loss, unrotated(o.student_logits), scored, o.parts};
       if (!e.ce_group.empty())
         result.backward = [&distiller, o, &e] { distiller.backward(o, e.ce_group); };
       return result;
     };
     for (; epoch < r_.epochs; ++epoch) {
-      EpochPoint p;
-      p.epoch = epoch + 1;
-      p.lr = optimizer->param_groups()[0].lr();
+      means.assign(n, EpochMeans());
+      double lr = optimizer->param_groups()[0].lr();
       Stopwatch epoch_clock;
       bar.set_label(fmt::format("{} {}/{}", e.name, epoch + 1, r_.epochs));
       EpochStats s = train_epoch(loader, epoch, *optimizer, step, fn, bar);
       schedule->step();
-      EvalResult ev = evaluate(*student, *test_loader, num_classes_, &bar);
-      p.train_loss = s.loss;
-      p.train_acc = s.accuracy;
-      p.test_loss = ev.loss;
-      p.test_acc = ev.accuracy;
-      p.parts = s.parts;
-      p.seconds = epoch_clock.seconds();
-      JsonObject record = epoch_record(e.name, r_.student, p, s);
-      std::string blend_note;
-      if (kd_head) {
-        DualHeadResult d = evaluate_dual_head(*student, *kd_head, *test_loader);
-        record.add("dual_head", JsonObject()
-                                    .add("test_acc", d.choice.accuracy / 100)
-                                    .add("alpha", d.choice.alpha)
-                                    .add("beta", d.choice.beta)
-                                    .add("kd_head_test_acc", d.kd_head_accuracy));
-        blend_note = fmt::format(", blended heads {:.2f}% (alpha {:g}, beta {:g})",
-                                 d.choice.accuracy, d.choice.alpha, d.choice.beta);
-        EpochPoint b = p;
-        b.test_acc = d.choice.accuracy / 100;
-        blended.epochs.push_back(b);
-        blended.test_acc = b.test_acc;
-        blended.objectives =
-            fmt::format("{}, fc and kd_head blended: alpha {:g}, beta {:g} (the test split's best)",
-                        rec.objectives, d.choice.alpha, d.choice.beta);
+      for (size_t k = 0; k < n; ++k) {
+        EvalResult ev = evaluate(*students[k], *test_loader, num_classes_, &bar);
+        EpochStats own = means[k].stats();
+        EpochPoint p;
+        p.epoch = epoch + 1;
+        p.lr = lr;
+        p.train_loss = own.loss;
+        p.train_acc = own.accuracy;
+        p.test_loss = ev.loss;
+        p.test_acc = ev.accuracy;
+        p.parts = own.parts;
+        p.seconds = epoch_clock.seconds();
+        JsonObject record = epoch_record(e.name, r_.students[k], p, s, recs[k].student);
+        std::string blend_note;
+        if (kd_heads[k]) {
+          DualHeadResult d = evaluate_dual_head(*students[k], *kd_heads[k], *test_loader);
+          record.add("dual_head", JsonObject()
+                                      .add("test_acc", d.choice.accuracy / 100)
+                                      .add("alpha", d.choice.alpha)
+                                      .add("beta", d.choice.beta)
+                                      .add("kd_head_test_acc", d.kd_head_accuracy));
+          blend_note = fmt::format(", blended heads {:.2f}% (alpha {:g}, beta {:g})",
+                                   d.choice.accuracy, d.choice.alpha, d.choice.beta);
+          EpochPoint bp = p;
+          bp.test_acc = d.choice.accuracy / 100;
+          blended[k].epochs.push_back(bp);
+          blended[k].test_acc = bp.test_acc;
+          blended[k].objectives = fmt::format(
+              "{}, fc and kd_head blended: alpha {:g}, beta {:g} (the test split's best)",
+              recs[k].objectives, d.choice.alpha, d.choice.beta);
+        }
+        metrics_->write(record);
+        recs[k].epochs.push_back(p);
+        recs[k].test_acc = ev.accuracy;
+        recs[k].test_loss = ev.loss;
+        io_.err << fmt::format(
+            "{} epoch {}/{}: train loss {:.4f} acc {:.2f}%, test acc {:.2f}%{}\n",
+            run_label(recs[k]), epoch + 1, r_.epochs, own.loss, 100 * own.accuracy,
+            100 * ev.accuracy, blend_note);
       }
-      metrics_->write(record);
-      rec.epochs.push_back(p);
-      rec.test_acc = ev.accuracy;
-      rec.test_loss = ev.loss;
-      io_.err << fmt::format("{} epoch {}/{}: train loss {:.4f} acc {:.2f}%, test acc {:.2f}%{}\n",
-                             e.name, epoch + 1, r_.epochs, s.loss, 100 * s.accuracy,
-                             100 * ev.accuracy, blend_note);
     }
-    rec.seconds = clock.seconds();
-    save_weights(*student, (out_ / ("student-" + e.name + ".safetensors")).string(),
-                 {{"model", r_.student}, {"recipe", r_.name}, {"experiment", e.name}});
-    if (kd_head) {
-      save_safetensors((out_ / ("student-" + e.name + ".kd_head.safetensors")).string(),
-                       kd_head->state_dict(),
-                       {{"model", "kd_head"}, {"recipe", r_.name}, {"experiment", e.name}});
-      blended.seconds = rec.seconds;
-      blended_ = std::move(blended);
+    for (size_t k = 0; k < n; ++k) {
+      recs[k].seconds = clock.seconds();
+      std::map<std::string, std::string> metadata = {
+          {"model", r_.students[k]}, {"recipe", r_.name}, {"experiment", e.name}};
+      if (n > 1) metadata["student"] = recs[k].student;
+      save_weights(
+          *students[k],
+          (out_ / (distill::student_label(int64_t(k)) + "-" + e.name + ".safetensors")).string(),
+          metadata);
+      if (kd_heads[k])
+        save_safetensors(
+            (out_ / (distill::student_label(int64_t(k)) + "-" + e.name + ".kd_head.safetensors"))
+                .string(),
+            kd_heads[k]->state_dict(), metadata);
     }
-    return rec;
+    std::vector<RunRecord> out;
+    for (size_t k = 0; k < n; ++k) {
+      out.push_back(recs[k]);
+      if (kd_heads[k]) {
+        blended[k].seconds = recs[k].seconds;
+        out.push_back(blended[k]);
+      }
+    }
+    return out;
   }
 
   Recipe r_;
@@ -827,9 +907,8 @@ class DistillRun {
   int64_t num_classes_ = 0, in_channels_ = 0, n_labeled_ = 0, n_unlabeled_ = 0;
   std::vector<std::shared_ptr<models::Model>> teachers_;
   std::vector<std::shared_ptr<nn::Sequential>> teacher_ss_;  // SSKD ss modules (null: none)
-  distill::Shapes shapes_;
+  std::vector<distill::Shapes> shapes_;  // per student: the inputs as its objectives see them
   std::unique_ptr<TeacherCache> cache_;
-  std::optional<RunRecord> blended_;  // the last run_student's blended-heads record (dho)
   Tensor cost_matrix_;  // wkd_l's, [C, C] f32: loaded with the recipe or computed after teachers
   std::unique_ptr<TeacherOutputs> outputs_;
   std::vector<std::vector<std::string>> teacher_taps_;  // per teacher: the taps objectives read
@@ -898,13 +977,16 @@ Command distill_command() {
       "per image and reused (--no-cache turns that off). With --teacher-outputs FILE (or the\n"
       "recipe's teacher_outputs), they are computed once on the un-augmented images, written to\n"
       "FILE, and read from it by later runs (checked against the teachers' weights and the\n"
-      "data). Writes to OUT:\n"
-      "  metrics.jsonl        one line per run and epoch: run, model, epoch, train_loss,\n"
-      "                       train_acc, test_loss, test_acc, lr, seconds, images (rows seen),\n"
-      "                       labeled_images, images_per_second,\n"
+      "data). A recipe with `students:` trains its students together in every experiment\n"
+      "(online distillation, e.g. dml) and reports each as <experiment>/student<k>. Writes to\n"
+      "OUT:\n"
+      "  metrics.jsonl        one line per run and epoch: run, student (with several), model,\n"
+      "                       epoch, train_loss, train_acc, test_loss, test_acc, lr, seconds,\n"
+      "                       images (rows seen), labeled_images, images_per_second,\n"
       "                       parts (the epoch mean of every objective and part)\n"
       "  teacher.safetensors  each trained teacher's weights (teacher1, ... for more)\n"
       "  student-<experiment>.safetensors   each student's weights after its last epoch\n"
+      "                       (student1-<experiment>, ... for further students)\n"
       "  report.html          the table and the training curves (self-contained)",
       flags,
       {}};
