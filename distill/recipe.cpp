@@ -428,6 +428,14 @@ Recipe read_recipe(Node root) {
     r.cost_matrix = c;
   }
 
+  if (root.has("aspect_targets")) {
+    Node n = root.at("aspect_targets");
+    n.expect_map();
+    if (!n.has("file")) n.at("file").fail_here("a safetensors file name");
+    r.aspect_targets = resolve(n.origin(), n.at("file").text());
+    n.done({"file"});
+  }
+
   bool one_student = root.has("student"), many_students = root.has("students");
   if (one_student && many_students)
     fail("{}: expected `student:` or `students:`, not both", r.path);
@@ -457,8 +465,8 @@ Recipe read_recipe(Node root) {
   if (r.experiments.empty())
     fail("{}: experiments: expected at least one experiment (or `baseline: true`)", r.path);
   root.done({"name", "seed", "epochs", "batch_size", "threads", "data", "teacher", "teachers",
-             "teacher_outputs", "cost_matrix", "student", "students", "optimizer", "schedule",
-             "baseline", "experiments"});
+             "teacher_outputs", "cost_matrix", "aspect_targets", "student", "students", "optimizer",
+             "schedule", "baseline", "experiments"});
 
   // Objectives reading a teacher need one: checked here so a recipe fails before any training.
   for (size_t i = 0; i < r.experiments.size(); ++i) {
@@ -500,6 +508,16 @@ Recipe read_recipe(Node root) {
           fail(
               "{}: experiments[{}].objectives[{}]: objective {} reads the strong view's logits: "
               "add `strong_view: {{ops: 2}}` to `data:`",
+              r.path, shown, j, spec.name);
+        if (in.required && in.name == "aspect_targets" && r.aspect_targets.empty())
+          fail(
+              "{}: experiments[{}].objectives[{}]: objective {} reads aspect_targets: add "
+              "`aspect_targets: {{file: FILE}}` to the recipe",
+              r.path, shown, j, spec.name);
+        if (in.required && in.name == "aspect_targets" && r.experiments[i].rotations)
+          fail(
+              "{}: experiments[{}].objectives[{}]: objective {} reads aspect_targets, one row "
+              "per image, which rotation batches do not keep",
               r.path, shown, j, spec.name);
         if (in.required && in.name == "cost_matrix" && !r.cost_matrix)
           fail(

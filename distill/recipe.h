@@ -50,6 +50,8 @@
 //     features: TAP | logits      computed by CKA (distill/cost_matrix.h) from the teacher's
 //     per_class: INT > 0          100   features on the first per_class training images of
 //     sharpen: REAL >= 0          1     each class, written to the output folder
+//   aspect_targets:               multi_aspect's targets (input aspect_targets); the student gets
+//     file: PATH                  an aspect head Linear(pooled, A) (tap aspect_logits)
 //   student:                      one student, or `students:` a list of them (not both)
 //     model: NAME                 (required)
 //                                 Several students train together in every experiment (online
@@ -209,6 +211,9 @@ struct Recipe {
   std::vector<TeacherSpec> teachers;
   TeacherOutputsSpec teacher_outputs;
   std::optional<CostMatrixSpec> cost_matrix;
+  // multi_aspect's soft aspect targets: a safetensors file holding "aspect_targets" [N, A] in
+  // [0, 1], one row per training image in the dataset's order ("" when not given).
+  std::string aspect_targets;
   std::string student;                // the first (or only) student's model
   std::vector<std::string> students;  // every student's model; students[0] == student
   OptimizerSpec optimizer;

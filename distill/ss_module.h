@@ -17,9 +17,14 @@ namespace tutor::distill {
 
 std::shared_ptr<nn::Sequential> make_ss_module(int64_t features);
 
-// `model` with the tap "ss_feat" = ss_module(<source tap>): its module holds the model (child
-// "model") and the ss module (child "ss_module"), so parameters, train/eval and requires_grad
-// cover both. Other taps pass through unchanged.
+// `model` with the tap `tap` = head(<source tap> flattened): its module holds the model (child
+// "model") and the head (child `head_name`), so parameters, train/eval and requires_grad cover
+// both. Other taps pass through unchanged. (Also the aspect head of multi_aspect.)
+Participant with_head(const Participant& model, std::shared_ptr<nn::Module> head,
+                      const std::string& tap, const std::string& head_name,
+                      const std::string& source = "pooled");
+
+// with_head(model, ss_module, "ss_feat", "ss_module").
 Participant with_ss_module(const Participant& model, std::shared_ptr<nn::Module> ss_module,
                            const std::string& source = "pooled");
 

@@ -223,3 +223,41 @@ TEST_CASE("cli: distill drives mlkd with a strong view of every batch") {
   // The two views differ, so do the two cross-entropies.
   CHECK(number_after(lines[1], "\"ce\":") != number_after(lines[1], "\"ce[strong]\":"));
 }
+
+// Multi-aspect KD: soft aspect targets from a file (a row per training image), an aspect head
+// Linear(64, A) on the student's pooled feature trained with it; bad files stop the run.
+TEST_CASE("cli: distill drives multi_aspect with aspect targets from a file") {
+  SyntheticData data(48, 16);
+  std::vector<double> q;
+  for (int i = 0; i < 48; ++i)
+    for (int a = 0; a < 3; ++a) q.push_back(double((i * 7 + a) % 10) / 10);
+  save_safetensors((data.dir / "aspects.safetensors").string(),
+                   std::map<std::string, Tensor>{
+                       {"aspect_targets", from_vector(q, {48, 3}, TensorOptions(DType::f32))}});
+  const std::string recipe =
+      "baseline: false\nexperiments:\n  - name: aspects\n"
+      "    objectives: [{name: ce}, {name: multi_aspect, params: {lambda: 0.5}}]\n";
+  Run r = run_recipe(data, "aspects", "aspect_targets: {file: aspects.safetensors}\n" + recipe);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  // The aspect head's 64 * 3 + 3 parameters train with the student's.
+  CHECK(r.err.find("experiment aspects: 1 ce + 1 multi_aspect(lambda=0.5) (" +
+                   std::to_string(77754 + 64 * 3 + 3) + " parameters)") != std::string::npos);
+  std::vector<std::string> lines = log_lines(data.dir / "out");
+  REQUIRE(lines.size() == 1);
+  check_parts(lines[0], "aspects", {"ce", "multi_aspect", "multi_aspect.bce"});
+  // bce = lambda * mean BCE > 0 unless every target is 0 or 1 and matched exactly.
+  CHECK(number_after(lines[0], "\"multi_aspect.bce\":") > 0);
+
+  save_safetensors((data.dir / "short.safetensors").string(),
+                   std::map<std::string, Tensor>{{"aspect_targets", zeros({40, 3})}});
+  r = run_recipe(data, "aspects", "aspect_targets: {file: short.safetensors}\n" + recipe);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("short.safetensors: aspect_targets must be floating [48, A] (a row per "
+                   "training image), got f32 [40, 3]") != std::string::npos);
+  save_safetensors((data.dir / "big.safetensors").string(),
+                   std::map<std::string, Tensor>{{"aspect_targets", full({48, 3}, 2.0)}});
+  r = run_recipe(data, "aspects", "aspect_targets: {file: big.safetensors}\n" + recipe);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("big.safetensors: aspect_targets must lie in [0, 1]") != std::string::npos);
+}

@@ -197,3 +197,26 @@ TEST_CASE("recipe: mlkd's strong view and objectives on it") {
                     "both}]}\n",
                 "experiments[0].objectives[0].view: expected one of weak, strong, got 'both'");
 }
+
+TEST_CASE("recipe: multi_aspect's aspect_targets file") {
+  const std::string teacher = "teacher: {model: resnet8, train: {epochs: 1}}\n";
+  const std::string aspects =
+      "experiments:\n  - {name: a, objectives: [{name: ce}, {name: multi_aspect}]}\n";
+  Recipe r = parse_recipe(kBase + "aspect_targets: {file: q/aspects.safetensors}\n" + aspects,
+                          "dir/r.yaml");
+  CHECK(r.aspect_targets == "dir/q/aspects.safetensors");  // relative to the recipe
+  CHECK(parse_recipe(kBase, "r.yaml").aspect_targets.empty());
+  check_refused(kBase + aspects,
+                "experiments[0].objectives[1]: objective multi_aspect reads aspect_targets: add "
+                "`aspect_targets: {file: FILE}` to the recipe");
+  check_refused(kBase + "aspect_targets: {}\n",
+                "aspect_targets.file: expected a safetensors file name, got nothing");
+  check_refused(kBase + "aspect_targets: {file: a, rows: 3}\n",
+                "aspect_targets.rows: unknown key (known here: file)");
+  check_refused(
+      kBase + teacher +
+          "aspect_targets: {file: a}\nexperiments:\n"
+          "  - {name: a, rotations: true, objectives: [{name: multi_aspect}]}\n",
+      "experiments[0].objectives[0]: objective multi_aspect reads aspect_targets, one row "
+      "per image, which rotation batches do not keep");
+}

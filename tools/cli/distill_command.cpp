@@ -21,6 +21,7 @@
 #include "engine/data/rand_augment.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/safetensors.h"
+#include "engine/nn/linear.h"
 #include "engine/ops/ops.h"
 #include "engine/optim/adam.h"
 #include "engine/optim/sgd.h"
@@ -308,6 +309,7 @@ class DistillRun {
     Tensor batch = data::normalize(first_batch.images, {kFashionMnistMean}, {kFashionMnistStd});
     const size_t n = r_.students.size();
     if (r_.cost_matrix && !r_.cost_matrix->file.empty()) load_cost_matrix(r_.cost_matrix->file);
+    if (!r_.aspect_targets.empty()) load_aspect_targets(r_.aspect_targets);
     teacher_ss_.resize(teachers_.size());
     std::vector<distill::Inputs> views = probe_views(batch, first_batch.labels, false);
     const distill::Inputs& probe = views[0];
@@ -390,6 +392,12 @@ class DistillRun {
         auto ss = distill::make_ss_module(own[k].at("student.pooled").size(1));
         own[k].set("student.ss_feat", ss->forward(own[k].at("student.pooled")));
       }
+      if (aspect_targets_.defined()) {  // a fresh aspect head, as each experiment's
+        NoGradGuard no_grad;
+        own[k].set(
+            "student.aspect_logits",
+            aspect_head(own[k].at("student.pooled").size(1))->forward(own[k].at("student.pooled")));
+      }
     }
     distill::Inputs probe;
     for (size_t k = 0; k < teachers_.size(); ++k) {
@@ -405,6 +413,8 @@ class DistillRun {
     else
       probe.set("labels", labels);
     if (few_labels()) probe.set("unlabeled_mask", zeros({batch.size(0)}, DType::i64));
+    if (aspect_targets_.defined() && !rotated)  // the probe's rows are the first images
+      probe.set("aspect_targets", aspect_targets_.narrow(0, 0, batch.size(0)));
     // A computed cost matrix comes once the teacher is trained; the probe checks its shape.
     if (r_.cost_matrix)
       probe.set("cost_matrix",
@@ -421,6 +431,28 @@ class DistillRun {
           if (name.ends_with(".logits")) views[k].set(name + "_strong", t);
     }
     return views;
+  }
+
+  // multi_aspect's targets: [N, A] in [0, 1], a row per training image (the dataset's order).
+  void load_aspect_targets(const std::string& file) {
+    SafetensorsContents c = load_safetensors(file);
+    auto it = c.tensors.find("aspect_targets");
+    TUTOR_CHECK(it != c.tensors.end(), "{}: no tensor 'aspect_targets' (aspect_targets.file)",
+                file);
+    const Tensor& t = it->second;
+    TUTOR_CHECK(
+        t.dim() == 2 && t.size(0) == train_set_->size() && t.size(1) >= 1 && is_floating(t.dtype()),
+        "{}: aspect_targets must be floating [{}, A] (a row per training image), got {} {}", file,
+        train_set_->size(), t.dtype(), t.sizes());
+    std::vector<double> v = t.to_vector<double>();
+    TUTOR_CHECK(std::all_of(v.begin(), v.end(), [](double q) { return q >= 0 && q <= 1; }),
+                "{}: aspect_targets must lie in [0, 1]", file);
+    aspect_targets_ = t.to(DType::f32);
+  }
+
+  // The student's aspect head for multi_aspect: Linear(pooled features, A).
+  std::shared_ptr<nn::Linear> aspect_head(int64_t features) const {
+    return std::make_shared<nn::Linear>(features, aspect_targets_.size(1));
   }
 
   void load_cost_matrix(const std::string& file) {
@@ -702,11 +734,14 @@ class DistillRun {
           peer_read = peer_read || owner.starts_with("peer");
         }
       }
-      student_parameters += students[k]->num_parameters();
       distill::Participant learner = participant(students[k], false);
+      if (reads(terms, "student.aspect_logits"))
+        learner = distill::with_head(learner, aspect_head(shapes_[k].at("student.pooled").at(1)),
+                                     "aspect_logits", "aspect_head");
       if (reads(terms, "student.ss_feat"))
         learner = distill::with_ss_module(
             learner, distill::make_ss_module(shapes_[k].at("student.pooled").at(1)));
+      student_parameters += learner.module->num_parameters();  // with its heads
       cohort.push_back({learner, std::move(terms)});
     }
     if (two_views)
@@ -782,6 +817,7 @@ class DistillRun {
           for (int64_t i : b.indices) ids.push_back(i + n_labeled_);
         } else {
           x = lb.images;
+          ids = lb.indices;
         }
       }
       if (two_views) x = cat({x, b.strong_images}, 0);
@@ -794,6 +830,13 @@ class DistillRun {
       // targets, and the training accuracy counts each row's largest target as its label.
       distill::Inputs data;
       if (cost_matrix_.defined()) data.set("cost_matrix", cost_matrix_);
+      if (aspect_targets_.defined()) {
+        std::vector<int64_t> rows;
+        for (int64_t id : ids) rows.push_back(dataset_row_[size_t(id)]);
+        data.set("aspect_targets", index_select(aspect_targets_, 0,
+                                                from_vector(rows, {int64_t(rows.size())},
+                                                            TensorOptions(DType::i64))));
+      }
       if (r_.data.mixup) {
         data.set("soft_labels", b.targets);
         labels = Tensor();
@@ -909,7 +952,9 @@ class DistillRun {
   std::vector<std::shared_ptr<nn::Sequential>> teacher_ss_;  // SSKD ss modules (null: none)
   std::vector<distill::Shapes> shapes_;  // per student: the inputs as its objectives see them
   std::unique_ptr<TeacherCache> cache_;
-  Tensor cost_matrix_;  // wkd_l's, [C, C] f32: loaded with the recipe or computed after teachers
+  Tensor cost_matrix_;
+  Tensor aspect_targets_;  // multi_aspect's, [N, A] f32, a row per training image  // wkd_l's, [C,
+                           // C] f32: loaded with the recipe or computed after teachers
   std::unique_ptr<TeacherOutputs> outputs_;
   std::vector<std::vector<std::string>> teacher_taps_;  // per teacher: the taps objectives read
   std::vector<int64_t> dataset_row_;  // training image id (labeled, then unlabeled) -> row
