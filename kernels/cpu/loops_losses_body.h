@@ -174,7 +174,214 @@ void cross_entropy_backward_kernel(const KernelArgs& a) {
   });
 }
 
+// ---- nll_loss: -w_y x[n, y, k] (0 where y is ignore_index); out[1] the 'mean' denominator.
+// Rows are cheap (one element each), so they are split over the threads in blocks.
+
+void nll_loss_kernel(const KernelArgs& a) {
+  const auto& p = a.p<ClassLossParams>();
+  const CeInputs in(a.in, 0, p);
+  const float* x = f32_ptr(in.input);
+  const int64_t* y = in.indices();
+  float* loss = f32_ptr(a.out[0]);
+  const int64_t rows = in.n * in.inner;
+  parallel_range(rows, 1, [&](int64_t b, int64_t e) {
+    for (int64_t row = b; row < e; ++row) {
+      const int64_t n = row / in.inner, k = row % in.inner;
+      loss[row] = y[row] == p.ignore_index
+                      ? 0.0f
+                      : -in.weight_of(y[row]) * x[(n * in.c + y[row]) * in.inner + k];
+    }
+  });
+  double total = 0;
+  for (int64_t i = 0; i < rows; ++i)
+    if (y[i] != p.ignore_index) total += double(in.weight_of(y[i]));
+  f32_ptr(a.out[1])[0] = float(total);
+}
+
+// d/dx[n, c, k] = -g w_y [c == y]. in: g, input, target, weight; out: grad input.
+void nll_loss_backward_kernel(const KernelArgs& a) {
+  const auto& p = a.p<ClassLossParams>();
+  const Tensor g = a.in[0].contiguous_raw();
+  const CeInputs in(a.in, 1, p);
+  const float* gp = f32_ptr(g);
+  const int64_t* y = in.indices();
+  float* gx = f32_ptr(a.out[0]);
+  const int64_t block = in.c * in.inner;  // one sample
+  parallel_range(in.n, block, [&](int64_t b, int64_t e) {
+    std::fill(gx + b * block, gx + e * block, 0.0f);
+    for (int64_t row = b * in.inner; row < e * in.inner; ++row) {
+      const int64_t n = row / in.inner, k = row % in.inner;
+      if (y[row] != p.ignore_index)
+        gx[(n * in.c + y[row]) * in.inner + k] = -in.weight_of(y[row]) * gp[row];
+    }
+  });
+}
+
+// ---- element-wise losses (kernels/reference/losses.cpp has each formula and its source): the
+// forward maps (x, t[, e]) to the per-element loss, the backward (g, x, t[, e]) to the gradients
+// of x, t[, e]; e is binary_cross_entropy_with_logits' pos_weight, broadcast by the op. `a` is
+// PointwiseLossParams::a.
+
+float sign_of(float v) { return float((v > 0.0f) - (v < 0.0f)); }
+
+// log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)); sigmoid(-x) = 1 - sigmoid(x), both stable.
+float log_sigmoid(float x) { return std::min(x, 0.0f) - std::log1p(vexp(-std::abs(x))); }
+float sigmoid_neg(float x) { return vsigmoid(-x); }
+
+struct MseLoss {
+  static float value(float x, float t, float, float) { return (x - t) * (x - t); }
+  static void grad(float x, float t, float, float, float g, float& gx, float& gt, float&) {
+    gx = g * 2.0f * (x - t), gt = -gx;
+  }
+};
+
+struct L1Loss {
+  static float value(float x, float t, float, float) { return std::abs(x - t); }
+  static void grad(float x, float t, float, float, float g, float& gx, float& gt, float&) {
+    gx = g * sign_of(x - t), gt = -gx;
+  }
+};
+
+struct SmoothL1Loss {  // a: beta
+  static float value(float x, float t, float, float beta) {
+    const float z = std::abs(x - t);
+    return z < beta ? 0.5f * z * z / beta : z - 0.5f * beta;
+  }
+  static void grad(float x, float t, float, float beta, float g, float& gx, float& gt, float&) {
+    const float d = x - t;
+    gx = g * (std::abs(d) < beta ? d / beta : sign_of(d)), gt = -gx;
+  }
+};
+
+struct HuberLoss {  // a: delta
+  static float value(float x, float t, float, float delta) {
+    const float z = std::abs(x - t);
+    return z < delta ? 0.5f * z * z : delta * (z - 0.5f * delta);
+  }
+  static void grad(float x, float t, float, float delta, float g, float& gx, float& gt, float&) {
+    const float d = x - t;
+    gx = g * (std::abs(d) < delta ? d : delta * sign_of(d)), gt = -gx;
+  }
+};
+
+struct BinaryCrossEntropy {  // logs clamped at -100 (PyTorch)
+  static float log_x(float x) { return std::max(vlog(x), -100.0f); }
+  static float log_1mx(float x) { return std::max(std::log1p(-x), -100.0f); }
+  static float value(float x, float t, float, float) {
+    return -(t * log_x(x) + (1.0f - t) * log_1mx(x));
+  }
+  static void grad(float x, float t, float, float, float g, float& gx, float& gt, float&) {
+    gx = g * (x - t) / std::max(x * (1.0f - x), 1e-12f);
+    gt = g * (log_1mx(x) - log_x(x));
+  }
+};
+
+struct BinaryCrossEntropyWithLogits {  // e: pos_weight
+  static float value(float x, float t, float e, float) {
+    return (1.0f - t) * x - (1.0f + (e - 1.0f) * t) * log_sigmoid(x);
+  }
+  static void grad(float x, float t, float e, float, float g, float& gx, float& gt, float& ge) {
+    const float ls = log_sigmoid(x);
+    gx = g * ((1.0f - t) - (1.0f + (e - 1.0f) * t) * sigmoid_neg(x));
+    gt = g * (-x - (e - 1.0f) * ls);
+    ge = g * -t * ls;
+  }
+};
+
+// kl_div with target probabilities t: xlogy(t, t) - t x (0 where t == 0); the target gradient
+// log t + 1 - x is taken as -x at t == 0.
+struct KlDiv {
+  static float value(float x, float t, float, float) {
+    return (t == 0.0f ? 0.0f : t * vlog(t)) - t * x;
+  }
+  static void grad(float x, float t, float, float, float g, float& gx, float& gt, float&) {
+    gx = -g * t, gt = g * ((t == 0.0f ? 0.0f : vlog(t) + 1.0f) - x);
+  }
+};
+
+// kl_div with log-probability targets t: exp(t) (t - x).
+struct KlDivLogTarget {
+  static float value(float x, float t, float, float) { return vexp(t) * (t - x); }
+  static void grad(float x, float t, float, float, float g, float& gx, float& gt, float&) {
+    const float et = vexp(t);
+    gx = -g * et, gt = g * et * (t - x + 1.0f);
+  }
+};
+
+float loss_param(const KernelArgs& a) {
+  return a.params ? float(a.p<PointwiseLossParams>().a) : 0.0f;
+}
+
+// binary_cross_entropy's input must lie in [0, 1]: checked before the parallel loop, with the
+// reference's message and the first offending value (NaN included).
+void check_probabilities(const KernelArgs& a) {
+  float bad = 0;
+  bool found = false;
+  const StridedLoop<1> loop({&a.in[0]});
+  loop.for_range(0, loop.numel, [&](const std::array<char*, 1>& p, int64_t n,
+                                    const std::array<int64_t, 1>& s) {
+    const float* x = reinterpret_cast<const float*>(p[0]);
+    for (int64_t i = 0; i < n && !found; ++i)
+      if (!(x[i * s[0]] >= 0.0f && x[i * s[0]] <= 1.0f)) found = true, bad = x[i * s[0]];
+  });
+  TUTOR_CHECK(!found, "binary_cross_entropy: every input element must lie in [0, 1], got {}",
+              double(bad));
+}
+
+template <class L>
+void pointwise_forward(const KernelArgs& a) {
+  if constexpr (std::is_same_v<L, BinaryCrossEntropy>) check_probabilities(a);
+  const float param = loss_param(a);
+  if (a.in.size() > 2)
+    elementwise<float, float, float, float>(
+        a, [param](float x, float t, float e) { return L::value(x, t, e, param); });
+  else
+    elementwise<float, float, float>(
+        a, [param](float x, float t) { return L::value(x, t, 1.0f, param); });
+}
+
+template <class L>
+void pointwise_backward(const KernelArgs& a) {
+  const float param = loss_param(a);
+  if (a.out.size() > 2)
+    map_outputs<3, float, float, float, float, float, float, float>(
+        a, [param](float& gx, float& gt, float& ge, float g, float x, float t, float e) {
+          L::grad(x, t, e, param, g, gx, gt, ge);
+        });
+  else
+    map_outputs<2, float, float, float, float, float>(
+        a, [param](float& gx, float& gt, float g, float x, float t) {
+          float unused;
+          L::grad(x, t, 1.0f, param, g, gx, gt, unused);
+        });
+}
+
+// PointwiseLossParams::a = log_target picks the formula once per call.
+void kl_div_kernel(const KernelArgs& a) {
+  loss_param(a) != 0 ? pointwise_forward<KlDivLogTarget>(a) : pointwise_forward<KlDiv>(a);
+}
+void kl_div_backward_kernel(const KernelArgs& a) {
+  loss_param(a) != 0 ? pointwise_backward<KlDivLogTarget>(a) : pointwise_backward<KlDiv>(a);
+}
+
 const LoopKernel kTable[] = {
     {"cross_entropy", cross_entropy_kernel},
     {"cross_entropy_backward", cross_entropy_backward_kernel},
+    {"nll_loss", nll_loss_kernel},
+    {"nll_loss_backward", nll_loss_backward_kernel},
+    {"mse_loss", &pointwise_forward<MseLoss>},
+    {"mse_loss_backward", &pointwise_backward<MseLoss>},
+    {"l1_loss", &pointwise_forward<L1Loss>},
+    {"l1_loss_backward", &pointwise_backward<L1Loss>},
+    {"smooth_l1_loss", &pointwise_forward<SmoothL1Loss>},
+    {"smooth_l1_loss_backward", &pointwise_backward<SmoothL1Loss>},
+    {"huber_loss", &pointwise_forward<HuberLoss>},
+    {"huber_loss_backward", &pointwise_backward<HuberLoss>},
+    {"binary_cross_entropy", &pointwise_forward<BinaryCrossEntropy>},
+    {"binary_cross_entropy_backward", &pointwise_backward<BinaryCrossEntropy>},
+    {"binary_cross_entropy_with_logits", &pointwise_forward<BinaryCrossEntropyWithLogits>},
+    {"binary_cross_entropy_with_logits_backward",
+     &pointwise_backward<BinaryCrossEntropyWithLogits>},
+    {"kl_div", kl_div_kernel},
+    {"kl_div_backward", kl_div_backward_kernel},
 };
