@@ -122,9 +122,7 @@ void leaky_relu_kernel(const KernelArgs& a) {
 // a: beta, b: threshold; log(1 + exp(beta x)) / beta, and x where beta x > threshold (PyTorch).
 void softplus_kernel(const KernelArgs& a) {
   const float beta = param_a(a), threshold = param_b(a);
-  unary(a, [=](float x) {
-    return x * beta > threshold ? x : std::log1p(vexp(x * beta)) / beta;
-  });
+  unary(a, [=](float x) { return x * beta > threshold ? x : std::log1p(vexp(x * beta)) / beta; });
 }
 
 // ---- selection and comparisons: bool operands

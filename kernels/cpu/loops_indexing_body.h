@@ -8,17 +8,16 @@ void gather_into(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
   const Tensor xs = x.as_strided_raw(index.sizes(), rest, x.offset());
   const int64_t step = x.stride(dim);
   const StridedLoop<3> loop({&out, &index, &xs});
-  loop.parallel_for(
-      [&](const std::array<char*, 3>& p, int64_t n, const std::array<int64_t, 3>& s) {
-        float* y = reinterpret_cast<float*>(p[0]);
-        const int64_t* ip = reinterpret_cast<const int64_t*>(p[1]);
-        const float* xp = reinterpret_cast<const float*>(p[2]);
-        if (s[0] == 1 && s[1] == 1 && s[2] == 0) {  // along the last dim of packed tensors
-          for (int64_t i = 0; i < n; ++i) y[i] = xp[ip[i] * step];
-          return;
-        }
-        for (int64_t i = 0; i < n; ++i) y[i * s[0]] = xp[i * s[2] + ip[i * s[1]] * step];
-      });
+  loop.parallel_for([&](const std::array<char*, 3>& p, int64_t n, const std::array<int64_t, 3>& s) {
+    float* y = reinterpret_cast<float*>(p[0]);
+    const int64_t* ip = reinterpret_cast<const int64_t*>(p[1]);
+    const float* xp = reinterpret_cast<const float*>(p[2]);
+    if (s[0] == 1 && s[1] == 1 && s[2] == 0) {  // along the last dim of packed tensors
+      for (int64_t i = 0; i < n; ++i) y[i] = xp[ip[i] * step];
+      return;
+    }
+    for (int64_t i = 0; i < n; ++i) y[i * s[0]] = xp[i * s[2] + ip[i * s[1]] * step];
+  });
 }
 
 void gather_kernel(const KernelArgs& a) {

@@ -318,12 +318,13 @@ void check_probabilities(const KernelArgs& a) {
   float bad = 0;
   bool found = false;
   const StridedLoop<1> loop({&a.in[0]});
-  loop.for_range(0, loop.numel, [&](const std::array<char*, 1>& p, int64_t n,
-                                    const std::array<int64_t, 1>& s) {
-    const float* x = reinterpret_cast<const float*>(p[0]);
-    for (int64_t i = 0; i < n && !found; ++i)
-      if (!(x[i * s[0]] >= 0.0f && x[i * s[0]] <= 1.0f)) found = true, bad = x[i * s[0]];
-  });
+  loop.for_range(0, loop.numel,
+                 [&](const std::array<char*, 1>& p, int64_t n, const std::array<int64_t, 1>& s) {
+                   const float* x = reinterpret_cast<const float*>(p[0]);
+                   for (int64_t i = 0; i < n && !found; ++i)
+                     if (!(x[i * s[0]] >= 0.0f && x[i * s[0]] <= 1.0f))
+                       found = true, bad = x[i * s[0]];
+                 });
   TUTOR_CHECK(!found, "binary_cross_entropy: every input element must lie in [0, 1], got {}",
               double(bad));
 }

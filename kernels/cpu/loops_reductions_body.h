@@ -237,11 +237,18 @@ void extreme_kernel(const KernelArgs& a) {
 // ---- var, std, logsumexp, norm: each output's slice walked (SliceWalk) once or twice, runs of
 // unit stride vectorized. `Run` calls f(p, n, st) for every run of output o's slice.
 
-// sum_i f(p[i * st]) over a run, f32 chunks added in double (chunked_sum).
+// sum_i f(p[i * st]) over a run, accumulated in double: the squares of var and norm overflow
+// f32 from |x| ~ 1e19 on, where the reference (in double) still has an f32 result.
 template <class F>
 double run_sum(const float* p, int64_t n, int64_t st, F f) {
-  if (st == 1) return chunked_sum(n, [&](int64_t i) { return f(p[i]); });
-  return chunked_sum(n, [&](int64_t i) { return f(p[i * st]); });
+  double s = 0;
+  if (st == 1) {
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < n; ++i) s += f(p[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) s += f(p[i * st]);
+  }
+  return s;
 }
 
 // Calls store(o, slice) for every output o, with slice(f) walking its runs: f(p, n, st).
@@ -264,11 +271,12 @@ void moments_kernel(const KernelArgs& a) {
   per_slice(a, [&](int64_t o, int64_t n, auto slice) {
     double s = 0, m2 = 0;
     slice([&](const float* p, int64_t len, int64_t st) {
-      s += run_sum(p, len, st, [](float v) { return v; });
+      s += run_sum(p, len, st, [](float v) { return double(v); });
     });
-    const float mean = n > 0 ? float(s / double(n)) : 0.0f;
+    const double mean = n > 0 ? s / double(n) : 0.0;
     slice([&](const float* p, int64_t len, int64_t st) {
-      m2 += run_sum(p, len, st, [mean](float v) { return (v - mean) * (v - mean); });
+      m2 +=
+          run_sum(p, len, st, [mean](float v) { return (double(v) - mean) * (double(v) - mean); });
     });
     const double v = m2 / std::max(0.0, double(n) - correction);
     y[o] = float(Root ? std::sqrt(v) : v);
@@ -290,7 +298,7 @@ void logsumexp_kernel(const KernelArgs& a) {
     const float shift = std::isfinite(m) ? m : 0.0f;
     double s = 0;
     slice([&](const float* p, int64_t len, int64_t st) {
-      s += run_sum(p, len, st, [shift](float v) { return vexp(v - shift); });
+      s += run_sum(p, len, st, [shift](float v) { return double(vexp(v - shift)); });
     });
     y[o] = float(double(shift) + std::log(s));
   });
@@ -304,8 +312,8 @@ void norm_kernel(const KernelArgs& a) {
     if (p == 1 || p == 2) {
       double s = 0;
       slice([&](const float* x, int64_t len, int64_t st) {
-        s += p == 1 ? run_sum(x, len, st, [](float v) { return std::abs(v); })
-                    : run_sum(x, len, st, [](float v) { return v * v; });
+        s += p == 1 ? run_sum(x, len, st, [](float v) { return double(std::abs(v)); })
+                    : run_sum(x, len, st, [](float v) { return double(v) * double(v); });
       });
       y[o] = float(p == 1 ? s : std::sqrt(s));
       return;

@@ -190,10 +190,9 @@ void map_outputs(const KernelArgs& a, F f) {
   std::array<const Tensor*, K> t;
   for (size_t k = 0; k < K; ++k) t[k] = k < Outs ? &a.out[k] : &a.in[k - Outs];
   const StridedLoop<K> loop(t);
-  loop.parallel_for(
-      [&](const std::array<char*, K>& p, int64_t n, const std::array<int64_t, K>& s) {
-        map_run<Outs, T...>(p, n, s, f, std::make_index_sequence<K>());
-      });
+  loop.parallel_for([&](const std::array<char*, K>& p, int64_t n, const std::array<int64_t, K>& s) {
+    map_run<Outs, T...>(p, n, s, f, std::make_index_sequence<K>());
+  });
 }
 
 // out[0] = f(in...), one output of type Out from inputs of types In...

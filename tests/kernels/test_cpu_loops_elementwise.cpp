@@ -22,10 +22,17 @@ using Unary = std::function<Tensor(const Tensor&)>;
 using Binary = std::function<Tensor(const Tensor&, const Tensor&)>;
 
 // Same shape at odd sizes, scalar, row, channel and two-sided broadcasts, empty.
-const std::vector<std::pair<Shape, Shape>> kBinaryShapes = {
-    {{1}, {1}},         {{7}, {7}},         {{4097}, {4097}},          {{257, 129}, {}},
-    {{}, {33, 65}},     {{65, 1000}, {1000}}, {{2, 7, 5, 3}, {1, 7, 1, 1}}, {{64, 1, 9}, {1, 33, 9}},
-    {{5, 1}, {1, 6}},   {{0, 7}, {7}},      {{128, 513}, {128, 1}}};
+const std::vector<std::pair<Shape, Shape>> kBinaryShapes = {{{1}, {1}},
+                                                            {{7}, {7}},
+                                                            {{4097}, {4097}},
+                                                            {{257, 129}, {}},
+                                                            {{}, {33, 65}},
+                                                            {{65, 1000}, {1000}},
+                                                            {{2, 7, 5, 3}, {1, 7, 1, 1}},
+                                                            {{64, 1, 9}, {1, 33, 9}},
+                                                            {{5, 1}, {1, 6}},
+                                                            {{0, 7}, {7}},
+                                                            {{128, 513}, {128, 1}}};
 
 // Values on a grid of 0.5, so comparisons and minimum / maximum meet ties.
 Tensor coarse(const Shape& s, uint64_t seed) {
@@ -38,14 +45,18 @@ void add_unary_cases(std::vector<Case>& cases, const std::string& name, const Un
   const Shape shapes[] = {{}, {1}, {7}, {1023}, {4097}, {0, 3}, {70000}};
   auto input = [&](const Shape& s) { return domain(randn_f32(s, seed++, 2)).detach(); };
   for (const Shape& s : shapes)
-    cases.push_back({name + " " + shape_str(s), {input(s)},
-                     [op](const TensorList& t) { return op(t[0]); }});
-  cases.push_back({name + " transposed", {input({65, 31})},
-                   [op](const TensorList& t) { return op(t[0].t()); }});
-  cases.push_back({name + " sliced", {input({40, 300})},
-                   [op](const TensorList& t) { return op(t[0].narrow(1, 3, 257)); }});
-  cases.push_back({name + " NaN and inf", {special_values_f32()},
-                   [op](const TensorList& t) { return op(t[0]); }, false});
+    cases.push_back(
+        {name + " " + shape_str(s), {input(s)}, [op](const TensorList& t) { return op(t[0]); }});
+  cases.push_back({name + " transposed", {input({65, 31})}, [op](const TensorList& t) {
+                     return op(t[0].t());
+                   }});
+  cases.push_back({name + " sliced", {input({40, 300})}, [op](const TensorList& t) {
+                     return op(t[0].narrow(1, 3, 257));
+                   }});
+  cases.push_back({name + " NaN and inf",
+                   {special_values_f32()},
+                   [op](const TensorList& t) { return op(t[0]); },
+                   false});
 }
 
 Tensor identity(const Tensor& x) { return x; }
@@ -55,9 +66,10 @@ Tensor away_from_zero(const Tensor& x) { return add(x, mul(sign(x), 0.25)); }
 }  // namespace
 
 TEST_CASE("cpu loops: element-wise kernels registered as the cpu backend for f32") {
-  for (const char* name : {"minimum", "maximum", "pow", "pow_scalar", "clamp", "sign", "floor",
-                           "reciprocal", "expm1", "log1p", "sin", "cos", "leaky_relu", "softplus",
-                           "where", "masked_fill", "eq", "ne", "lt", "le", "gt", "ge"}) {
+  for (const char* name :
+       {"minimum", "maximum", "pow", "pow_scalar", "clamp",      "sign",     "floor", "reciprocal",
+        "expm1",   "log1p",   "sin", "cos",        "leaky_relu", "softplus", "where", "masked_fill",
+        "eq",      "ne",      "lt",  "le",         "gt",         "ge"}) {
     INFO(name);
     const ops::Kernel k(name);
     CHECK(ops::backend_for(k, kCPU, DType::f32) == kernels::Backend::cpu);
@@ -108,7 +120,8 @@ TEST_CASE("cpu loops: minimum, maximum and pow with broadcasting") {
                      [op](const TensorList& t) { return op(t[0].t(), t[1]); }});
     cases.push_back({std::string(name) + " NaN and inf",
                      {special_values_f32().view({18, 1}), special_values_f32()},
-                     [op](const TensorList& t) { return op(t[0], t[1]); }, false});
+                     [op](const TensorList& t) { return op(t[0], t[1]); },
+                     false});
   }
   check_cases(cases);
 }
@@ -132,19 +145,22 @@ TEST_CASE("cpu loops: comparisons give bool outputs") {
     for (auto [sa, sb] : kBinaryShapes)
       cases.push_back({std::string(name) + " " + shape_str(sa) + " " + shape_str(sb),
                        {coarse(sa, seed++), coarse(sb, seed++)},
-                       [as_f32](const TensorList& t) { return as_f32(t[0], t[1]); }, false});
-    cases.push_back({std::string(name) + " transposed and sliced",
-                     {coarse({33, 40}, seed++), coarse({17, 33}, seed++)},
-                     [as_f32](const TensorList& t) {
-                       return as_f32(t[0].narrow(1, 5, 17).t(), t[1]);
-                     },
-                     false});
+                       [as_f32](const TensorList& t) { return as_f32(t[0], t[1]); },
+                       false});
+    cases.push_back(
+        {std::string(name) + " transposed and sliced",
+         {coarse({33, 40}, seed++), coarse({17, 33}, seed++)},
+         [as_f32](const TensorList& t) { return as_f32(t[0].narrow(1, 5, 17).t(), t[1]); },
+         false});
     cases.push_back({std::string(name) + " NaN and inf",
                      {special_values_f32().view({18, 1}), special_values_f32()},
-                     [as_f32](const TensorList& t) { return as_f32(t[0], t[1]); }, false});
+                     [as_f32](const TensorList& t) { return as_f32(t[0], t[1]); },
+                     false});
   }
-  cases.push_back({"gt against a scalar", {coarse({1001}, seed++)},
-                   [](const TensorList& t) { return gt(t[0], 0.5).to(DType::f32); }, false});
+  cases.push_back({"gt against a scalar",
+                   {coarse({1001}, seed++)},
+                   [](const TensorList& t) { return gt(t[0], 0.5).to(DType::f32); },
+                   false});
   check_cases(cases);
 }
 
@@ -192,14 +208,13 @@ TEST_CASE("cpu loops: where and masked_fill with broadcast bool operands") {
                    [m = gt(randn_f32({23, 40}, seed++), 0.0)](const TensorList& t) {
                      return masked_fill(t[0].t(), m, -3.0);
                    }});
-  cases.push_back({"masked_fill then softmax, a fully masked row left to NaN",
-                   {randn_f32({4, 6}, seed++)},
-                   [m = gt(from_vector<float>({1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0,
-                                               0, 1, 0, 0, 0, 0, 1},
-                                              {4, 6}),
-                           0.5)](const TensorList& t) {
-                     return softmax(masked_fill(t[0], m, -INFINITY), 1);
-                   },
-                   false});
+  cases.push_back(
+      {"masked_fill then softmax, a fully masked row left to NaN",
+       {randn_f32({4, 6}, seed++)},
+       [m = gt(
+            from_vector<float>(
+                {1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1}, {4, 6}),
+            0.5)](const TensorList& t) { return softmax(masked_fill(t[0], m, -INFINITY), 1); },
+       false});
   check_cases(cases);
 }

@@ -42,8 +42,8 @@ inline Tensor randn_f32(const Shape& shape, uint64_t seed, double scale = 1) {
 // kernel propagates non-finite values as the reference does.
 inline Tensor special_values_f32() {
   const float inf = INFINITY;
-  return from_vector<float>({NAN, inf, -inf, 0.f, -0.f, 1e-30f, -1e-30f, 1e30f, -1e30f, 0.5f,
-                             -0.5f, 1.f, -1.f, 2.5f, -3.75f, 80.f, -80.f, 100.f},
+  return from_vector<float>({NAN, inf, -inf, 0.f, -0.f, 1e-30f, -1e-30f, 1e30f, -1e30f, 0.5f, -0.5f,
+                             1.f, -1.f, 2.5f, -3.75f, 80.f, -80.f, 100.f},
                             {18});
 }
 
