@@ -125,18 +125,20 @@ void softplus_kernel(const KernelArgs& a) {
   unary(a, [=](float x) { return x * beta > threshold ? x : std::log1p(vexp(x * beta)) / beta; });
 }
 
-// ---- selection and comparisons: bool operands
+// ---- selection and comparisons: bool operands, read and written as uint8_t 0 / 1 (GCC does not
+// vectorize loads and stores of bool)
 void where_kernel(const KernelArgs& a) {
-  elementwise<float, bool, float, float>(a, [](bool c, float x, float y) { return c ? x : y; });
+  elementwise<float, uint8_t, float, float>(a,
+                                            [](uint8_t c, float x, float y) { return c ? x : y; });
 }
 // a: the fill value
 void masked_fill_kernel(const KernelArgs& a) {
   const float value = param_a(a);
-  elementwise<float, float, bool>(a, [value](float x, bool m) { return m ? value : x; });
+  elementwise<float, float, uint8_t>(a, [value](float x, uint8_t m) { return m ? value : x; });
 }
 template <class Compare>
 void compare_kernel(const KernelArgs& a) {
-  elementwise<bool, float, float>(a, [](float x, float y) { return Compare()(x, y); });
+  elementwise<uint8_t, float, float>(a, [](float x, float y) { return uint8_t(Compare()(x, y)); });
 }
 
 // GELU: erf form x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2; tanh form 0.5 x (1 + tanh(u)),

@@ -290,12 +290,14 @@ struct BinaryCrossEntropyWithLogits {  // e: pos_weight
 
 // kl_div with target probabilities t: xlogy(t, t) - t x (0 where t == 0); the target gradient
 // log t + 1 - x is taken as -x at t == 0.
-struct KlDiv {
+struct KlDiv {  // the log is taken unconditionally, so the loop has no branch and vectorizes
   static float value(float x, float t, float, float) {
-    return (t == 0.0f ? 0.0f : t * vlog(t)) - t * x;
+    const float tlogt = t * vlog(t);
+    return (t == 0.0f ? 0.0f : tlogt) - t * x;
   }
   static void grad(float x, float t, float, float, float g, float& gx, float& gt, float&) {
-    gx = -g * t, gt = g * ((t == 0.0f ? 0.0f : vlog(t) + 1.0f) - x);
+    const float logt1 = vlog(t) + 1.0f;
+    gx = -g * t, gt = g * ((t == 0.0f ? 0.0f : logt1) - x);
   }
 };
 

@@ -32,7 +32,8 @@ inline float vexp(float x) {
 // log(x) in f32 without a libm call (Cephes logf): x = m 2^e with m in [sqrt(1/2), sqrt 2), then
 // log(1 + f), f = m - 1, by its degree-9 polynomial (rel. error ~1e-7), plus e ln 2 in two parts.
 // Subnormals are scaled by 2^23 first; 0 gives -inf, negatives NaN, inf and NaN pass through.
-inline float vlog(float x) {
+// Always inlined: a call would keep the loops that use it from vectorizing.
+[[gnu::always_inline]] inline float vlog(float x) {
   constexpr float kSqrtHalf = 0.707106781186547524f;
   const bool tiny = x < 1.17549435e-38f;  // below the smallest normal (and <= 0, handled below)
   const float xs = tiny ? x * 8388608.0f : x;
@@ -150,7 +151,7 @@ struct RunBuffer {
 
 template <size_t Outs, class... T, class F, size_t... I>
 void map_run(const std::array<char*, sizeof...(T)>& p, int64_t n,
-             const std::array<int64_t, sizeof...(T)>& s, F& f, std::index_sequence<I...>) {
+             const std::array<int64_t, sizeof...(T)>& s, F f, std::index_sequence<I...>) {
   const std::tuple<T*...> ptr{reinterpret_cast<T*>(p[I])...};
   if (((s[I] == 1) && ...)) {
 #pragma omp simd
