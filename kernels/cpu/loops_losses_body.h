@@ -359,6 +359,145 @@ void pointwise_backward(const KernelArgs& a) {
         });
 }
 
+// ---- cosine_similarity and normalize along DimNormParams::dim: the packed input seen as
+// [outer, D, inner], one line of D elements per (o, k) (for_each_row), of unit stride (and so
+// vectorized) when inner == 1. Sums in double, as the reference's.
+
+// Calls f(Row) for a line of stride st: Row<true> for unit stride.
+template <class F>
+void with_row(int64_t st, F f) {
+  if (st == 1)
+    f(Row<true>{1});
+  else
+    f(Row<false>{st});
+}
+
+template <bool Unit, class F>
+double line_sum(const Row<Unit>&, int64_t n, F f) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) s += f(i);
+  return s;
+}
+
+struct CosineTerms {
+  double dot, n1, n2;  // x1.x2, |x1|, |x2|
+};
+
+template <bool Unit>
+CosineTerms cosine_terms(const Row<Unit>& r, const float* u, const float* v, int64_t n) {
+  return {line_sum(r, n, [&](int64_t i) { return double(u[r(i)]) * double(v[r(i)]); }),
+          std::sqrt(line_sum(r, n, [&](int64_t i) { return double(u[r(i)]) * double(u[r(i)]); })),
+          std::sqrt(line_sum(r, n, [&](int64_t i) { return double(v[r(i)]) * double(v[r(i)]); }))};
+}
+
+// x1.x2 / (max(|x1|, eps) max(|x2|, eps)). in: x1, x2 (one shape); out: [outer, inner].
+void cosine_similarity_kernel(const KernelArgs& a) {
+  const auto& p = a.p<DimNormParams>();
+  const Tensor x1 = a.in[0].contiguous_raw(), x2 = a.in[1].contiguous_raw();
+  const float *u = f32_ptr(x1), *v = f32_ptr(x2);
+  float* y = f32_ptr(a.out[0]);
+  for_each_row(x1.sizes(), p.dim, [&](int64_t row, int64_t start, int64_t n, int64_t st) {
+    with_row(st, [&](auto r) {
+      const CosineTerms c = cosine_terms(r, u + start, v + start, n);
+      y[row] = float(c.dot / (std::max(c.n1, p.eps) * std::max(c.n2, p.eps)));
+    });
+  });
+}
+
+// With m_i = max(|x_i|, eps): d cos / d x1 = x2 / (m1 m2) - [|x1| > eps] cos x1 / |x1|^2, and
+// symmetrically for x2. in: g [outer, inner], x1, x2; out: grad x1, grad x2.
+void cosine_similarity_backward_kernel(const KernelArgs& a) {
+  const auto& p = a.p<DimNormParams>();
+  const Tensor g = a.in[0].contiguous_raw(), x1 = a.in[1].contiguous_raw(),
+               x2 = a.in[2].contiguous_raw();
+  const float *gp = f32_ptr(g), *u = f32_ptr(x1), *v = f32_ptr(x2);
+  float *g1 = f32_ptr(a.out[0]), *g2 = f32_ptr(a.out[1]);
+  for_each_row(x1.sizes(), p.dim, [&](int64_t row, int64_t start, int64_t n, int64_t st) {
+    with_row(st, [&](auto r) {
+      const CosineTerms c = cosine_terms(r, u + start, v + start, n);
+      const double m1 = std::max(c.n1, p.eps), m2 = std::max(c.n2, p.eps);
+      const double cos = c.dot / (m1 * m2), gi = double(gp[row]);
+      const double k12 = 1 / (m1 * m2);
+      const double k1 = c.n1 > p.eps ? cos / (c.n1 * c.n1) : 0.0;
+      const double k2 = c.n2 > p.eps ? cos / (c.n2 * c.n2) : 0.0;
+      const float *us = u + start, *vs = v + start;
+      float *g1s = g1 + start, *g2s = g2 + start;
+      // in double: the two terms cancel (exactly, analytically, for D = 1)
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) {
+        const double uj = us[r(j)], vj = vs[r(j)];
+        g1s[r(j)] = float(gi * (vj * k12 - k1 * uj));
+        g2s[r(j)] = float(gi * (uj * k12 - k2 * vj));
+      }
+    });
+  });
+}
+
+// |x|^p, and sign(x) |x|^(p-1) (its derivative over p), with p = 1 and 2 as plain arithmetic.
+struct PowerOf {
+  double p;
+  double power(double x) const {
+    return p == 2 ? x * x : p == 1 ? std::abs(x) : std::pow(std::abs(x), p);
+  }
+  double signed_power(double x) const {
+    if (p == 2) return x;
+    const double s = double((x > 0) - (x < 0));
+    return p == 1 ? s : s * std::pow(std::abs(x), p - 1);
+  }
+  double root(double s) const { return p == 2 ? std::sqrt(s) : p == 1 ? s : std::pow(s, 1 / p); }
+};
+
+// x / max(||x||_p, eps). in: x; out: same shape.
+void normalize_kernel(const KernelArgs& a) {
+  const auto& p = a.p<DimNormParams>();
+  const PowerOf pw{p.p};
+  const Tensor x = a.in[0].contiguous_raw();
+  const float* xp = f32_ptr(x);
+  float* y = f32_ptr(a.out[0]);
+  for_each_row(x.sizes(), p.dim, [&](int64_t, int64_t start, int64_t n, int64_t st) {
+    with_row(st, [&](auto r) {
+      const float* xs = xp + start;
+      float* ys = y + start;
+      const double nrm = pw.root(line_sum(r, n, [&](int64_t i) { return pw.power(xs[r(i)]); }));
+      const float inv = float(1 / std::max(nrm, p.eps));
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) ys[r(i)] = xs[r(i)] * inv;
+    });
+  });
+}
+
+// With n = ||x||_p and m = max(n, eps):
+//   d/dx_j = g_j / m - [n > eps] (sum_i g_i x_i) / (m^2 n^(p-1)) sign(x_j) |x_j|^(p-1)
+// in: g, x; out: grad x.
+void normalize_backward_kernel(const KernelArgs& a) {
+  const auto& p = a.p<DimNormParams>();
+  const PowerOf pw{p.p};
+  const Tensor g = a.in[0].contiguous_raw(), x = a.in[1].contiguous_raw();
+  const float *gp = f32_ptr(g), *xp = f32_ptr(x);
+  float* gx = f32_ptr(a.out[0]);
+  for_each_row(x.sizes(), p.dim, [&](int64_t, int64_t start, int64_t n, int64_t st) {
+    with_row(st, [&](auto r) {
+      const float *xs = xp + start, *gs = gp + start;
+      float* out = gx + start;
+      const double nrm = pw.root(line_sum(r, n, [&](int64_t i) { return pw.power(xs[r(i)]); }));
+      const double m = std::max(nrm, p.eps);
+      const double gdotx =
+          line_sum(r, n, [&](int64_t i) { return double(gs[r(i)]) * double(xs[r(i)]); });
+      const double scale = nrm > p.eps ? gdotx / (m * m * std::pow(nrm, p.p - 1)) : 0.0;
+      // in double: the two terms cancel (exactly, analytically, for D = 1)
+      if (p.p == 2) {
+#pragma omp simd
+        for (int64_t j = 0; j < n; ++j)
+          out[r(j)] = float(double(gs[r(j)]) / m - scale * double(xs[r(j)]));
+      } else {
+        for (int64_t j = 0; j < n; ++j)
+          out[r(j)] = float(double(gs[r(j)]) / m - scale * pw.signed_power(xs[r(j)]));
+      }
+    });
+  });
+}
+
 // PointwiseLossParams::a = log_target picks the formula once per call.
 void kl_div_kernel(const KernelArgs& a) {
   loss_param(a) != 0 ? pointwise_forward<KlDivLogTarget>(a) : pointwise_forward<KlDiv>(a);
@@ -385,6 +524,10 @@ const LoopKernel kTable[] = {
     {"binary_cross_entropy_with_logits", &pointwise_forward<BinaryCrossEntropyWithLogits>},
     {"binary_cross_entropy_with_logits_backward",
      &pointwise_backward<BinaryCrossEntropyWithLogits>},
+    {"cosine_similarity", cosine_similarity_kernel},
+    {"cosine_similarity_backward", cosine_similarity_backward_kernel},
+    {"normalize", normalize_kernel},
+    {"normalize_backward", normalize_backward_kernel},
     {"kl_div", kl_div_kernel},
     {"kl_div_backward", kl_div_backward_kernel},
 };

@@ -32,8 +32,9 @@ Tensor uniform(const Shape& s, uint64_t seed) {
 }  // namespace
 
 TEST_CASE("cpu loops: loss kernels registered as the cpu backend for f32") {
-  for (const char* loss : {"kl_div", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
-                           "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss"})
+  for (const char* loss :
+       {"kl_div", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+        "binary_cross_entropy_with_logits", "nll_loss", "cosine_similarity", "normalize"})
     for (const std::string& name : {std::string(loss), std::string(loss) + "_backward"}) {
       INFO(name);
       const ops::Kernel k(name.c_str());
@@ -183,4 +184,56 @@ TEST_CASE("cpu loops: nll_loss rejects a class index out of range") {
   Tensor x = randn_f32({4, 3}, 3200);
   Tensor y = from_vector<int64_t>({0, 1, 3, 2}, {4}, DType::i64);
   CHECK_THROWS_WITH_AS(nll_loss(x, y), doctest::Contains("out of range for 3 classes"), Error);
+}
+
+TEST_CASE("cpu loops: cosine_similarity and normalize along any dim") {
+  struct DimCase {
+    Shape shape;
+    int64_t dim;
+  };
+  const DimCase dims[] = {{{1, 1}, 1},    {{7}, 0},          {{64, 1000}, 1}, {{64, 1000}, 0},
+                          {{3, 5, 7}, 1}, {{2, 3, 4, 5}, 3}, {{0, 5}, 1},     {{4, 0}, 1}};
+  std::vector<Case> cases;
+  uint64_t seed = 3300;
+  for (const DimCase& d : dims) {
+    const std::string shape = shape_str(d.shape) + " dim " + std::to_string(d.dim);
+    // Along a dim of size 1 the gradients are 0 analytically, and each backend returns rounding
+    // noise (~1e-17, different with and without FMA) that a normalized MSE cannot compare: the
+    // forward only there.
+    const bool backward = d.shape[size_t(d.dim)] != 1;
+    cases.push_back({"cosine_similarity " + shape,
+                     {randn_f32(d.shape, seed++), randn_f32(d.shape, seed++)},
+                     [d](const TensorList& t) { return cosine_similarity(t[0], t[1], d.dim); },
+                     backward});
+    for (double p : {2.0, 1.0, 3.0})
+      cases.push_back({"normalize p " + std::to_string(int(p)) + " " + shape,
+                       {randn_f32(d.shape, seed++)},
+                       [d, p](const TensorList& t) { return normalize(t[0], p, d.dim); },
+                       backward});
+  }
+  cases.push_back({"cosine_similarity along a dim of size 2",
+                   {randn_f32({5, 2}, seed++), randn_f32({5, 2}, seed++)},
+                   [](const TensorList& t) { return cosine_similarity(t[0], t[1], 1); }});
+  cases.push_back({"cosine_similarity broadcast and transposed",
+                   {randn_f32({1, 33}, seed++), randn_f32({33, 40}, seed++)},
+                   [](const TensorList& t) { return cosine_similarity(t[0], t[1].t(), 1); }});
+  // a zero row: its norm below eps, where the clamped formulas take over
+  cases.push_back({"cosine_similarity and normalize of a zero row",
+                   {mul(randn_f32({3, 8}, seed++), from_vector<float>({1, 0, 1}, {3, 1})).detach(),
+                    randn_f32({3, 8}, seed++)},
+                   [](const TensorList& t) {
+                     return add(cosine_similarity(t[0], t[1], 1).unsqueeze(1),
+                                normalize(t[0], 2.0, 1));
+                   }});
+  cases.push_back({"normalize sliced", {randn_f32({40, 300}, seed++)}, [](const TensorList& t) {
+                     return normalize(t[0].narrow(1, 3, 257), 2.0, 1);
+                   }});
+  cases.push_back({"cosine_similarity and normalize of NaN and inf",
+                   {special_values_f32().view({3, 6}), randn_f32({3, 6}, seed++)},
+                   [](const TensorList& t) {
+                     return add(cosine_similarity(t[0], t[1], 1).unsqueeze(1),
+                                normalize(t[0], 2.0, 1));
+                   },
+                   false});
+  check_cases(cases);
 }
