@@ -1,7 +1,7 @@
 // The CPU loop kernels for var, std, logsumexp and norm (kernels/cpu/loops_reductions_body.h) and
-// for gather and index_select (loops_indexing_body.h) against the reference backend, forward and
-// backward, by tests/support/backend_compare.h: any dims, odd sizes, size 1, empty, transposed
-// and sliced inputs, NaN / inf inputs.
+// for gather, index_select, cat and pad (loops_indexing_body.h) against the reference backend,
+// forward and backward, by tests/support/backend_compare.h: any dims, odd sizes, size 1, empty,
+// transposed and sliced inputs, NaN / inf inputs.
 #include <doctest/doctest.h>
 
 #include <functional>
@@ -154,6 +154,60 @@ TEST_CASE("cpu loops: gather and index_select along any dim") {
   cases.push_back({"gather of NaN and inf",
                    {special_values_f32().view({3, 6})},
                    [i = indices(6, {3, 8})](const TensorList& t) { return gather(t[0], 1, i); },
+                   false});
+  check_cases(cases);
+}
+
+TEST_CASE("cpu loops: cat and constant pad") {
+  for (const char* name : {"cat", "pad"}) {
+    INFO(name);
+    CHECK(ops::backend_for(ops::Kernel(name), kCPU, DType::f32) == kernels::Backend::cpu);
+  }
+  std::vector<Case> cases;
+  uint64_t seed = 2200;
+  cases.push_back(
+      {"cat along the last dim",
+       {randn_f32({64, 10}, seed++), randn_f32({64, 1}, seed++), randn_f32({64, 1000}, seed++)},
+       [](const TensorList& t) {
+         return cat({t[0], t[1], t[2]}, 1);
+       }});
+  cases.push_back(
+      {"cat along dim 0 with an empty part",
+       {randn_f32({3, 7}, seed++), randn_f32({0, 7}, seed++), randn_f32({1, 7}, seed++)},
+       [](const TensorList& t) {
+         return cat({t[0], t[1], t[2]}, 0);
+       }});
+  cases.push_back({"cat of transposed and sliced parts along dim 1",
+                   {randn_f32({9, 33}, seed++), randn_f32({33, 40}, seed++)},
+                   [](const TensorList& t) {
+                     return cat({t[0].t(), t[1].narrow(1, 3, 20)}, 1);
+                   }});
+  cases.push_back({"cat of NaN and inf",
+                   {special_values_f32(), randn_f32({5}, seed++)},
+                   [](const TensorList& t) {
+                     return cat({t[0], t[1]}, 0);
+                   },
+                   false});
+  cases.push_back(
+      {"pad the last two dims", {randn_f32({2, 3, 7, 9}, seed++)}, [](const TensorList& t) {
+         return pad(t[0], {1, 2, 3, 0}, "constant", 0.5);
+       }});
+  cases.push_back(
+      {"pad with a crop (negative pads)", {randn_f32({5, 11}, seed++)}, [](const TensorList& t) {
+         return pad(t[0], {-2, 3, 1, -1});
+       }});
+  cases.push_back(
+      {"pad a transposed input to size 1", {randn_f32({1, 1}, seed++)}, [](const TensorList& t) {
+         return pad(t[0].t(), {0, 0});
+       }});
+  cases.push_back({"pad an empty input", {randn_f32({0, 4}, seed++)}, [](const TensorList& t) {
+                     return pad(t[0], {1, 1, 2, 0}, "constant", -1);
+                   }});
+  cases.push_back({"pad with -inf",
+                   {special_values_f32().view({3, 6})},
+                   [](const TensorList& t) {
+                     return pad(t[0], {2, 2}, "constant", -INFINITY);
+                   },
                    false});
   check_cases(cases);
 }
