@@ -4,7 +4,7 @@
 // strides (in-place ops pass the target as input 0 and as output). StridedLoop merges dims, so
 // [N, C] + [C] becomes rows of C contiguous elements and [N, C, H, W] + [1, C, 1, 1] runs of H*W
 // elements against one scalar; map_run (loops_simd.h) vectorizes each run whatever its strides.
-// sin, cos, expm1, log1p and pow call libm per element: parallel but not vectorized.
+// sin, cos, expm1 and pow call libm per element: parallel but not vectorized.
 #include <cmath>
 #include <functional>
 #include <numbers>

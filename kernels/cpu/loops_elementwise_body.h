@@ -106,7 +106,7 @@ void expm1_kernel(const KernelArgs& a) {
   unary(a, [](float x) { return std::expm1(x); });
 }
 void log1p_kernel(const KernelArgs& a) {
-  unary(a, [](float x) { return std::log1p(x); });
+  unary(a, [](float x) { return vlog1p(x); });
 }
 void sin_kernel(const KernelArgs& a) {
   unary(a, [](float x) { return std::sin(x); });
@@ -122,7 +122,7 @@ void leaky_relu_kernel(const KernelArgs& a) {
 // a: beta, b: threshold; log(1 + exp(beta x)) / beta, and x where beta x > threshold (PyTorch).
 void softplus_kernel(const KernelArgs& a) {
   const float beta = param_a(a), threshold = param_b(a);
-  unary(a, [=](float x) { return x * beta > threshold ? x : std::log1p(vexp(x * beta)) / beta; });
+  unary(a, [=](float x) { return x * beta > threshold ? x : vlog1p(vexp(x * beta)) / beta; });
 }
 
 // ---- selection and comparisons: bool operands, read and written as uint8_t 0 / 1 (GCC does not

@@ -60,6 +60,15 @@ inline float vexp(float x) {
   return x < 0.0f || x != x ? std::numeric_limits<float>::quiet_NaN() : r;
 }
 
+// log(1 + x) = log(u) x / (u - 1), u = 1 + x rounded (Goldberg, "What every computer scientist
+// should know about floating-point arithmetic", thm. 4): the rounding of u cancels, so small x
+// keep their digits; x itself where u == 1, inf for inf.
+[[gnu::always_inline]] inline float vlog1p(float x) {
+  const float u = 1.0f + x;
+  const float r = u == 1.0f ? x : vlog(u) * (x / (u - 1.0f));
+  return x == std::numeric_limits<float>::infinity() ? x : r;
+}
+
 // 1 / (1 + exp(-x)) from exp(-|x|), which never overflows.
 inline float vsigmoid(float x) {
   const float e = vexp(-std::abs(x));

@@ -100,6 +100,11 @@ TEST_CASE("cpu loops: unary math with scalar parameters") {
   std::vector<Case> cases;
   uint64_t seed = 1000;
   for (const auto& [name, op, domain] : ops_list) add_unary_cases(cases, name, op, domain, seed);
+  // where 1 + x rounds: the small arguments of log1p and softplus's far left tail
+  cases.push_back({"log1p of |x| ~ 1e-5", {randn_f32({4097}, seed++, 1e-5)},
+                   [](const TensorList& t) { return log1p(t[0]); }});
+  cases.push_back({"softplus far below 0", {add(randn_f32({4097}, seed++, 3), -15.0).detach()},
+                   [](const TensorList& t) { return softplus(t[0]); }});
   check_cases(cases);
 }
 
