@@ -9,7 +9,7 @@
 // branch; NaN passes through the clamps and the arithmetic. The loop files are compiled with
 // -fno-trapping-math (CMakeLists.txt): otherwise GCC threads the clamps into branches around the
 // float-to-int conversion and gives up vectorizing.
-inline float vexp(float x) {
+[[gnu::always_inline]] inline float vexp(float x) {
   constexpr float kHi = 89.0f, kLo = -104.0f;
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
@@ -70,7 +70,7 @@ inline float vexp(float x) {
 }
 
 // 1 / (1 + exp(-x)) from exp(-|x|), which never overflows.
-inline float vsigmoid(float x) {
+[[gnu::always_inline]] inline float vsigmoid(float x) {
   const float e = vexp(-std::abs(x));
   const float r = 1.0f / (1.0f + e);
   return x >= 0 ? r : e * r;
@@ -95,7 +95,7 @@ double chunked_sum(int64_t n, F f) {
 
 // tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|); below |x| = 0.0625, where 1 - e loses
 // digits, its odd Taylor series to x^7 (truncation error < 4e-13).
-inline float vtanh(float x) {
+[[gnu::always_inline]] inline float vtanh(float x) {
   const float ax = std::abs(x);
   const float e = vexp(-2.0f * ax);
   const float big = (1.0f - e) / (1.0f + e);
@@ -106,7 +106,7 @@ inline float vtanh(float x) {
 
 // erf(x) by Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7):
 // 1 - (a1 t + ... + a5 t^5) exp(-x^2), t = 1 / (1 + 0.3275911 |x|), odd in x.
-inline float verf(float x) {
+[[gnu::always_inline]] inline float verf(float x) {
   const float ax = std::abs(x);
   const float t = 1.0f / (1.0f + 0.3275911f * ax);
   const float poly =
