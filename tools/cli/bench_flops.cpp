@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "engine/core/error.h"
+#include "models/mixer.h"
 #include "models/resnet.h"
+#include "models/vit.h"
 
 namespace tutor::cli {
 
@@ -64,49 +68,54 @@ std::vector<Workload> resnet_layers(const std::string& name, const ModelInput& i
   return l.list;
 }
 
-// benchmarks.md's ViT and Mixer: patch embedding conv(patch, stride patch), `depth` blocks, a
-// Linear head on the pooled tokens (class token or mean).
-struct TransformerShape {
-  const char* name;
-  bool mixer;
-  int64_t patch, dim, depth;
-  int64_t heads;         // ViT
-  int64_t mlp_hidden;    // ViT MLP / Mixer channel MLP
-  int64_t token_hidden;  // Mixer token MLP
-  bool class_token;
-};
-
-constexpr TransformerShape kTransformers[] = {
-    {"vit_small28", false, 4, 64, 4, 4, 128, 0, false},
-    {"mixer_small28", true, 4, 64, 4, 0, 128, 32, false},
-    {"deit_tiny", false, 16, 192, 12, 3, 768, 0, true},
-    {"mixer_s16", true, 16, 512, 8, 0, 2048, 256, false},
-};
-
-std::vector<Workload> transformer_layers(const TransformerShape& t, const ModelInput& in) {
-  Layers l{t.name, in.batch, {}};
-  int64_t grid = l.conv("patch_embed", in.channels, in.size, t.dim, t.patch, t.patch, 0);
-  const int64_t patches = grid * grid, tokens = patches + (t.class_token ? 1 : 0);
-  const int64_t rows = in.batch * tokens, d = t.dim;
-  for (int64_t b = 0; b < t.depth; ++b) {
+// A ViT or Mixer as models/ builds it (models::vit_config, models::mixer_config): the patch
+// embedding conv(patch, stride patch), `depth` blocks, a Linear head on the pooled tokens.
+std::vector<Workload> vit_layers(const std::string& name, const ModelInput& in) {
+  const models::ViTConfig c =
+      models::vit_config(name, {.num_classes = in.classes, .in_channels = in.channels});
+  Layers l{name, in.batch, {}};
+  const int64_t grid =
+      l.conv("patch_embed.proj", in.channels, in.size, c.embed_dim, c.patch_size, c.patch_size, 0);
+  const int64_t tokens = grid * grid + int64_t(c.class_token) + int64_t(c.distilled);
+  const int64_t rows = in.batch * tokens, d = c.embed_dim;
+  const auto hidden = int64_t(double(d) * c.mlp_ratio);
+  for (int64_t b = 0; b < c.depth; ++b) {
     const std::string block = fmt::format("blocks.{}.", b);
-    if (t.mixer) {
-      // The token MLP mixes the patches of each channel: [B*D, L] rows.
-      l.linear(block + "token_mlp.fc1", in.batch * d, patches, t.token_hidden);
-      l.linear(block + "token_mlp.fc2", in.batch * d, t.token_hidden, patches);
-      l.linear(block + "channel_mlp.fc1", rows, d, t.mlp_hidden);
-      l.linear(block + "channel_mlp.fc2", rows, t.mlp_hidden, d);
-    } else {
-      l.linear(block + "attn.qkv", rows, d, 3 * d);
-      l.list.push_back(
-          {block + "attn", t.name, "sdpa", {in.batch, t.heads, tokens, d / t.heads}, false});
-      l.linear(block + "attn.proj", rows, d, d);
-      l.linear(block + "mlp.fc1", rows, d, t.mlp_hidden);
-      l.linear(block + "mlp.fc2", rows, t.mlp_hidden, d);
-    }
+    l.linear(block + "attn.qkv", rows, d, 3 * d);
+    l.list.push_back(
+        {block + "attn", name, "sdpa", {in.batch, c.num_heads, tokens, d / c.num_heads}, false});
+    l.linear(block + "attn.proj", rows, d, d);
+    l.linear(block + "mlp.fc1", rows, d, hidden);
+    l.linear(block + "mlp.fc2", rows, hidden, d);
+  }
+  l.linear("head", in.batch, d, in.classes);
+  if (c.distilled) l.linear("head_dist", in.batch, d, in.classes);
+  return l.list;
+}
+
+std::vector<Workload> mixer_layers(const std::string& name, const ModelInput& in) {
+  const models::MixerConfig c =
+      models::mixer_config(name, {.num_classes = in.classes, .in_channels = in.channels});
+  Layers l{name, in.batch, {}};
+  const int64_t grid =
+      l.conv("stem.proj", in.channels, in.size, c.embed_dim, c.patch_size, c.patch_size, 0);
+  const int64_t patches = grid * grid, d = c.embed_dim, rows = in.batch * patches;
+  const auto tokens_hidden = int64_t(double(d) * c.mlp_ratio_tokens);
+  const auto channels_hidden = int64_t(double(d) * c.mlp_ratio_channels);
+  for (int64_t b = 0; b < c.depth; ++b) {
+    const std::string block = fmt::format("blocks.{}.", b);
+    // The token MLP mixes the patches of each channel: [B*D, L] rows.
+    l.linear(block + "mlp_tokens.fc1", in.batch * d, patches, tokens_hidden);
+    l.linear(block + "mlp_tokens.fc2", in.batch * d, tokens_hidden, patches);
+    l.linear(block + "mlp_channels.fc1", rows, d, channels_hidden);
+    l.linear(block + "mlp_channels.fc2", rows, channels_hidden, d);
   }
   l.linear("head", in.batch, d, in.classes);
   return l.list;
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 }  // namespace
@@ -115,14 +124,11 @@ std::vector<Workload> model_layers(const std::string& model, const ModelInput& i
   TUTOR_CHECK(input.batch >= 1 && input.channels >= 1 && input.size >= 1 && input.classes >= 1,
               "bench flops: {}: batch {}, channels {}, size {} and classes {} must be positive",
               model, input.batch, input.channels, input.size, input.classes);
-  for (const TransformerShape& t : kTransformers)
-    if (model == t.name) return transformer_layers(t, input);
-  for (const std::string& name : models::resnet_names())
-    if (model == name) return resnet_layers(model, input);
-  fail(
-      "bench flops: no FLOP count for model '{}' (known: the ResNets and vit_small28, "
-      "mixer_small28, deit_tiny, mixer_s16)",
-      model);
+  if (contains(models::resnet_names(), model)) return resnet_layers(model, input);
+  if (contains(models::vit_names(), model)) return vit_layers(model, input);
+  if (contains(models::mixer_names(), model)) return mixer_layers(model, input);
+  fail("bench flops: no FLOP count for model '{}' (known: the ResNets, ViTs and Mixers of models/)",
+       model);
 }
 
 double model_forward_flops(const std::string& model, const ModelInput& input) {
