@@ -46,15 +46,21 @@ Geometry geometry(const Conv2dParams& p, const Shape& x, const Shape& w, const S
   return g;
 }
 
-// x cut to the rows and columns that some output reads: the last output reads up to row
-// (OH - 1) s - pad + span. conv_transpose2d's output_padding can make x longer than that; the
-// rows beyond feed no output and get no gradient, and leaving them out keeps oneDNN's right
-// padding non-negative, which it requires of dilated convolutions.
+// x cut, where needed, to the rows and columns that some output reads: the last output reads up
+// to row (OH - 1) s - pad + span. conv_transpose2d's output_padding can make x longer than that;
+// the rows beyond feed no output and get no gradient, and leaving them out keeps oneDNN's right
+// padding non-negative, which it requires of dilated convolutions. Where the symmetric padding
+// already gives the output's size (conv2d always, e.g. a stride-2 1x1 conv leaving x's last row
+// unread), x stays whole: a cut channels-last x would no longer be dense nhwc and would cost a
+// reorder.
 Tensor reached(const Tensor& x, const Conv2dParams& p, const Shape& w, const Shape& y) {
   Shape sizes = x.sizes();
-  for (size_t i = 0; i < 2; ++i)
-    sizes[2 + i] = std::min(sizes[2 + i], (y[2 + i] - 1) * p.stride[i] - p.padding[i] +
-                                              (w[2 + i] - 1) * p.dilation[i] + 1);
+  for (size_t i = 0; i < 2; ++i) {
+    const int64_t span = (w[2 + i] - 1) * p.dilation[i] + 1;
+    const int64_t padded = sizes[2 + i] + 2 * p.padding[i];
+    if (padded >= span && (padded - span) / p.stride[i] + 1 == y[2 + i]) continue;
+    sizes[2 + i] = std::min(sizes[2 + i], (y[2 + i] - 1) * p.stride[i] - p.padding[i] + span);
+  }
   return sizes == x.sizes() ? x : x.as_strided_raw(sizes, x.strides(), x.offset());
 }
 
