@@ -3,7 +3,9 @@
 #include <functional>
 
 #include "engine/core/error.h"
+#include "models/mixer.h"
 #include "models/resnet.h"
+#include "models/vit.h"
 
 namespace tutor::models {
 
@@ -19,6 +21,14 @@ const std::vector<Family>& families() {
       {resnet_names,
        [](const std::string& name, const ModelOptions& options) -> std::shared_ptr<Model> {
          return std::make_shared<ResNet>(resnet_config(name, options));
+       }},
+      {vit_names,
+       [](const std::string& name, const ModelOptions& options) -> std::shared_ptr<Model> {
+         return std::make_shared<VisionTransformer>(vit_config(name, options));
+       }},
+      {mixer_names,
+       [](const std::string& name, const ModelOptions& options) -> std::shared_ptr<Model> {
+         return std::make_shared<MlpMixer>(mixer_config(name, options));
        }},
   };
   return list;

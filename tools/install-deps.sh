@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything tutor needs to build and test on Debian 12, with apt-get. Quiet and quick
-# when it is all there already.
+# when it is all there already. `--peer` also installs the PyTorch peer that `tutor bench
+# --vs-pytorch` and the golden-fixture scripts run (never needed to build, test or run tutor).
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,11 @@ packages=(
   libyaml-cpp-dev # distillation recipes
   dataset-fashion-mnist  # the default dataset, in /usr/share/datasets/fashion-mnist
 )
+if [ "${1:-}" = "--peer" ]; then
+  # PyTorch 1.13 and the OpenMP OpenBLAS of its strongest configuration here
+  # (../shared/spec/benchmarks.md); run with /usr/bin/python3.
+  packages+=(python3-torch python3-torchvision libopenblas0-openmp)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

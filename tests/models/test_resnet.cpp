@@ -4,14 +4,10 @@
 // gradient check through both block types, the registry, and a state dict through safetensors.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
 #include <map>
 
-#include "engine/io/safetensors.h"
 #include "engine/nn/nn.h"
+#include "model_test.h"
 #include "models/registry.h"
 #include "models/resnet.h"
 #include "support/op_test.h"
@@ -20,39 +16,6 @@ using namespace tutor;
 using models::ModelOptions;
 
 namespace {
-
-struct Listing {
-  int64_t num_parameters = 0;
-  std::vector<std::string> lines;  // "key [shape] dtype"
-};
-
-// "## NAME COUNT" headers, each followed by its model's state-dict lines.
-std::map<std::string, Listing> pytorch_listings() {
-  const auto path = testing::fixture_path("models") /
-                    "state_dicts.txt";
-  std::ifstream in(path);
-  REQUIRE_MESSAGE(in, "cannot open ", path.string());
-  std::map<std::string, Listing> out;
-  Listing* current = nullptr;
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("## ", 0) == 0) {
-      const size_t space = line.find(' ', 3);
-      current = &out[line.substr(3, space - 3)];
-      current->num_parameters = std::stoll(line.substr(space + 1));
-    } else if (!line.empty()) {
-      REQUIRE(current != nullptr);
-      current->lines.push_back(line);
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> listing(const nn::Module& m) {
-  std::vector<std::string> out;
-  for (const auto& [name, t] : m.state_dict())
-    out.push_back(fmt::format("{} {} {}", name, shape_str(t.sizes()), t.dtype()));
-  return out;
-}
 
 Tensor randn_input(const Shape& shape, uint64_t seed) {
   Generator gen(seed);
@@ -69,7 +32,7 @@ TEST_CASE("models: every ResNet's state dict and parameter count equal PyTorch's
       {"resnet8", 83892},     {"resnet14", 181108},   {"resnet20", 278324},
       {"resnet32", 472756},   {"resnet44", 667188},   {"resnet56", 861620},
       {"resnet110", 1736564}, {"resnet8x4", 1233540}, {"resnet32x4", 7433860}};
-  const auto pytorch = pytorch_listings();
+  const auto pytorch = testing::pytorch_listings("state_dicts.txt");
   CHECK(pytorch.size() == spec.size());
   for (const auto& [name, count] : spec) {
     CAPTURE(name);
@@ -77,13 +40,7 @@ TEST_CASE("models: every ResNet's state dict and parameter count equal PyTorch's
     auto m = models::create_model(name);
     CHECK(m->num_parameters() == count);
     CHECK(pytorch.at(name).num_parameters == count);
-    const auto ours = listing(*m);
-    const auto& theirs = pytorch.at(name).lines;
-    CHECK(ours.size() == theirs.size());
-    for (size_t i = 0; i < std::min(ours.size(), theirs.size()); ++i) {
-      CAPTURE(i);
-      CHECK(ours[i] == theirs[i]);
-    }
+    testing::check_listing(*m, pytorch.at(name));
   }
 }
 
@@ -295,19 +252,7 @@ TEST_CASE("models: a ResNet's state dict exports to safetensors and loads into a
   auto trained = models::create_model("resnet14", {.num_classes = 10, .in_channels = 1});
   trained->train();
   trained->forward(randn_input({4, 1, 12, 12}, 8));  // moves the running statistics off 0 and 1
-  const auto path = std::filesystem::temp_directory_path() /
-                    fmt::format("tutor_test_models_{}.safetensors", ::getpid());
-  save_safetensors(path.string(), trained->state_dict());
   manual_seed(5);
   auto loaded = models::create_model("resnet14", {.num_classes = 10, .in_channels = 1});
-  const auto contents = load_safetensors(path.string());
-  std::filesystem::remove(path);
-  nn::NamedTensors state(contents.tensors.begin(), contents.tensors.end());
-  CHECK(loaded->load_state_dict(state).ok());
-  trained->eval();
-  loaded->eval();
-  Tensor x = randn_input({2, 1, 12, 12}, 9);
-  testing::check_close(loaded->forward(x), trained->forward(x), 0, 0);
-  testing::check_close(loaded->tensor_at("layer2.1.bn1.num_batches_tracked"),
-                       trained->tensor_at("layer2.1.bn1.num_batches_tracked"), 0, 0);
+  testing::check_safetensors_round_trip(*trained, *loaded, randn_input({2, 1, 12, 12}, 9));
 }

@@ -222,6 +222,14 @@ int64_t Args::get_int(const std::string& name) const {
   return parse_int(spec_->full_name(), name, *v);
 }
 
+int64_t Args::get_int_in(const std::string& name, int64_t lo, int64_t hi) const {
+  int64_t v = get_int(name);
+  if (v < lo || v > hi)
+    usage(spec_->full_name(),
+          fmt::format("--{} must be between {} and {}, got {}", name, lo, hi, v));
+  return v;
+}
+
 double Args::get_double(const std::string& name) const {
   const std::string* v = value_of(spec_of(name, FlagType::real));
   if (!v) usage(spec_->full_name(), fmt::format("--{} is required", name));
@@ -267,6 +275,7 @@ std::string command_help(const CommandSpec& spec) {
   };
   std::vector<Row> rows;
   for (const FlagSpec& f : spec.flags) {
+    if (f.hidden) continue;
     std::string flag = "--" + f.name;
     if (f.type != FlagType::boolean) {
       std::string meta = f.metavar.empty() ? flag_type_name(f.type) : f.metavar;

@@ -42,6 +42,7 @@ struct FlagSpec {
   std::string default_value;  // as it would be typed; empty: none (booleans default to false)
   std::string help;           // one line
   std::string metavar = {};   // placeholder in --help ("FILE"); empty: from the type
+  bool hidden = false;        // parsed as any flag but left out of --help (internal plumbing)
 };
 
 struct PositionalSpec {
@@ -76,6 +77,8 @@ class Args {
 
   bool get_bool(const std::string& name) const;
   int64_t get_int(const std::string& name) const;
+  // get_int, with a usage error "tutor <cmd>: --name must be between lo and hi, got v" outside.
+  int64_t get_int_in(const std::string& name, int64_t lo, int64_t hi) const;
   double get_double(const std::string& name) const;
   std::string get_string(const std::string& name) const;  // "" when neither given nor defaulted
   std::vector<std::string> get_list(const std::string& name) const;

@@ -11,14 +11,6 @@
 
 namespace tutor::cli {
 
-static int positive_flag(const Args& args, const std::string& name) {
-  int64_t v = args.get_int(name);
-  if (v < 1 || v > 1'000'000)
-    throw UsageError(
-        fmt::format("tutor bench ops: --{} must be between 1 and 1000000, got {}", name, v));
-  return int(v);
-}
-
 // The runs of consecutive workloads that share a group: [begin, end) index pairs.
 static std::vector<std::pair<size_t, size_t>> group_spans(const std::vector<Workload>& list) {
   std::vector<std::pair<size_t, size_t>> spans;
@@ -31,12 +23,9 @@ static std::vector<std::pair<size_t, size_t>> group_spans(const std::vector<Work
 }
 
 static void run_bench_ops(const Args& args, Io& io) {
-  const int repeat = positive_flag(args, "repeat");
-  const int warmup = int(args.get_int("warmup"));
-  if (warmup < 0 || warmup > 1000)
-    throw UsageError(
-        fmt::format("tutor bench ops: --warmup must be between 0 and 1000, got {}", warmup));
-  const int threads = positive_flag(args, "threads");
+  const int repeat = int(args.get_int_in("repeat", 1, 1'000'000));
+  const int warmup = int(args.get_int_in("warmup", 0, 1000));
+  const int threads = int(args.get_int_in("threads", 1, 1024));
   std::vector<Workload> workloads = filter_workloads(all_workloads(), args.get_string("only"));
   if (workloads.empty())
     throw UsageError(
@@ -47,12 +36,7 @@ static void run_bench_ops(const Args& args, Io& io) {
 
   kernels::cpu::set_num_threads(threads);
   BenchReport report;
-  report.load_start = read_load_average();
-  report.repeat = repeat;
-  report.warmup = warmup;
-  report.pytorch_environment = peer.environment;
-  report.pytorch_note = peer.note;
-  report.peak = measure_peak(threads);
+  report.session = start_session(threads, warmup, repeat, peer);
   for (auto [begin, end] : group_spans(workloads)) {
     std::vector<Workload> group(workloads.begin() + long(begin), workloads.begin() + long(end));
     io.err << fmt::format("bench ops: {} ({} workloads): tutor", group[0].group, group.size());
@@ -63,12 +47,12 @@ static void run_bench_ops(const Args& args, Io& io) {
       io.err << ", PyTorch";
       io.err.flush();
       std::vector<std::vector<double>> ms =
-          run_pytorch(peer, group, threads, warmup, repeat, &report.torch_version);
+          run_pytorch(peer, group, threads, warmup, repeat, &report.session.torch_version);
       for (size_t i = 0; i < group.size(); ++i) report.rows[begin + i].pytorch_ms = ms[i];
     }
     io.err << "\n";
   }
-  report.load_end = read_load_average();
+  report.session.load_end = read_load_average();
   io.out << format_table(report);
   if (args.given("json"))
     write_file_atomic(args.get_string("json"), report_json(report).str() + "\n");
@@ -93,7 +77,7 @@ Command bench_ops_command() {
           {"repeat", FlagType::integer, "10", "timed runs per workload (the median is quoted)"},
           {"warmup", FlagType::integer, "2", "untimed runs before them"},
           {"threads", FlagType::integer, "2", "threads for tutor, PyTorch and the peak loop"},
-          {"pytorch-script", FlagType::string, default_pytorch_script(),
+          {"pytorch-script", FlagType::string, bench_script("pytorch_ops.py"),
            "the PyTorch side's script", "FILE"},
       },
       {}};

@@ -1,14 +1,42 @@
-// The results of `tutor bench ops`: one row per workload, the aligned table and the JSON.
+// What `tutor bench` and `tutor bench ops` report: the session (machine, peak, protocol, load,
+// PyTorch peer) that heads every table and JSON file, an aligned-column table, and the rows of
+// `tutor bench ops` (the model workloads' rows are in bench_model_report.h).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "tools/cli/bench_peak.h"
+#include "tools/cli/bench_pytorch.h"
 #include "tools/cli/bench_workloads.h"
 #include "tools/cli/json.h"
 
 namespace tutor::cli {
+
+struct BenchSession {
+  PeakResult peak;
+  std::string cpu;      // /proc/cpuinfo's model name, or "unknown"
+  std::string date;     // UTC, ISO 8601, when the session started
+  std::string version;  // tutor's version and git describe (version_string())
+  int repeat = 0, warmup = 0;
+  std::string load_start, load_end;  // /proc/loadavg's first three fields
+  std::string torch_version, pytorch_environment, pytorch_note;  // with --vs-pytorch
+};
+
+// Measures the peak on `threads` threads and records the machine, date, load and peer.
+BenchSession start_session(int threads, int warmup, int repeat, const PytorchPeer& peer);
+// The lines above a table: peak, CPU, protocol, load, tutor and PyTorch versions.
+std::string format_session(const BenchSession& session);
+// The session's fields as keys of `root`.
+void add_session_json(JsonObject& root, const BenchSession& session);
+
+// Rows under a header, each column as wide as its widest cell, two spaces apart; the first
+// column left-aligned, the others right-aligned.
+std::string format_columns(const std::vector<std::string>& header,
+                           const std::vector<std::vector<std::string>>& rows);
+
+// Each run's time as a JSON array of numbers.
+JsonArray json_numbers(const std::vector<double>& values);
 
 struct BenchRow {
   Workload workload;
@@ -17,10 +45,7 @@ struct BenchRow {
 };
 
 struct BenchReport {
-  PeakResult peak;
-  int repeat = 0, warmup = 0;
-  std::string load_start, load_end;  // /proc/loadavg's first three fields
-  std::string torch_version, pytorch_environment, pytorch_note;  // with --vs-pytorch
+  BenchSession session;
   std::vector<BenchRow> rows;
 };
 

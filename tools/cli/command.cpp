@@ -18,6 +18,7 @@ const std::vector<Command>& all_commands() {
       forward_command(),
       export_command(),
       loss_command(),
+      bench_command(),
       bench_ops_command(),
   };
   return commands;

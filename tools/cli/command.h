@@ -44,6 +44,7 @@ Command eval_command();
 Command forward_command();
 Command export_command();
 Command loss_command();
+Command bench_command();
 Command bench_ops_command();
 
 }  // namespace tutor::cli

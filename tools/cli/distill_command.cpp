@@ -22,6 +22,7 @@
 #include "tools/cli/distill_report.h"
 #include "tools/cli/json.h"
 #include "tools/cli/model_io.h"
+#include "tools/cli/participant.h"
 #include "tools/cli/teacher_cache.h"
 #include "tools/cli/teacher_outputs.h"
 #include "tools/cli/training_loop.h"
@@ -78,19 +79,6 @@ data::LoaderOptions train_options(const Recipe& r, int64_t batch_size, uint64_t 
     o.transforms.push_back(
         data::PartialMixup{r.data.mixup->beta, r.data.mixup->partial, true, num_classes});
   return o;
-}
-
-// models::Model as the Distiller sees it.
-distill::Participant participant(const std::shared_ptr<models::Model>& model, bool train_mode) {
-  auto forward = [model](const Tensor& x, const std::vector<std::string>& requested,
-                         std::map<std::string, Tensor>& taps) {
-    if (requested.empty()) return model->forward(x, nullptr);
-    models::Taps t(requested);
-    Tensor logits = model->forward(x, &t);
-    for (const auto& [name, value] : t.tensors()) taps[name] = value;
-    return logits;
-  };
-  return {model, forward, train_mode};
 }
 
 // The logits and every tap of `model` on `batch` (one forward in eval mode, no grad) into

@@ -7,7 +7,7 @@ resnet8: the CIFAR ResNet of RepDistiller models/resnet.py (re-implemented below
 shared/spec/models-and-transformer-kd.md §A2 and shared/spec/benchmarks.md define it for 1x28x28
 inputs: global average pooling), 1 input channel, 10 classes, batch 8x1x28x28, seeded
 initialization with perturbed BatchNorm running statistics (so that eval mode is not the identity
-normalization). resnet8_parity.safetensors (~1.2 MB) holds
+normalization). resnet8_parity.safetensors (~1.2 MB) holds (the recipe is parity_golden.py's)
   init.<key>        the full initial state_dict (parameters and buffers)
   input, labels     the batch [N, C, H, W] f32 and the class indices [N] i64
   logits_eval       eval-mode logits of the initial model
@@ -61,8 +61,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
-LR, MOMENTUM, STEPS = 0.01, 0.9, 10
-TAP_SAMPLES = 2
 FULL_GRAD_NUMEL = 10000
 GRAD_SAMPLES = 1024
 
@@ -244,6 +242,7 @@ def compact(out, model):
     return compacted
 
 
+from parity_golden import golden, write_state_listings  # noqa: E402
 from safetensors_writer import save_safetensors  # noqa: E402
 
 
@@ -257,44 +256,9 @@ def perturb_running_stats(model, gen):
                 m.running_var.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
 
 
-def golden(model, forward_taps, x, labels, description, tap_samples=TAP_SAMPLES):
-    out = {}
-    init = {k: v.clone() for k, v in model.state_dict().items()}
-    out.update({f'init.{k}': v for k, v in init.items()})
-    out['input'], out['labels'] = x, labels
-
-    model.eval()
-    taps = {}
-    with torch.no_grad():
-        out['logits_eval'] = model(x)
-        tapped_logits = forward_taps(model, x[:tap_samples], taps)
-        assert torch.allclose(tapped_logits, out['logits_eval'][:tap_samples], atol=1e-5)
-    out.update({f'taps.{k}': v for k, v in taps.items()})
-
-    model.train()
-    logits = model(x)
-    loss = F.cross_entropy(logits, labels)
-    loss.backward()
-    out['logits_train'], out['loss'] = logits.detach(), loss.detach()
-    out.update({f'grad.{k}': p.grad.clone() for k, p in model.named_parameters()})
-    out.update({f'after.{k}': v.clone() for k, v in model.state_dict().items()
-                if 'running' in k or 'num_batches' in k})
-
-    model.load_state_dict(init)
-    model.zero_grad(set_to_none=True)
-    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    losses = []
-    for _ in range(STEPS):
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), labels)
-        losses.append(loss.item())
-        loss.backward()
-        opt.step()
-    out['sgd_losses'] = torch.tensor(losses, dtype=torch.float32)
-    meta = {'generator': 'tools/golden/make_resnet_fixtures.py', 'torch': torch.__version__,
-            'torchvision': torchvision.__version__, 'model': description,
-            'sgd': f'lr={LR} momentum={MOMENTUM} steps={STEPS}, train mode, the same batch'}
-    return out, meta
+def meta_for(description):
+    return {'generator': 'tools/golden/make_resnet_fixtures.py',
+            'torchvision': torchvision.__version__, 'model': description}
 
 
 def cifar_taps(model, x, taps):
@@ -304,22 +268,13 @@ def cifar_taps(model, x, taps):
 CIFAR_WIDTHS = {'': [16, 16, 32, 64], 'x4': [32, 64, 128, 256]}
 CIFAR_MODELS = [(8, ''), (14, ''), (20, ''), (32, ''), (44, ''), (56, ''), (110, ''), (8, 'x4'),
                 (32, 'x4')]
-SHORT_DTYPES = {torch.float32: 'f32', torch.int64: 'i64'}
 
 
-def write_state_listings(path):
+def write_resnet_listings(path):
     models = [(n, getattr(torchvision.models, n)()) for n in ('resnet18', 'resnet34', 'resnet50')]
     models += [(f'resnet{d}{x}', CifarResNet(d, CIFAR_WIDTHS[x], num_classes=100))
                for d, x in CIFAR_MODELS]
-    lines = []
-    for name, m in models:
-        lines.append(f'## {name} {sum(p.numel() for p in m.parameters())}')
-        for k, v in m.state_dict().items():
-            shape = '[' + ', '.join(str(s) for s in v.shape) + ']'
-            lines.append(f'{k} {shape} {SHORT_DTYPES[v.dtype]}')
-    with open(path, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    print(f'wrote {path} ({len(lines)} lines)')
+    write_state_listings(path, models)
 
 
 def main():
@@ -329,7 +284,7 @@ def main():
     torch.set_num_threads(1)
 
     os.makedirs(args.out, exist_ok=True)
-    write_state_listings(os.path.join(args.out, 'state_dicts.txt'))
+    write_resnet_listings(os.path.join(args.out, 'state_dicts.txt'))
 
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(1)
@@ -337,8 +292,8 @@ def main():
     perturb_running_stats(model, gen)
     x = torch.randn(8, 1, 28, 28, generator=gen)
     labels = torch.randint(0, 10, (8,), generator=gen)
-    out, meta = golden(model, cifar_taps, x, labels,
-                       'resnet8 (RepDistiller CIFAR ResNet, global average pooling), in_channels 1, 10 classes')
+    out, meta = golden(model, cifar_taps, x, labels, meta_for(
+        'resnet8 (RepDistiller CIFAR ResNet, global average pooling), in_channels 1, 10 classes'))
     save_safetensors(os.path.join(args.out, 'resnet8_parity.safetensors'), out, meta)
 
     torch.manual_seed(0)
@@ -347,8 +302,8 @@ def main():
     initsums = formula_state(model)
     x = torch.randn(4, 3, 48, 48, generator=gen)
     labels = torch.randint(0, 10, (4,), generator=gen)
-    out, meta = golden(model, torchvision_taps, x, labels, 'torchvision resnet18, 10 classes',
-                       tap_samples=1)
+    out, meta = golden(model, torchvision_taps, x, labels,
+                       meta_for('torchvision resnet18, 10 classes'), tap_samples=1)
     out = compact(out, model)
     out.update(initsums)
     meta['init'] = 'closed form: formula_state in tools/golden/make_resnet_fixtures.py'

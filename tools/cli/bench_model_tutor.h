@@ -1,0 +1,20 @@
+// One `tutor bench` workload run through tutor in this process (the bench runs each workload in
+// a child process of its own, so the peak RSS is that workload's alone): models built with the
+// reference initialization from a fixed seed, a random normal batch and random labels made once,
+// then `warmup` untimed steps and `steps` timed ones (bench_models.h says what a step is).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tools/cli/bench_models.h"
+
+namespace tutor::cli {
+
+// Milliseconds of each timed step. A tutor::Error when a model is not in the registry.
+std::vector<double> time_model_workload(const ModelWorkload& w, int warmup, int steps);
+
+// This process's peak resident set size in kB (VmHWM of /proc/self/status); 0 if unreadable.
+int64_t peak_rss_kb();
+
+}  // namespace tutor::cli
