@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "distill/bilevel.h"
 #include "distill/gradient_alignment.h"
 #include "engine/autograd/grad_mode.h"
 #include "engine/core/error.h"
@@ -162,9 +163,29 @@ void Distiller::backward(const Output& out, const std::vector<bool>& ce_group) {
 
 std::vector<Tensor> Distiller::trainable_parameters() const {
   std::vector<Tensor> params = student_.module->parameters();
+  const std::vector<Tensor> outer = outer_parameters();
   for (const Term& term : terms_)
-    for (const Tensor& p : term.objective->parameters()) params.push_back(p);
+    for (const Tensor& p : term.objective->parameters())
+      if (std::none_of(outer.begin(), outer.end(), [&](const Tensor& o) { return o.is_same(p); }))
+        params.push_back(p);
   return params;
+}
+
+std::vector<Tensor> Distiller::outer_parameters() const {
+  std::vector<Tensor> params;
+  for (const Term& term : terms_)
+    for (const Tensor& p : term.objective->outer_parameters()) params.push_back(p);
+  return params;
+}
+
+double Distiller::bilevel_backward(const Output& out, const Tensor& held_out_x,
+                                   const Tensor& held_out_labels, double lr) {
+  BilevelParameters params{trainable_parameters(), outer_parameters(), {}};
+  for (auto& [name, b] : student_.module->named_buffers()) params.buffers.push_back(b);
+  return distill::bilevel_backward(out.loss, params, lr, [&] {
+    std::map<std::string, Tensor> taps;
+    return cross_entropy(student_.forward(held_out_x, {}, taps), held_out_labels);
+  });
 }
 
 }  // namespace tutor::distill
