@@ -23,6 +23,12 @@
 //                                 then takes batch_size unlabeled images and labeled_batch_size
 //                                 labeled ones, and an epoch is one pass over the unlabeled pool
 //     labeled_batch_size: INT > 0 32: labeled images per step when `labeled` is set
+//     held_out: REAL | INT        0: none. A fraction in (0, 1) or a count >= 1 of the training
+//                                 images (the last ones) kept out of training for the bilevel
+//                                 outer step of objectives with outer parameters (tgeo_kd
+//                                 bilevel: true, distill/bilevel.h): each step draws the next
+//                                 batch_size of them, un-augmented. Every experiment of the run
+//                                 trains without them. Not with `labeled`
 //     mixup:                      MIX-KD's partial mixup of every training batch (engine/data/
 //       partial: REAL in [0, 1]   0.9   mixing.h partial_mixup), after normalization: teachers
 //       beta: REAL > 0            1.0   and student see the mixed images, objectives read the
@@ -47,6 +53,9 @@
 //     momentum: REAL >= 0         0.9 (sgd)
 //     weight_decay: REAL >= 0     5e-4
 //     nesterov: BOOL              false (sgd)
+//   outer_optimizer:              the optimizer of the outer parameters (keys as optimizer);
+//                                 default adam, lr 0.1, weight_decay 0.05, the controller's in
+//                                 Chengming0501/TGeo-KD src/fusion_ratio_bilevel.py
 //   schedule:
 //     name: cosine | step | constant   cosine, per epoch
 //     step_size: INT > 0          5 (step: x0.1 every step_size epochs)
@@ -106,7 +115,11 @@ struct DataSpec {
   bool flip = false;
   int64_t labeled = 0;
   int64_t labeled_batch_size = 32;
+  double held_out = 0;  // < 1: a fraction of the training images; >= 1: a count; 0: none
   std::optional<MixupSpec> mixup;
+
+  // The number of the `train` training images held out.
+  int64_t held_out_count(int64_t train) const;
 
   // Whether a training image differs from one epoch to the next (no teacher-logit cache then).
   bool augments() const { return crop_padding > 0 || flip || mixup.has_value(); }
@@ -162,6 +175,7 @@ struct Recipe {
   TeacherOutputsSpec teacher_outputs;
   std::string student;
   OptimizerSpec optimizer;
+  OptimizerSpec outer_optimizer{"adam", 0.1, 0.9, 0.05, false};
   ScheduleSpec schedule;
   std::vector<Experiment> experiments;  // the baseline first, when it is added
 };

@@ -9,6 +9,7 @@
 
 #include "distill/bilevel.h"
 #include "distill/distiller.h"
+#include "distill/recipe.h"
 #include "engine/core/random.h"
 #include "engine/nn/nn.h"
 #include "engine/ops/ops.h"
@@ -190,4 +191,58 @@ TEST_CASE("bilevel: tgeo_kd's option and the step's errors") {
   distill::BilevelParameters none{pb.student->parameters(), {}, {}};
   check_error([&] { distill::bilevel_backward(out.loss, none, 0.1, [] { return Tensor(); }); },
               {"bilevel", "outer"});
+}
+
+namespace {
+
+const char* kRecipe =
+    "name: b\nteacher: {model: resnet8, train: {epochs: 1}}\nstudent: {model: resnet8}\n";
+
+std::string recipe_error(const std::string& yaml) {
+  try {
+    distill::parse_recipe(yaml, "dir/r.yaml");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  FAIL("parsed without an error: ", yaml);
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("bilevel: the recipe's data.held_out and outer_optimizer") {
+  distill::Recipe plain = distill::parse_recipe(kRecipe, "r.yaml");
+  CHECK(plain.data.held_out == 0);
+  CHECK(plain.data.held_out_count(1000) == 0);
+  // the controller's optimizer of src/fusion_ratio_bilevel.py by default
+  CHECK(plain.outer_optimizer.name == "adam");
+  CHECK(plain.outer_optimizer.lr == 0.1);
+  CHECK(plain.outer_optimizer.weight_decay == 0.05);
+
+  distill::Recipe fraction = distill::parse_recipe(
+      std::string(kRecipe) + "data: {held_out: 0.1}\nouter_optimizer: {lr: 0.001}\n", "r.yaml");
+  CHECK(fraction.data.held_out_count(1000) == 100);
+  CHECK(fraction.data.held_out_count(3) == 1);  // never none when asked for
+  CHECK(fraction.outer_optimizer.name == "adam");
+  CHECK(fraction.outer_optimizer.lr == 0.001);
+  CHECK(fraction.outer_optimizer.weight_decay == 0.05);
+  distill::Recipe count =
+      distill::parse_recipe(std::string(kRecipe) + "data: {held_out: 64}\n", "r.yaml");
+  CHECK(count.data.held_out_count(1000) == 64);
+
+  for (const char* bad : {"-0.5", "2.5", "many"}) {
+    std::string message =
+        recipe_error(std::string(kRecipe) + "data: {held_out: " + bad + "}\n");
+    INFO(message);
+    CHECK(message.find("dir/r.yaml: data.held_out") == 0);
+    CHECK(message.find("a fraction in (0, 1) or a count of images >= 1") != std::string::npos);
+  }
+  CHECK(recipe_error(std::string(kRecipe) + "data: {held_out: 0.1, labeled: 50}\n")
+            .find("data.held_out: a held-out split cannot be combined with `labeled`") !=
+        std::string::npos);
+  CHECK(recipe_error(std::string(kRecipe) + "data: {held_out: 100, limit_train: 100}\n")
+            .find("data.held_out: expected fewer held-out images than limit_train = 100") !=
+        std::string::npos);
+  CHECK(recipe_error(std::string(kRecipe) + "outer_optimizer: {lr: 0}\n")
+            .find("outer_optimizer.lr") != std::string::npos);
 }
