@@ -44,9 +44,9 @@
 //   hypergradient of the student's held-out cross-entropy after a one-step look-ahead,
 //   theta' = theta - lr * d L / d theta. The tabular script's own upper level calls backward on
 //   a validation CE that does not depend on phi (the student's output only), so its controller
-//   never receives a gradient; that step is not reproduced. Neither the paper nor the repository
-//   gives a first-order approximation; DARTS's (theta' = theta) would give phi no gradient at
-//   all here, since the held-out CE does not read alpha.
+//   never receives a gradient; that step is not reproduced. The repository has no first-order
+//   approximation to offer as an option; DARTS's first-order one (theta' = theta) would give phi
+//   no gradient at all here, since the held-out CE does not read alpha.
 #include "distill/functional.h"
 #include "distill/objective.h"
 #include "engine/autograd/grad_mode.h"

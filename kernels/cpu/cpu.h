@@ -11,5 +11,6 @@ void register_matmul();
 void register_conv();
 void register_normalization();  // OpenMP loops: batch_norm, layer_norm, group_norm
 void register_pooling();       // OpenMP loops: max, avg and adaptive pooling
+void register_attention();     // blocked scaled_dot_product_attention (attention.cpp)
 
 }  // namespace tutor::kernels::cpu
