@@ -47,14 +47,16 @@ Tensor labels(std::vector<int64_t> v) { return from_vector(v, {int64_t(v.size())
 // loss), a randomly initialized fusion network.
 std::shared_ptr<distill::Objective> bilevel_tgeo(uint64_t seed) {
   manual_seed(seed);
-  auto objective = distill::make_objective(
-      "tgeo_kd", {{"bilevel", "true"}, {"hidden", "5"}, {"classes", std::to_string(kClasses)},
-                  {"update_class_mean", "false"}, {"T", "2"}});
+  auto objective = distill::make_objective("tgeo_kd", {{"bilevel", "true"},
+                                                       {"hidden", "5"},
+                                                       {"classes", std::to_string(kClasses)},
+                                                       {"update_class_mean", "false"},
+                                                       {"T", "2"}});
   objective->to(DType::f64);
   Tensor class_sum = softmax(gaussian({kClasses, kClasses}, seed + 1), 1);
-  objective->load_state_dict({{"class_sum", class_sum},
-                              {"class_count", ones({kClasses}, TensorOptions(DType::f64))}},
-                             /*strict=*/false);
+  objective->load_state_dict(
+      {{"class_sum", class_sum}, {"class_count", ones({kClasses}, TensorOptions(DType::f64))}},
+      /*strict=*/false);
   return objective;
 }
 
@@ -121,7 +123,8 @@ TEST_CASE("bilevel: the hypergradient against finite differences of CE_val(theta
   CHECK(theta.size() == pb.student->parameters().size());  // phi is not the student's to step
 
   distill::Distiller::Output out = pb.distiller->step(pb.x, pb.y, {});
-  const std::vector<uint8_t> theta_before = bytes(theta), buffers_before = bytes(buffers(*pb.student));
+  const std::vector<uint8_t> theta_before = bytes(theta),
+                             buffers_before = bytes(buffers(*pb.student));
   TensorList g_expected = autograd::grad({pb.distiller->step(pb.x, pb.y, {}).loss}, theta);
   // the step above moved the running statistics again; put them back as `out` left them
   {
@@ -140,7 +143,8 @@ TEST_CASE("bilevel: the hypergradient against finite differences of CE_val(theta
   CHECK(bytes(theta) == theta_before);
   CHECK(bytes(buffers(*pb.student)) == buffers_before);
   // the lower level's gradient is grad_theta L_train
-  for (size_t i = 0; i < theta.size(); ++i) check_close(theta[i].grad(), g_expected[i], 1e-12, 1e-10);
+  for (size_t i = 0; i < theta.size(); ++i)
+    check_close(theta[i].grad(), g_expected[i], 1e-12, 1e-10);
   CHECK(val == doctest::Approx(pb.lookahead_ce()).epsilon(1e-12));
 
   // d CE_val(theta'(phi)) / d phi, central differences over every element of phi
@@ -168,9 +172,12 @@ TEST_CASE("bilevel: the hypergradient against finite differences of CE_val(theta
 
 TEST_CASE("bilevel: tgeo_kd's option and the step's errors") {
   // bilevel implies ratio_grad = false; asking for both is an error naming the two
-  check_error([] { distill::make_objective("tgeo_kd", {{"bilevel", "true"}, {"ratio_grad", "true"},
-                                                        {"classes", "3"}}); },
-              {"tgeo_kd", "bilevel", "ratio_grad"});
+  check_error(
+      [] {
+        distill::make_objective("tgeo_kd",
+                                {{"bilevel", "true"}, {"ratio_grad", "true"}, {"classes", "3"}});
+      },
+      {"tgeo_kd", "bilevel", "ratio_grad"});
   CHECK_NOTHROW(distill::make_objective(
       "tgeo_kd", {{"bilevel", "true"}, {"ratio_grad", "false"}, {"classes", "3"}}));
   // single level: no outer parameters; the fusion network trains with the student
@@ -184,8 +191,11 @@ TEST_CASE("bilevel: tgeo_kd's option and the step's errors") {
               {"bilevel", "lr", "positive"});
   // a held-out batch whose labels do not fit names cross_entropy, and leaves theta as it was
   const std::vector<uint8_t> before = bytes(pb.student->parameters());
-  check_error([&] { pb.distiller->bilevel_backward(out, pb.xv, labels({0, 1}), 0.1); },
-              {"cross_entropy"});
+  check_error(
+      [&] {
+        pb.distiller->bilevel_backward(out, pb.xv, labels({0, 1}), 0.1);
+      },
+      {"cross_entropy"});
   CHECK(bytes(pb.student->parameters()) == before);
   // without an outer parameter there is nothing to train
   distill::BilevelParameters none{pb.student->parameters(), {}, {}};
@@ -231,8 +241,7 @@ TEST_CASE("bilevel: the recipe's data.held_out and outer_optimizer") {
   CHECK(count.data.held_out_count(1000) == 64);
 
   for (const char* bad : {"-0.5", "2.5", "many"}) {
-    std::string message =
-        recipe_error(std::string(kRecipe) + "data: {held_out: " + bad + "}\n");
+    std::string message = recipe_error(std::string(kRecipe) + "data: {held_out: " + bad + "}\n");
     INFO(message);
     CHECK(message.find("dir/r.yaml: data.held_out") == 0);
     CHECK(message.find("a fraction in (0, 1) or a count of images >= 1") != std::string::npos);
