@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "distill/bilevel.h"
 #include "distill/gradient_alignment.h"
 #include "engine/autograd/grad_mode.h"
 #include "engine/core/error.h"
@@ -224,8 +225,12 @@ void Distiller::backward(const Output& out, const std::vector<bool>& ce_group) {
 std::vector<Tensor> Distiller::trainable_parameters(int64_t k) const {
   const Student& s = students_.at(size_t(k));
   std::vector<Tensor> params = s.participant.module->parameters();
-  for (const Term& term : s.terms)
-    for (const Tensor& p : term.objective->parameters()) params.push_back(p);
+  for (const Term& term : s.terms) {
+    const std::vector<Tensor> outer = term.objective->outer_parameters();
+    for (const Tensor& p : term.objective->parameters())
+      if (std::none_of(outer.begin(), outer.end(), [&](const Tensor& o) { return o.is_same(p); }))
+        params.push_back(p);
+  }
   return params;
 }
 
@@ -234,6 +239,30 @@ std::vector<Tensor> Distiller::trainable_parameters() const {
   for (size_t k = 0; k < students_.size(); ++k)
     for (const Tensor& p : trainable_parameters(int64_t(k))) params.push_back(p);
   return params;
+}
+
+std::vector<Tensor> Distiller::outer_parameters() const {
+  std::vector<Tensor> params;
+  for (const Student& s : students_)
+    for (const Term& term : s.terms)
+      for (const Tensor& p : term.objective->outer_parameters()) params.push_back(p);
+  return params;
+}
+
+double Distiller::bilevel_backward(const Output& out, const Tensor& held_out_x,
+                                   const Tensor& held_out_labels, double lr) {
+  BilevelParameters params{trainable_parameters(), outer_parameters(), {}};
+  for (const Student& s : students_)
+    for (auto& [name, b] : s.participant.module->named_buffers()) params.buffers.push_back(b);
+  return distill::bilevel_backward(out.loss, params, lr, [&] {
+    Tensor loss;
+    for (Student& s : students_) {
+      std::map<std::string, Tensor> taps;
+      Tensor ce = cross_entropy(s.participant.forward(held_out_x, {}, taps), held_out_labels);
+      loss = loss.defined() ? loss + ce : ce;
+    }
+    return loss;
+  });
 }
 
 }  // namespace tutor::distill

@@ -4,7 +4,8 @@
 // train, as mdistiller's OFD does), the student runs with grad, each objective reads the named
 // outputs it asked for (distill/objective.h), and the loss is sum_i w_i(epoch) * L_i. The caller
 // backpropagates (backward(): plainly, or with DHKD's gradient alignment between two groups of
-// terms) and steps the optimizer over trainable_parameters(). A loss that is NaN or Inf is an
+// terms; bilevel_backward() when an objective has outer parameters) and steps the optimizer over
+// trainable_parameters(). A loss that is NaN or Inf is an
 // Error naming the step and the objective.
 //
 // Several students (online distillation, DML: objectives.md §5.1) train together in one step:
@@ -120,8 +121,17 @@ class Distiller {
 
   // Every student's parameters, each followed by those of its objectives' own modules.
   std::vector<Tensor> trainable_parameters() const;
-  // Student k's parameters followed by those of its objectives' modules.
+  // Student k's parameters followed by those of its objectives' modules, except their outer
+  // parameters.
   std::vector<Tensor> trainable_parameters(int64_t k) const;
+  // The parameters the objectives train by a bilevel outer step (Objective::outer_parameters).
+  std::vector<Tensor> outer_parameters() const;
+  // The bilevel step (distill/bilevel.h) instead of backward(): the trainable parameters get
+  // grad L_train, the outer ones the hypergradient of the held-out loss after a look-ahead step
+  // of size lr, the sum over the students of each one's mean cross-entropy on the held-out batch
+  // (x, labels) (a student's outer parameters reach only its own); returns that loss.
+  double bilevel_backward(const Output& out, const Tensor& held_out_x,
+                          const Tensor& held_out_labels, double lr);
 
   // The tap names the objectives read from teacher k (besides its logits).
   const std::vector<std::string>& teacher_taps(int64_t k) const { return teacher_taps_.at(size_t(k)); }

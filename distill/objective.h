@@ -132,6 +132,10 @@ class Objective : public nn::Module {
 
   const ObjectiveSpec& spec() const;
 
+  // The parameters a bilevel outer step trains (distill/bilevel.h) instead of the student's
+  // optimizer: empty for single-level objectives.
+  virtual std::vector<Tensor> outer_parameters() const { return {}; }
+
  private:
   std::string name_;
 };

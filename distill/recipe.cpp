@@ -19,6 +19,12 @@
 
 namespace tutor::distill {
 
+int64_t DataSpec::held_out_count(int64_t train) const {
+  if (held_out <= 0) return 0;
+  return held_out < 1 ? std::max<int64_t>(1, int64_t(std::llround(held_out * double(train))))
+                      : int64_t(held_out);
+}
+
 namespace {
 
 // A YAML node with its key path ("experiments[1].objectives[0]") and the file it came from, so
@@ -181,6 +187,12 @@ DataSpec read_data(Node n) {
   if (n.has("labeled")) d.labeled = n.at("labeled").integer(0, kCount);
   if (n.has("labeled_batch_size"))
     d.labeled_batch_size = n.at("labeled_batch_size").integer(1, kPositive);
+  if (n.has("held_out")) {
+    Node h = n.at("held_out");
+    const char* expected = "a fraction in (0, 1) or a count of images >= 1";
+    d.held_out = h.real(0, false, expected);
+    if (d.held_out > 1 && d.held_out != std::floor(d.held_out)) h.fail_here(expected);
+  }
   if (n.has("mixup")) {
     Node m = n.at("mixup");
     m.expect_map();
@@ -203,10 +215,16 @@ DataSpec read_data(Node n) {
     d.strong_view = strong;
   }
   n.done({"name", "dir", "limit_train", "limit_test", "crop_padding", "flip", "labeled",
-          "labeled_batch_size", "mixup", "strong_view"});
+          "labeled_batch_size", "held_out", "mixup", "strong_view"});
   if (d.strong_view && (d.labeled > 0 || d.mixup))
     fail("{}: {}.strong_view: the strong view cannot be combined with {}", n.origin(), n.path(),
          d.labeled > 0 ? "`labeled`" : "`mixup`");
+  if (d.held_out > 0 && d.labeled > 0)
+    fail("{}: {}.held_out: a held-out split cannot be combined with `labeled`", n.origin(),
+         n.path());
+  if (d.held_out >= 1 && d.limit_train > 0 && d.held_out >= double(d.limit_train))
+    fail("{}: {}.held_out: expected fewer held-out images than limit_train = {}, got {}",
+         n.origin(), n.path(), d.limit_train, d.held_out);
   if (d.mixup && d.labeled > 0)
     fail("{}: {}.mixup: mixup needs every image's label; it cannot be combined with `labeled`",
          n.origin(), n.path());
@@ -370,6 +388,8 @@ Recipe read_recipe(Node root) {
   if (root.has("threads")) r.threads = root.at("threads").integer(0, kCount);
   if (root.has("data")) r.data = read_data(root.at("data"));
   if (root.has("optimizer")) r.optimizer = read_optimizer(root.at("optimizer"), {});
+  if (root.has("outer_optimizer"))
+    r.outer_optimizer = read_optimizer(root.at("outer_optimizer"), r.outer_optimizer);
   if (root.has("schedule")) r.schedule = read_schedule(root.at("schedule"), {});
   if (r.schedule.warmup_epochs >= r.epochs)
     fail("{}: schedule.warmup_epochs: expected fewer than the {} epochs, got {}", r.path, r.epochs,
@@ -466,7 +486,7 @@ Recipe read_recipe(Node root) {
     fail("{}: experiments: expected at least one experiment (or `baseline: true`)", r.path);
   root.done({"name", "seed", "epochs", "batch_size", "threads", "data", "teacher", "teachers",
              "teacher_outputs", "cost_matrix", "aspect_targets", "student", "students", "optimizer",
-             "schedule", "baseline", "experiments"});
+             "outer_optimizer", "schedule", "baseline", "experiments"});
 
   // Objectives reading a teacher need one: checked here so a recipe fails before any training.
   for (size_t i = 0; i < r.experiments.size(); ++i) {

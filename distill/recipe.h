@@ -26,6 +26,12 @@
 //     strong_view:                MLKD's strong view of every student training batch: crop and
 //       ops: INT >= 0             2   flip drawn anew, RandAugment(ops) and Cutout (engine/data/
 //                                     rand_augment.h); read as <model>.logits_strong
+//     held_out: REAL | INT        0: none. A fraction in (0, 1) or a count >= 1 of the training
+//                                 images (the last ones) kept out of training for the bilevel
+//                                 outer step of objectives with outer parameters (tgeo_kd
+//                                 bilevel: true, distill/bilevel.h): each step draws the next
+//                                 batch_size of them, un-augmented. Every experiment of the run
+//                                 trains without them. Not with `labeled`
 //     mixup:                      MIX-KD's partial mixup of every training batch (engine/data/
 //       partial: REAL in [0, 1]   0.9   mixing.h partial_mixup), after normalization: teachers
 //       beta: REAL > 0            1.0   and student see the mixed images, objectives read the
@@ -64,6 +70,9 @@
 //     momentum: REAL >= 0         0.9 (sgd)
 //     weight_decay: REAL >= 0     5e-4
 //     nesterov: BOOL              false (sgd)
+//   outer_optimizer:              the optimizer of the outer parameters (keys as optimizer);
+//                                 default adam, lr 0.1, weight_decay 0.05, the controller's in
+//                                 Chengming0501/TGeo-KD src/fusion_ratio_bilevel.py
 //   schedule:
 //     name: cosine | step | constant   cosine, per epoch
 //     step_size: INT > 0          5 (step: x0.1 every step_size epochs)
@@ -135,8 +144,12 @@ struct DataSpec {
   bool flip = false;
   int64_t labeled = 0;
   int64_t labeled_batch_size = 32;
+  double held_out = 0;  // < 1: a fraction of the training images; >= 1: a count; 0: none
   std::optional<MixupSpec> mixup;
   std::optional<StrongViewSpec> strong_view;
+
+  // The number of the `train` training images held out.
+  int64_t held_out_count(int64_t train) const;
 
   // Whether a training image differs from one epoch to the next (no teacher-logit cache then).
   // The strong view leaves the images as they are; the experiments that read it read teacher
@@ -217,6 +230,7 @@ struct Recipe {
   std::string student;                // the first (or only) student's model
   std::vector<std::string> students;  // every student's model; students[0] == student
   OptimizerSpec optimizer;
+  OptimizerSpec outer_optimizer{"adam", 0.1, 0.9, 0.05, false};
   ScheduleSpec schedule;
   std::vector<Experiment> experiments;  // the baseline first, when it is added
 };

@@ -36,16 +36,17 @@
 //   the student, by the student's optimizer (single level). ratio_grad = false is the paper's
 //   lower-level step (as src/fusion_ratio_bilevel.py): r and alpha are computed without grad and
 //   alpha is a constant of the student's loss, so the fusion network gets no gradient here.
-// - The bilevel outer step is not part of this loss. With ratio_grad = false it needs, per
-//   step: a held-out batch; a look-ahead theta' = theta - lr * d L_train(theta, phi) / d theta
-//   kept as a function of phi (the fusion network's parameters): a functional (stateless)
-//   forward of the student with given parameters and a backward with create_graph, i.e.
-//   second-order gradients through log_softmax, kl_div and cross_entropy, which tutor's losses
-//   do not provide (first-order only, engine/ops/losses.h); then phi <- phi - lr_phi *
-//   d CE_val(theta') / d phi. A first-order approximation (treating d theta' / d phi through
-//   alpha only, DARTS-style finite differences) would need two extra student forward/backward
-//   passes per step. The tabular script's upper level calls backward on a validation CE that
-//   does not depend on phi, so its controller never receives a gradient.
+// - bilevel = true is the paper's training (as src/fusion_ratio_bilevel.py's lower level, and
+//   ratio_grad = false implied): r is a constant, alpha keeps the fusion network's graph, and
+//   the fusion network's parameters are outer parameters (Objective::outer_parameters), which the
+//   student's optimizer does not step. The Distiller's bilevel_backward (distill/bilevel.h) then
+//   trains them per step on a held-out batch (a recipe's data.held_out) by the exact
+//   hypergradient of the student's held-out cross-entropy after a one-step look-ahead,
+//   theta' = theta - lr * d L / d theta. The tabular script's own upper level calls backward on
+//   a validation CE that does not depend on phi (the student's output only), so its controller
+//   never receives a gradient; that step is not reproduced. The repository has no first-order
+//   approximation to offer as an option; DARTS's first-order one (theta' = theta) would give phi
+//   no gradient at all here, since the held-out CE does not read alpha.
 #include "distill/functional.h"
 #include "distill/objective.h"
 #include "engine/autograd/grad_mode.h"
@@ -60,9 +61,12 @@ class TGeoKD : public Objective {
  public:
   TGeoKD(const Params& p, const Shapes& shapes)
       : Objective("tgeo_kd"), T_(p.number("T")), scale_t2_(p.flag("scale_t2")),
-        ratio_grad_(p.flag("ratio_grad")), update_(p.flag("update_class_mean")),
-        broadcast_(p.flag("broadcast")) {
+        bilevel_(p.flag("bilevel")), ratio_grad_(p.flag("ratio_grad") && !bilevel_),
+        update_(p.flag("update_class_mean")), broadcast_(p.flag("broadcast")) {
     TUTOR_CHECK(T_ > 0, "objective tgeo_kd: T must be positive, got {}", T_);
+    TUTOR_CHECK(!bilevel_ || !p.given().count("ratio_grad") || !p.flag("ratio_grad"),
+                "objective tgeo_kd: bilevel = true trains the fusion network by the outer step "
+                "alone, so ratio_grad must be false (it is implied), got ratio_grad = true");
     const int64_t hidden = p.integer("hidden");
     TUTOR_CHECK(hidden > 0, "objective tgeo_kd: hidden must be positive, got {}", hidden);
     classes_ = size_from_shapes("tgeo_kd", shapes, "student.logits", 1, p.integer("classes"),
@@ -100,7 +104,7 @@ class TGeoKD : public Objective {
                   clamp(class_count_.to(zs.dtype()), 1.0, std::nullopt).unsqueeze(1);
     Tensor m = index_select(mean, 0, y);
     Tensor alpha = fusion_ratio(ratio_grad_ ? zs : zs.detach(), t, m, g);
-    if (!ratio_grad_) alpha = alpha.detach();
+    if (!ratio_grad_ && !bilevel_) alpha = alpha.detach();
     Tensor ce = cross_entropy(zs, y, {}, -100, Reduction::none);
     Tensor kl = kl_per_sample(zs, zt, T_);
     if (scale_t2_) kl = kl * (T_ * T_);
@@ -109,21 +113,30 @@ class TGeoKD : public Objective {
     return {loss, {{"alpha_mean", alpha.detach().mean()}}};
   }
 
+  std::vector<Tensor> outer_parameters() const override {
+    return bilevel_ && reweighting_ ? reweighting_->parameters() : std::vector<Tensor>{};
+  }
+
  private:
   // alpha [B] from the relations r [B, 9C]; `zs` is detached by the caller when the ratio
-  // carries no gradient.
+  // carries no gradient. Bilevel: r is a constant, alpha keeps the fusion network's graph.
   Tensor fusion_ratio(const Tensor& zs, const Tensor& t, const Tensor& m, const Tensor& g) {
+    Tensor r;
+    {
+      std::optional<NoGradGuard> no_grad;
+      if (!ratio_grad_) no_grad.emplace();
+      Tensor s = softmax(zs, 1);
+      r = cat({s, t, m, g, abs(s - g), abs(s - t), abs(s - m), (g - m) * (g - s),
+               (g - t) * (g - s)},
+              1);
+    }
     std::optional<NoGradGuard> no_grad;
-    if (!ratio_grad_) no_grad.emplace();
-    Tensor s = softmax(zs, 1);
-    Tensor r = cat({s, t, m, g, abs(s - g), abs(s - t), abs(s - m), (g - m) * (g - s),
-                    (g - t) * (g - s)},
-                   1);
+    if (!ratio_grad_ && !bilevel_) no_grad.emplace();
     return (*reweighting_)(r).reshape({zs.size(0)});
   }
 
   double T_;
-  bool scale_t2_, ratio_grad_, update_, broadcast_;
+  bool scale_t2_, bilevel_, ratio_grad_, update_, broadcast_;
   int64_t classes_ = 0;
   std::shared_ptr<nn::Sequential> reweighting_;
   Tensor class_sum_, class_count_;
@@ -145,6 +158,9 @@ ObjectiveSpec tgeo_kd_objective() {
            {"ratio_grad", "true",
             "the fusion ratio carries gradient (single-level, as the repository's CIFAR code); "
             "false: a constant of the student's loss (the paper's bilevel lower level)"},
+           {"bilevel", "false",
+            "the paper's bilevel training: the fusion network is an outer parameter, trained by "
+            "the outer step (distill/bilevel.h) on held-out data; implies ratio_grad = false"},
            {"update_class_mean", "true",
             "update the teacher's class means from each training batch before use"},
            {"broadcast", "false",

@@ -14,6 +14,14 @@ namespace tutor::autograd {
 
 static std::atomic<uint64_t> next_sequence_nr{0};
 
+// Set while grad() runs: the nodes from which a captured edge can be reached.
+static thread_local const std::unordered_set<const Node*>* needed_nodes = nullptr;
+
+bool Node::needs_input_grad(size_t i) const {
+  if (i >= next_.size() || next_[i].node == nullptr) return false;
+  return needed_nodes == nullptr || needed_nodes->count(next_[i].node.get()) > 0;
+}
+
 Node::Node(std::string name) : name_(std::move(name)), sequence_nr_(next_sequence_nr++) {}
 
 // Freeing a graph frees nodes that own the next nodes (through edges and saved tensors), so a
@@ -203,8 +211,10 @@ void run_backward(const TensorList& roots, const TensorList& grad_roots, bool re
   }
 
   // Discover the graph and count incoming edges.
-  std::vector<Node*> stack(root_nodes.begin(), root_nodes.end());
+  // Roots that share a node (two outputs of one op) start the walk once, so each edge is
+  // counted once.
   std::unordered_set<Node*> seen(root_nodes.begin(), root_nodes.end());
+  std::vector<Node*> stack(seen.begin(), seen.end());
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
@@ -214,6 +224,30 @@ void run_backward(const TensorList& roots, const TensorList& grad_roots, bool re
       if (seen.insert(e.node.get()).second) stack.push_back(e.node.get());
     }
   }
+
+  // With captures, only nodes that lead to a captured edge run; the rest of the graph is walked
+  // (to count edges and free it) but not computed.
+  std::unordered_set<const Node*> needed;
+  if (!capture.empty()) {
+    std::unordered_map<const Node*, std::vector<const Node*>> parents;
+    for (Node* n : seen)
+      for (const Node::Edge& e : n->next_)
+        if (e.node) parents[e.node.get()].push_back(n);
+    std::vector<const Node*> todo;
+    for (const Node::Edge& e : capture)
+      if (e.node && needed.insert(e.node.get()).second) todo.push_back(e.node.get());
+    while (!todo.empty()) {
+      const Node* n = todo.back();
+      todo.pop_back();
+      for (const Node* p : parents[n])
+        if (needed.insert(p).second) todo.push_back(p);
+    }
+  }
+  struct Restore {
+    const std::unordered_set<const Node*>* previous = needed_nodes;
+    ~Restore() { needed_nodes = previous; }
+  } restore;
+  needed_nodes = capture.empty() ? nullptr : &needed;
 
   std::priority_queue<Node*, std::vector<Node*>, ByNewest> ready;
   for (Node* n : std::unordered_set<Node*>(root_nodes.begin(), root_nodes.end()))
@@ -235,7 +269,8 @@ void run_backward(const TensorList& roots, const TensorList& grad_roots, bool re
     for (const Tensor& g : grads) any = any || g.defined();
     TensorList input_grads;
     bool is_sink = dynamic_cast<AccumulateGrad*>(node) != nullptr;
-    if (any && !(is_sink && !capture.empty())) {
+    const bool skip = !capture.empty() && (is_sink || !needed.count(node));
+    if (any && !skip) {
       for (size_t k = 0; k < node->retained_.size(); ++k)
         if (auto impl = node->retained_[k].lock(); impl && grads[k].defined()) {
           Tensor& rg = impl->grad;

@@ -48,7 +48,11 @@ class Node : public std::enable_shared_from_this<Node> {
 
   const std::string& name() const { return name_; }
   uint64_t sequence_nr() const { return sequence_nr_; }
-  bool needs_input_grad(size_t i) const { return i < next_.size() && next_[i].node != nullptr; }
+  // Whether input i's gradient is used: it has an edge and, while autograd::grad runs, that edge
+  // leads to one of grad's inputs (PyTorch's exec_info). A rule may then skip the others, which
+  // also lets a gradient be differentiated again along one path when its rule has a second
+  // derivative only along that path (the losses: in the incoming gradient, engine/ops/losses.h).
+  bool needs_input_grad(size_t i) const;
 
   // Output gradients in, one gradient per input out (undefined where not needed).
   virtual TensorList apply(const TensorList& grad_outputs) = 0;

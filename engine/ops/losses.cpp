@@ -105,13 +105,62 @@ void mark_first_order(const char* kernel, const TensorList& from, const TensorLi
          });
 }
 
-// Runs backward kernel `k` on `in` (the output gradient first), giving one gradient per shape.
-TensorList run_backward(const Kernel& k, const TensorList& in, const std::vector<Shape>& shapes,
-                        const void* params) {
+TensorList run_kernel(const Kernel& k, const TensorList& in, const std::vector<Shape>& shapes,
+                      const void* params) {
   TensorList out;
   for (const Shape& s : shapes) out.push_back(empty(s, in[0].options()));
   ops::dispatch(k, in[0].dtype(), std::span<const Tensor>(in), std::span<Tensor>(out), params);
+  return out;
+}
+
+// Runs backward kernel `k` on `in` (the output gradient first), giving one gradient per shape;
+// the result is first-order only.
+TensorList run_backward(const Kernel& k, const TensorList& in, const std::vector<Shape>& shapes,
+                        const void* params) {
+  TensorList out = run_kernel(k, in, shapes, params);
   mark_first_order(k.name, in, out);
+  return out;
+}
+
+// As run_backward, for the losses whose gradient is the output gradient g times a factor, one g
+// per per-sample (class losses: per row, the class dim 1 absent from g) or per-element loss:
+//   grad_k = g * J_k(x, t),  J_k = the kernel at g = 1.
+// That is linear in g, so its derivative in g is known without the kernel's own derivative: with
+// h_k the gradient of grad_k, g gets sum_k h_k J_k (summed over the class dim). This is what a
+// hypergradient through a loss weighted by a learned per-sample factor needs (distill/bilevel.h).
+// A derivative in x or t is still refused, by the node J's own computation records.
+template <class Params>
+TensorList run_scaled_backward(const Kernel& k, const TensorList& in,
+                               const std::vector<Shape>& shapes, const Params& params) {
+  TensorList out = run_kernel(k, in, shapes, &params);
+  if (!needs_grad(in)) return out;
+  std::vector<autograd::SavedTensor> saved;
+  for (const Tensor& t : in) saved.push_back(autograd::save(t));
+  record(k.name, in, out,
+         [&k, params, shapes, saved](const FunctionNode& n, const TensorList& h) -> TensorList {
+           TensorList result(saved.size());
+           for (size_t i = 1; i < saved.size(); ++i)
+             if (n.needs_input_grad(i))
+               fail(
+                   "{}: double backward is supported in the incoming gradient only (a loss's "
+                   "gradient cannot be differentiated again in its input or target; do not pass "
+                   "create_graph through it)",
+                   k.name);
+           if (!n.needs_input_grad(0)) return result;
+           TensorList args;
+           for (const auto& s : saved) args.push_back(n.unpack(s));
+           const Tensor g = args[0];
+           args[0] = ones(g.sizes(), g.options());
+           TensorList J = run_scaled_backward(k, args, shapes, params);
+           Tensor g_grad;
+           for (size_t j = 0; j < J.size(); ++j) {
+             Tensor term = mul(h[j], J[j]);
+             if (term.dim() == g.dim() + 1) term = sum(term, {1});
+             g_grad = g_grad.defined() ? add(g_grad, term) : term;
+           }
+           result[0] = g_grad;
+           return result;
+         });
   return out;
 }
 
@@ -149,7 +198,7 @@ Tensor pointwise_loss(const Kernel& fwd, const Kernel& bwd, const Tensor& x, con
                args.push_back(a);
                shapes.push_back(a.sizes());
              }
-             TensorList grads = run_backward(bwd, args, shapes, &p);
+             TensorList grads = run_scaled_backward(bwd, args, shapes, p);
              TensorList result;
              for (size_t i = 0; i < grads.size(); ++i) result.push_back(grad_if(n, i, grads[i]));
              return result;
@@ -222,7 +271,7 @@ Tensor class_loss(const Kernel& fwd, const Kernel& bwd, const ClassArgs& a, cons
              Tensor x = n.unpack(sx), t = n.unpack(st);
              std::vector<Shape> shapes{x.sizes()};
              if (p.prob_target && n.needs_input_grad(1)) shapes.push_back(t.sizes());
-             TensorList grads = run_backward(bwd, {g[0], x, t, n.unpack(sw)}, shapes, &p);
+             TensorList grads = run_scaled_backward(bwd, {g[0], x, t, n.unpack(sw)}, shapes, p);
              return TensorList{grad_if(n, 0, grads[0]), grads.size() > 1 ? grads[1] : Tensor()};
            });
   if (a.unbatched) loss = loss.squeeze(0);

@@ -2,8 +2,13 @@
 // (reduction 'none') and its input gradients with its own kernels; 'mean', 'sum' and 'batchmean'
 // are applied on top with sum and div. Formulas and derivatives are in losses.cpp.
 //
-// Only first-order gradients: a backward pass with create_graph through a loss records a node
-// whose own backward throws, so a double backward fails loudly rather than silently being zero.
+// Second-order gradients along the incoming gradient only: a backward pass with create_graph
+// through the class losses (cross_entropy, nll_loss) and the element-wise ones (kl_div, mse_loss,
+// l1/smooth_l1/huber, binary_cross_entropy[_with_logits]) gives input gradients that are
+// differentiable in the output gradient they were computed from (they are linear in it), which is
+// what a hypergradient through a loss weighted by learned factors needs (distill/bilevel.h). A
+// second derivative in the input or target, and any through cosine_similarity, normalize and
+// cdist, fails loudly rather than silently being zero.
 #pragma once
 
 #include <string_view>

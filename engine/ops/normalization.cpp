@@ -43,10 +43,45 @@ struct NormOutputs {
   Tensor y, mean, rstd;
 };
 
+// batch_norm's backward (dx, dweight, dbias) = B(g) through its kernel. B is linear in g, and
+// per channel dx = w rstd P g with P = I - 1 1^T / M - xhat xhat^T / M (training; P = I in
+// evaluation), a symmetric map, so B's adjoint is known without differentiating the kernel:
+//   g gets  B_dx(h_dx) + h_dweight xhat + h_dbias.
+// That makes batch_norm differentiable twice along the incoming gradient (the hypergradient of
+// distill/bilevel.h needs exactly that); a second derivative in x or the weight is refused when
+// it is asked for.
+TensorList batch_norm_backward(const Kernel& backward, const NormParams& p, const Tensor& g,
+                               const Tensor& x, const Tensor& w, const Tensor& mean,
+                               const Tensor& rstd) {
+  TensorList d{empty(x.sizes(), x.options(), ops::output_format(backward, x)),
+               empty({p.channels}, x.options()), empty({p.channels}, x.options())};
+  const TensorList in{g, x, w, mean, rstd};
+  ops::dispatch(backward, x.dtype(), std::span<const Tensor>(in), std::span<Tensor>(d), &p);
+  if (!autograd::needs_grad({g, x, w})) return d;
+  autograd::record(
+      "batch_norm_backward", {g, x, w}, d,
+      [&backward, p, sx = autograd::save(x), sw = autograd::save(w), mean,
+       rstd](const FunctionNode& n, const TensorList& h) -> TensorList {
+        Tensor x_ = n.unpack(sx), w_ = n.unpack(sw);
+        TUTOR_CHECK(!n.needs_input_grad(1) && !n.needs_input_grad(2),
+                    "batch_norm: double backward in the input or weight (input shape {}) is not "
+                    "implemented; only in the incoming gradient",
+                    shape_str(x_.sizes()));
+        if (!n.needs_input_grad(0)) return {Tensor(), Tensor(), Tensor()};
+        Shape channel_shape(size_t(x_.dim()), 1);
+        channel_shape[1] = p.channels;
+        Tensor xhat = mul(sub(x_.detach(), mean.view(channel_shape)), rstd.view(channel_shape));
+        Tensor dg = batch_norm_backward(backward, p, h[0], x_, w_, mean, rstd)[0];
+        dg = add(add(dg, mul(h[1].view(channel_shape), xhat)), h[2].view(channel_shape));
+        return {dg, Tensor(), Tensor()};
+      });
+  return d;
+}
+
 // Runs a norm's forward kernel, which writes y, mean and rstd (and any further `extra_out`), and
 // records the backward through its dedicated kernel `backward`, which returns dx and the
-// per-channel dweight, dbias (reshaped to the weight's shape). The backward is not itself
-// differentiable.
+// per-channel dweight, dbias (reshaped to the weight's shape). Only batch_norm's backward is
+// itself differentiable, and only in the incoming gradient (batch_norm_backward).
 NormOutputs run_norm(const char* op, const Kernel& forward, const Kernel& backward, const Tensor& x,
                      const Tensor& weight, const Tensor& bias, const NormParams& p,
                      std::vector<Tensor> extra_in = {}, std::vector<Tensor> extra_out = {}) {
@@ -59,23 +94,31 @@ NormOutputs run_norm(const char* op, const Kernel& forward, const Kernel& backwa
   ops::dispatch(forward, x.dtype(), in, out, &p);
   if (!autograd::needs_grad({x, weight, bias})) return r;
   Shape affine_shape = weight.defined() ? weight.sizes() : bias.defined() ? bias.sizes() : Shape{};
+  const bool is_batch_norm = std::string_view(op) == "batch_norm";
   autograd::record(
       op, {x, weight, bias}, {r.y},
-      [op, &backward, p, affine_shape, sx = autograd::save(x), sw = autograd::save(weight),
-       smean = autograd::save(r.mean),
+      [op, &backward, p, affine_shape, is_batch_norm, sx = autograd::save(x),
+       sw = autograd::save(weight), smean = autograd::save(r.mean),
        srstd = autograd::save(r.rstd)](const FunctionNode& n, const TensorList& g) {
         Tensor x_ = n.unpack(sx), w_ = n.unpack(sw);
-        TUTOR_CHECK(!autograd::needs_grad({g[0], x_, w_}),
-                    "{}: double backward (create_graph through {} of input shape {}) is not "
-                    "implemented",
-                    op, op, shape_str(x_.sizes()));
-        Tensor dx = empty(x_.sizes(), x_.options(), ops::output_format(backward, x_));
-        Tensor dw = empty({p.channels}, x_.options()), db = empty({p.channels}, x_.options());
-        ops::dispatch(backward, x_.dtype(), {g[0], x_, w_, n.unpack(smean), n.unpack(srstd)},
-                      {dx, dw, db}, &p);
-        return TensorList{n.needs_input_grad(0) ? dx : Tensor(),
-                          n.needs_input_grad(1) ? dw.view(affine_shape) : Tensor(),
-                          n.needs_input_grad(2) ? db.view(affine_shape) : Tensor()};
+        TensorList d;
+        if (is_batch_norm) {
+          d = batch_norm_backward(backward, p, g[0], x_, w_, n.unpack(smean), n.unpack(srstd));
+        } else {
+          TUTOR_CHECK(!autograd::needs_grad({g[0], x_, w_}),
+                      "{}: double backward (create_graph through {} of input shape {}) is not "
+                      "implemented",
+                      op, op, shape_str(x_.sizes()));
+          d = {empty(x_.sizes(), x_.options(), ops::output_format(backward, x_)),
+               empty({p.channels}, x_.options()),
+               empty({p.channels}, x_.options())};
+          const TensorList args{g[0], x_, w_, n.unpack(smean), n.unpack(srstd)};
+          ops::dispatch(backward, x_.dtype(), std::span<const Tensor>(args), std::span<Tensor>(d),
+                        &p);
+        }
+        return TensorList{n.needs_input_grad(0) ? d[0] : Tensor(),
+                          n.needs_input_grad(1) ? d[1].view(affine_shape) : Tensor(),
+                          n.needs_input_grad(2) ? d[2].view(affine_shape) : Tensor()};
       });
   return r;
 }

@@ -4,6 +4,7 @@
 
 #include "engine/autograd/gradcheck.h"
 #include "engine/ops/ops.h"
+#include "support/op_test.h"
 
 using namespace tutor;
 
@@ -186,4 +187,37 @@ TEST_CASE("gradcheck: catches a wrong backward rule") {
       autograd::gradcheck([](const TensorList& in) { return TensorList{in[0] * 2.0}; }, {x});
   CHECK(good.ok);
   CHECK(good.elements_checked == 2);
+}
+
+// grad() runs only the nodes that lead to its inputs (PyTorch's exec_info): a rule on a branch
+// that reaches no requested input is neither run nor asked for that input's gradient.
+TEST_CASE("autograd: grad runs only the nodes that lead to its inputs") {
+  Tensor a = testing::rand_leaf({3}, 1), b = testing::rand_leaf({3}, 2);
+  Tensor ab = mul(a, b);
+  Tensor c = empty({3}, DType::f64);
+  c.copy_raw_(ab.detach());
+  std::vector<bool> asked;
+  autograd::record("only_a", {a, b}, {c},
+                   [&](const autograd::FunctionNode& n, const TensorList& g) -> TensorList {
+                     asked = {n.needs_input_grad(0), n.needs_input_grad(1)};
+                     return {mul(g[0], b.detach()), mul(g[0], a.detach())};
+                   });
+  Tensor d = exp(b);
+  autograd::record("throws", {b}, {d}, [](const autograd::FunctionNode&, const TensorList&)
+                                            -> TensorList { fail("throws: must not run"); });
+  Tensor loss = add(sum(c), sum(d));
+  TensorList ga = autograd::grad({loss}, {a}, {}, /*retain_graph=*/true);
+  testing::check_close(ga[0], b.detach());
+  CHECK(asked == std::vector<bool>{true, false});
+  testing::check_error([&] { loss.backward(); }, {"throws: must not run"});
+}
+
+// A root given twice (as two outputs of one op would be): the walk counts each edge once, so the
+// leaves still run, and the two seeds add.
+TEST_CASE("autograd: roots that share a node") {
+  Tensor x = testing::rand_leaf({4}, 3);
+  Tensor y = mul(x, x);
+  TensorList g = autograd::grad({y, y}, {x}, {ones({4}, DType::f64), full({4}, 3.0, DType::f64)});
+  REQUIRE(g[0].defined());
+  testing::check_close(g[0], mul(x.detach(), 8.0));
 }

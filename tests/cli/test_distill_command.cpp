@@ -482,6 +482,36 @@ TEST_CASE("cli: distill refuses objectives whose inputs a recipe does not provid
   CHECK(r.err.find("training teacher") == std::string::npos);
 }
 
+// TGeo-KD's bilevel training: 32 of the 96 training images held out, each of the two steps takes
+// a bilevel outer step on them and logs the held-out cross-entropy after the look-ahead; without
+// data.held_out the run stops before training, naming the key.
+TEST_CASE("cli: distill runs tgeo_kd's bilevel outer step on held-out images") {
+  SyntheticData data(96, 32);
+  const char* experiment =
+      "  - name: tgeo-bilevel\n    objectives: [{name: tgeo_kd, params: {bilevel: true}}]\n";
+  fs::path recipe = write_objective_recipe(data, "bilevel", ", held_out: 32", experiment);
+  fs::path out = data.dir / "out";
+  Run r = run({"distill", "--recipe", recipe.string(), "--out", out.string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.err.find("experiment tgeo-bilevel: 1 tgeo_kd(bilevel=true) (") != std::string::npos);
+  CHECK(r.err.find(", bilevel outer step on 32 held-out images\n") != std::string::npos);
+  std::vector<std::string> lines = lines_of(out / "metrics.jsonl");
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[1].find("\"run\":\"tgeo-bilevel\"") != std::string::npos);
+  const size_t at = lines[1].find("\"outer.held_out_ce\":");
+  REQUIRE(at != std::string::npos);
+  const double held_out_ce = std::stod(lines[1].substr(at + 20));
+  CHECK(held_out_ce > 0);
+  CHECK(held_out_ce < 10);
+
+  fs::path missing = write_objective_recipe(data, "no-held-out", "", experiment);
+  Run m = run({"distill", "--recipe", missing.string(), "--out", (data.dir / "m").string()});
+  CHECK(m.code != 0);
+  CHECK(m.err.find("objective tgeo_kd trains its outer parameters on held-out images (a "
+                   "bilevel step); set data.held_out") != std::string::npos);
+}
+
 // Two students trained together (deep mutual learning): a row, metrics lines and weights per
 // student; each student's accuracy is that of its weights; each baseline student trains as it
 // would alone (student 0's weights equal a one-student run's bit for bit), since with ce only no

@@ -48,6 +48,24 @@ void check_gradient_all_reductions(F loss, const TensorList& inputs) {
 
 const double kLse123 = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));
 
+// The second derivative along the incoming gradient: the gradients of loss(x, t) in the inputs
+// that require grad, built with create_graph at a fixed (x, t), as a function of the output
+// gradient v, checked by finite differences (they are linear in v).
+void check_incoming_gradient_derivative(const std::function<Tensor(const TensorList&)>& loss,
+                                        const TensorList& inputs) {
+  Shape out_shape = loss(inputs).sizes();
+  TensorList wrt;
+  for (const Tensor& t : inputs)
+    if (t.requires_grad()) wrt.push_back(t);
+  check_gradient(
+      [&](const TensorList& v) {
+        EnableGradGuard grad_mode;
+        return autograd::grad({loss(inputs)}, wrt, {v[0]}, /*retain_graph=*/false,
+                              /*create_graph=*/true);
+      },
+      {rand_leaf(out_shape, 11)});
+}
+
 }  // namespace
 
 // ---- cross_entropy ----
@@ -274,6 +292,34 @@ OP_TEST("cross_entropy", "errors") {
       {"cross_entropy", "double backward"});
 }
 
+OP_TEST("cross_entropy", "double backward in the incoming gradient") {
+  Tensor x = rand_leaf({4, 5}, 1), y = idx({1, 0, 4, 2});
+  for (Reduction r : kReductions) {
+    INFO("reduction ", reduction_name(r));
+    check_incoming_gradient_derivative(
+        [&](const TensorList& t) { return cross_entropy(t[0], y, {}, -100, r); }, {x});
+  }
+  // class weights, an ignored row and label smoothing
+  Tensor w = f64({0.5, 1, 2, 1.5, 1});
+  check_incoming_gradient_derivative(
+      [&](const TensorList& t) {
+        return cross_entropy(t[0], idx({1, -100, 4, 2}), w, -100, Reduction::none, 0.2);
+      },
+      {x});
+  // probability targets carry a gradient too
+  check_incoming_gradient_derivative(
+      [](const TensorList& t) {
+        return cross_entropy(t[0], softmax(t[1], 1), {}, -100, Reduction::none);
+      },
+      {rand_leaf({3, 4}, 2), rand_leaf({3, 4}, 3)});
+  // spatial: [N, C, d] with per-position gradients
+  check_incoming_gradient_derivative(
+      [](const TensorList& t) {
+        return cross_entropy(t[0], idx({{0, 2}, {1, 1}}), {}, -100, Reduction::none);
+      },
+      {rand_leaf({2, 3, 2}, 4)});
+}
+
 // ---- nll_loss ----
 
 OP_TEST("nll_loss", "values") {
@@ -369,6 +415,37 @@ OP_TEST("kl_div", "gradient") {
     check_gradient([&](const TensorList& x) { return TensorList{kl_div(x[0], x[1], r, true)}; },
                    {rand_leaf({2, 3}, 3), rand_leaf({2, 3}, 4)});
   }
+}
+
+OP_TEST("kl_div", "double backward in the incoming gradient") {
+  for (Reduction r : {Reduction::none, Reduction::sum, Reduction::batchmean}) {
+    INFO("reduction ", reduction_name(r));
+    check_incoming_gradient_derivative(
+        [&](const TensorList& t) { return kl_div(t[0], t[1], r); },
+        {rand_leaf({2, 3}, 1), rand_leaf({2, 3}, 2, 0.1, 1)});
+    check_incoming_gradient_derivative(
+        [&](const TensorList& t) { return kl_div(t[0], t[1], r, true); },
+        {rand_leaf({2, 3}, 3), rand_leaf({2, 3}, 4)});
+  }
+  // a second derivative in the input itself is refused, not silently zero
+  Tensor x = rand_leaf({2, 3}, 5);
+  Tensor gx = autograd::grad({kl_div(x, f64({{0.2, 0.3, 0.5}, {0.1, 0.1, 0.8}}),
+                                     Reduction::sum)},
+                             {x}, {}, false, /*create_graph=*/true)[0];
+  check_error([&] { autograd::grad({sum(mul(gx, gx))}, {x}); },
+              {"kl_div_backward", "double backward", "incoming gradient"});
+}
+
+OP_TEST("mse_loss", "double backward in the incoming gradient") {
+  check_incoming_gradient_derivative(
+      [](const TensorList& t) { return mse_loss(t[0], t[1], Reduction::none); },
+      {rand_leaf({3, 2}, 1), rand_leaf({3, 2}, 2)});
+  check_incoming_gradient_derivative(
+      [](const TensorList& t) {
+        return binary_cross_entropy_with_logits(t[0], t[1], {}, Reduction::mean,
+                                                f64({1.5, 0.5}));
+      },
+      {rand_leaf({3, 2}, 3), rand_leaf({3, 2}, 4, 0, 1)});
 }
 
 OP_TEST("kl_div", "errors") {

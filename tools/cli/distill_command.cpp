@@ -252,6 +252,16 @@ class DistillRun {
     test_set_ = load("test", r_.data.limit_test);
     num_classes_ = train_set_->num_classes();
     in_channels_ = train_set_->sample_shape()[0];
+    if (int64_t held = r_.data.held_out_count(train_set_->size()); held > 0) {
+      const int64_t kept = train_set_->size() - held;
+      TUTOR_CHECK(kept > 0, "{}: data.held_out ({}) must leave training images of the {}",
+                  r_.path, held, train_set_->size());
+      std::vector<int64_t> first(static_cast<size_t>(kept)), last(static_cast<size_t>(held));
+      for (int64_t i = 0; i < kept; ++i) first[size_t(i)] = i;
+      for (int64_t i = 0; i < held; ++i) last[size_t(i)] = kept + i;
+      held_out_set_ = subset(*train_set_, last);
+      train_set_ = subset(*train_set_, first);
+    }
     if (!few_labels()) {
       n_labeled_ = train_set_->size();
       dataset_row_ = arange(double(n_labeled_)).to_vector<int64_t>();
@@ -364,6 +374,16 @@ class DistillRun {
                 "{})",
                 r_.path, e->name, who, t.objective->name(), in, fmt::join(known, ", "));
           }
+        if (!t.objective->outer_parameters().empty()) {
+          TUTOR_CHECK(held_out_set_ != nullptr,
+                      "{}: experiment '{}': objective {} trains its outer parameters on held-out "
+                      "images (a bilevel step); set data.held_out",
+                      r_.path, e->name, t.objective->name());
+          TUTOR_CHECK(e->ce_group.empty(),
+                      "{}: experiment '{}': objective {} takes a bilevel step, which gradient "
+                      "alignment cannot be combined with",
+                      r_.path, e->name, t.objective->name());
+        }
         NoGradGuard no_grad;
         t.objective->eval();
         try {
@@ -779,6 +799,21 @@ class DistillRun {
       labeled_loader = std::make_unique<data::DataLoader>(
           labeled_set_, train_options(r_, r_.data.labeled_batch_size, r_.seed + 1));
 
+    // Objectives with outer parameters: a bilevel step per training step on the next held-out
+    // batch (distill/bilevel.h), the look-ahead with the students' current lr.
+    std::vector<Tensor> outer = distiller.outer_parameters();
+    std::unique_ptr<optim::Optimizer> outer_optimizer;
+    std::unique_ptr<data::DataLoader> held_out_loader;
+    if (!outer.empty()) {
+      outer_optimizer = make_optimizer(outer, r_.outer_optimizer);
+      data::LoaderOptions o;
+      o.batch_size = r_.batch_size;
+      o.shuffle = true;
+      o.seed = r_.seed + 2;
+      o.transforms.push_back(data::Normalize{{kFashionMnistMean}, {kFashionMnistStd}});
+      held_out_loader = std::make_unique<data::DataLoader>(held_out_set_, o);
+    }
+
     std::vector<RunRecord> recs(n);
     for (size_t k = 0; k < n; ++k) {
       recs[k].name = e.name;
@@ -787,14 +822,17 @@ class DistillRun {
       recs[k].objectives = describe(e);
     }
     io_.err << fmt::format(
-        "tutor distill: experiment {}: {} ({} parameters{}){}{}{}{}\n", e.name, recs[0].objectives,
-        student_parameters,
+        "tutor distill: experiment {}: {} ({} parameters{}){}{}{}{}{}\n", e.name,
+        recs[0].objectives, student_parameters,
         objective_parameters ? fmt::format(", {} in the objectives", objective_parameters) : "",
         n > 1 ? fmt::format(", {} students together", n) : "",
         offline  ? ", teacher outputs from " + r_.teacher_outputs.file
         : cached ? ", teacher logits cached"
                  : "",
-        r_.data.mixup ? ", partial mixup" : "", e.ce_group.empty() ? "" : ", gradient alignment");
+        r_.data.mixup ? ", partial mixup" : "", e.ce_group.empty() ? "" : ", gradient alignment",
+        outer.empty() ? ""
+                      : fmt::format(", bilevel outer step on {} held-out images",
+                                    held_out_set_->size()));
     auto test_loader = eval_loader(test_set_, r_.batch_size);
     // DHO's students are also evaluated with both heads blended: the table's rows
     // "<experiment>+blend".
@@ -853,6 +891,17 @@ class DistillRun {
       } else {
         o = distiller.step(x, labels, ctx, nullptr, &data);
       }
+      if (outer_optimizer) {
+        // Logged with every student: the held-out loss summed over the students at theta'.
+        const int64_t per_epoch = held_out_loader->batches_per_epoch();
+        data::Batch hb = held_out_loader->batch(at / per_epoch, at % per_epoch);
+        outer_optimizer->zero_grad();
+        const double held_out_ce = distiller.bilevel_backward(o, hb.images, hb.labels,
+                                                              optimizer->param_groups()[0].lr());
+        outer_optimizer->step();
+        o.parts.emplace_back("outer.held_out_ce", held_out_ce);
+        for (auto& so : o.students) so.parts.emplace_back("outer.held_out_ce", held_out_ce);
+      }
       Tensor scored = r_.data.mixup ? b.targets.argmax(1) : labels;
       // Rotation batches: the training accuracy counts the unrotated images (rows 4i).
       auto unrotated = [&](const Tensor& logits) {
@@ -865,6 +914,8 @@ class DistillRun {
       StepResult result{o.loss, unrotated(o.student_logits), scored, o.parts};
       if (!e.ce_group.empty())
         result.backward = [&distiller, o, &e] { distiller.backward(o, e.ce_group); };
+      if (outer_optimizer)
+        result.backward = [] {};  // bilevel_backward set the students' gradients
       return result;
     };
     for (; epoch < r_.epochs; ++epoch) {
@@ -946,7 +997,8 @@ class DistillRun {
   bool use_cache_;
   Io& io_;
   std::unique_ptr<JsonlWriter> metrics_;
-  std::shared_ptr<data::TensorDataset> train_set_, test_set_, labeled_set_, unlabeled_set_;
+  std::shared_ptr<data::TensorDataset> train_set_, test_set_, labeled_set_, unlabeled_set_,
+      held_out_set_;
   int64_t num_classes_ = 0, in_channels_ = 0, n_labeled_ = 0, n_unlabeled_ = 0;
   std::vector<std::shared_ptr<models::Model>> teachers_;
   std::vector<std::shared_ptr<nn::Sequential>> teacher_ss_;  // SSKD ss modules (null: none)
