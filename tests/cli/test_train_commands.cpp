@@ -152,6 +152,13 @@ TEST_CASE("cli: forward writes the model's logits and the requested taps") {
   check_close(y.tensors.at("logits"), logits, 1e-5, 1e-5);
   check_close(y.tensors.at("layer2"), taps.at("layer2"), 1e-5, 1e-5);
   check_close(y.tensors.at("pooled"), taps.at("pooled"), 1e-5, 1e-5);
+  // --no-fuse keeps the BatchNorms apart: the same figures (fuse_for_inference's own tests check
+  // the folding on BatchNorms with non-trivial statistics).
+  Run unfused = run({"forward", "--model", "resnet8", "--num-classes", "10", "--in-channels", "1",
+                     "--weights", weights.string(), "--input", input.string(), "--out",
+                     output.string(), "--no-fuse"});
+  REQUIRE(unfused.code == 0);
+  check_close(load_safetensors(output.string()).tensors.at("logits"), logits, 1e-5, 1e-5);
 
   Run bad_tap = run({"forward", "--model", "resnet8", "--num-classes", "10", "--in-channels", "1",
                      "--weights", weights.string(), "--input", input.string(), "--taps", "layer9",
