@@ -34,23 +34,58 @@ static void add_unique(std::vector<std::string>& list, const std::vector<std::st
     if (std::find(list.begin(), list.end(), s) == list.end()) list.push_back(s);
 }
 
-Distiller::Distiller(Participant student, std::vector<Participant> teachers, std::vector<Term> terms)
-    : student_(std::move(student)), teachers_(std::move(teachers)), terms_(std::move(terms)) {
-  TUTOR_CHECK(student_.module && student_.forward, "Distiller: the student is not set");
-  TUTOR_CHECK(!terms_.empty(), "Distiller: no objectives");
+std::string student_label(int64_t k) { return k == 0 ? "student" : fmt::format("student{}", k); }
+
+int64_t peer_student(int64_t reader, int64_t p) { return p < reader ? p : p + 1; }
+
+// "student<k>: " before a message about student k of n; nothing with one student, whose messages
+// read as they did before students were several.
+static std::string whose(size_t k, size_t n) {
+  return n == 1 ? std::string() : student_label(int64_t(k)) + ": ";
+}
+
+Distiller::Distiller(Participant student, std::vector<Participant> teachers,
+                     std::vector<Term> terms)
+    : Distiller(std::vector<Student>{{std::move(student), std::move(terms)}}, std::move(teachers)) {
+}
+
+Distiller::Distiller(std::vector<Student> students, std::vector<Participant> teachers)
+    : students_(std::move(students)), teachers_(std::move(teachers)) {
+  TUTOR_CHECK(!students_.empty(), "Distiller: no student");
+  const size_t n = students_.size();
+  student_taps_.resize(n);
   teacher_taps_.resize(teachers_.size());
-  for (const Term& term : terms_) {
-    TUTOR_CHECK(term.objective, "Distiller: a term has no objective");
-    term.weight_at({});  // rejects an unknown schedule before training starts
-    add_unique(student_taps_, term.objective->student_taps());
-    for (size_t k = 0; k < teachers_.size(); ++k)
-      add_unique(teacher_taps_[k], term.objective->teacher_taps(int64_t(k)));
-    for (const std::string& input : term.objective->inputs()) {
-      auto [owner, rest] = split_input_name(input);
-      bool known = owner.empty() || owner == "student";
-      for (size_t k = 0; k < teachers_.size(); ++k) known = known || owner == teacher_prefix(int64_t(k));
-      TUTOR_CHECK(known, "objective {} reads '{}', but the distiller has {} teacher(s)",
-                  term.objective->name(), input, teachers_.size());
+  std::vector<const Objective*> seen;
+  for (size_t k = 0; k < n; ++k) {
+    const Student& s = students_[k];
+    TUTOR_CHECK(s.participant.module && s.participant.forward,
+                "Distiller: {}the student is not set", whose(k, n));
+    TUTOR_CHECK(!s.terms.empty(), "Distiller: {}no objectives", whose(k, n));
+    for (const Term& term : s.terms) {
+      TUTOR_CHECK(term.objective, "Distiller: {}a term has no objective", whose(k, n));
+      // An objective's modules train with one student: a shared instance would train with two.
+      TUTOR_CHECK(std::find(seen.begin(), seen.end(), term.objective.get()) == seen.end(),
+                  "Distiller: {}objective {} is given twice (each student needs its own)",
+                  whose(k, n), term.objective->name());
+      seen.push_back(term.objective.get());
+      term.weight_at({});  // rejects an unknown schedule before training starts
+      add_unique(student_taps_[k], term.objective->student_taps());
+      for (size_t t = 0; t < teachers_.size(); ++t)
+        add_unique(teacher_taps_[t], term.objective->teacher_taps(int64_t(t)));
+      for (size_t p = 0; p + 1 < n; ++p)
+        add_unique(student_taps_[size_t(peer_student(int64_t(k), int64_t(p)))],
+                   term.objective->peer_taps(int64_t(p)));
+      for (const std::string& input : term.objective->inputs()) {
+        auto [owner, rest] = split_input_name(input);
+        int64_t teacher = prefix_index(owner, "teacher"), peer = prefix_index(owner, "peer");
+        bool known = owner.empty() || owner == "student" ||
+                     (teacher >= 0 && size_t(teacher) < teachers_.size()) ||
+                     (peer >= 0 && size_t(peer) + 1 < n);
+        TUTOR_CHECK(known,
+                    "{}objective {} reads '{}', but the distiller has {} teacher(s) and {} "
+                    "student(s)",
+                    whose(k, n), term.objective->name(), input, teachers_.size(), n);
+      }
     }
   }
   for (Participant& t : teachers_) {
@@ -83,7 +118,7 @@ static Inputs first_rows(const Inputs& in, int64_t rows) {
 
 Distiller::Output Distiller::step(const Tensor& x, const Tensor& labels, const Context& ctx,
                                   const Inputs* teacher, const Inputs* data) {
-  Inputs inputs = teacher ? *teacher : teacher_outputs(x);
+  Inputs shared = teacher ? *teacher : teacher_outputs(x);
   if (data)
     for (const auto& [name, t] : data->tensors()) {
       auto [owner, rest] = split_input_name(name);
@@ -91,54 +126,74 @@ Distiller::Output Distiller::step(const Tensor& x, const Tensor& labels, const C
                   "Distiller: data input '{}' must belong to no model and not be labels or "
                   "unlabeled_mask",
                   name);
-      inputs.set(name, t);
+      shared.set(name, t);
     }
-  // The objectives' own modules (heads with dropout and batch norm, running buffers) train and
-  // evaluate with the student.
-  for (const Term& term : terms_) term.objective->train(student_.module->is_training());
-  std::map<std::string, Tensor> taps;
-  Tensor logits = student_.forward(x, student_taps_, taps);
-  inputs.set("student.logits", logits);
-  for (auto& [name, value] : taps) inputs.set("student." + name, value);
-  int64_t labeled = logits.size(0);
-  Inputs labeled_inputs;
+  const size_t n = students_.size();
+  // Every student's logits and taps, "logits" among them.
+  std::vector<std::map<std::string, Tensor>> outputs(n);
+  for (size_t k = 0; k < n; ++k) {
+    Participant& s = students_[k].participant;
+    // The objectives' own modules (heads with dropout and batch norm, running buffers) train and
+    // evaluate with their student.
+    for (const Term& term : students_[k].terms) term.objective->train(s.module->is_training());
+    Tensor logits = s.forward(x, student_taps_[k], outputs[k]);
+    outputs[k]["logits"] = logits;
+  }
+  const int64_t rows = outputs[0]["logits"].size(0);
+  int64_t labeled = rows;
   if (labels.defined()) {
-    TUTOR_CHECK(labels.dim() == 1 && labels.size(0) <= logits.size(0),
-                "Distiller: labels must be [L] with L <= the batch's {} rows, got {}",
-                logits.size(0), labels.sizes());
+    TUTOR_CHECK(labels.dim() == 1 && labels.size(0) <= rows,
+                "Distiller: labels must be [L] with L <= the batch's {} rows, got {}", rows,
+                labels.sizes());
     labeled = labels.size(0);
-    inputs.set("labels", labels);
-    if (labeled < logits.size(0)) {
-      labeled_inputs = first_rows(inputs, labeled);
-      // For objectives that read every row and treat the two sets apart (DHO).
-      Tensor mask = zeros({logits.size(0)}, DType::i64);
-      mask.narrow(0, labeled, logits.size(0) - labeled).fill_(1);
-      inputs.set("unlabeled_mask", mask);
-    }
+    shared.set("labels", labels);
+  }
+  // For objectives that read every row and treat the two sets apart (DHO).
+  Tensor unlabeled_mask;
+  if (labeled < rows) {
+    unlabeled_mask = zeros({rows}, DType::i64);
+    unlabeled_mask.narrow(0, labeled, rows - labeled).fill_(1);
   }
 
   Output out;
-  out.student_logits = logits;
-  for (const Term& term : terms_) {
-    const std::string& name = term.objective->name();
-    Result r;
-    try {
-      std::vector<std::string> reads = term.objective->inputs();
-      bool cut = labeled < logits.size(0) &&
-                 std::find(reads.begin(), reads.end(), "labels") != reads.end();
-      r = term.objective->compute(cut ? labeled_inputs : inputs, ctx);
-    } catch (const Error& e) {
-      throw Error(fmt::format("objective {}: {}", name, e.what()));
+  for (size_t k = 0; k < n; ++k) {
+    Inputs inputs = shared;
+    for (auto& [name, value] : outputs[k]) inputs.set("student." + name, value);
+    for (size_t p = 0; p + 1 < n; ++p)
+      for (auto& [name, value] : outputs[size_t(peer_student(int64_t(k), int64_t(p)))])
+        inputs.set(peer_prefix(int64_t(p)) + "." + name, value.detach());
+    Inputs labeled_inputs;
+    if (labeled < rows) {
+      labeled_inputs = first_rows(inputs, labeled);
+      inputs.set("unlabeled_mask", unlabeled_mask);
     }
-    double value = r.loss.item();
-    TUTOR_CHECK(std::isfinite(value), "step {} (epoch {}): objective {} produced a loss of {}",
-                ctx.step, ctx.epoch, name, value);
-    out.parts.emplace_back(name, value);
-    for (auto& [part, t] : r.parts) out.parts.emplace_back(name + "." + part, t.item());
-    Tensor weighted = r.loss * term.weight_at(ctx);
-    out.terms.push_back(weighted);
-    out.loss = out.loss.defined() ? out.loss + weighted : weighted;
+    StudentOutput so;
+    so.logits = outputs[k]["logits"];
+    for (const Term& term : students_[k].terms) {
+      const std::string& name = term.objective->name();
+      Result r;
+      try {
+        std::vector<std::string> reads = term.objective->inputs();
+        bool cut = labeled < rows && std::find(reads.begin(), reads.end(), "labels") != reads.end();
+        r = term.objective->compute(cut ? labeled_inputs : inputs, ctx);
+      } catch (const Error& e) {
+        throw Error(fmt::format("{}objective {}: {}", whose(k, n), name, e.what()));
+      }
+      double value = r.loss.item();
+      TUTOR_CHECK(std::isfinite(value), "step {} (epoch {}): {}objective {} produced a loss of {}",
+                  ctx.step, ctx.epoch, whose(k, n), name, value);
+      so.parts.emplace_back(name, value);
+      for (auto& [part, t] : r.parts) so.parts.emplace_back(name + "." + part, t.item());
+      Tensor weighted = r.loss * term.weight_at(ctx);
+      so.terms.push_back(weighted);
+      so.loss = so.loss.defined() ? so.loss + weighted : weighted;
+    }
+    out.loss = out.loss.defined() ? out.loss + so.loss : so.loss;
+    out.students.push_back(std::move(so));
   }
+  out.student_logits = out.students[0].logits;
+  out.terms = out.students[0].terms;
+  out.parts = out.students[0].parts;
   return out;
 }
 
@@ -147,23 +202,36 @@ void Distiller::backward(const Output& out, const std::vector<bool>& ce_group) {
     out.loss.backward();
     return;
   }
-  TUTOR_CHECK(ce_group.size() == out.terms.size(),
-              "Distiller: gradient alignment needs a group for each of the {} terms, got {}",
-              out.terms.size(), ce_group.size());
-  Tensor ce, kd;
-  for (size_t i = 0; i < ce_group.size(); ++i) {
-    Tensor& sum = ce_group[i] ? ce : kd;
-    sum = sum.defined() ? sum + out.terms[i] : out.terms[i];
+  TUTOR_CHECK(out.students.size() == students_.size(),
+              "Distiller: backward needs the output of a step of this distiller");
+  for (size_t k = 0; k < students_.size(); ++k) {
+    const std::vector<Tensor>& terms = out.students[k].terms;
+    TUTOR_CHECK(ce_group.size() == terms.size(),
+                "Distiller: gradient alignment needs a group for each of the {} terms, got {}",
+                terms.size(), ce_group.size());
+    Tensor ce, kd;
+    for (size_t i = 0; i < ce_group.size(); ++i) {
+      Tensor& sum = ce_group[i] ? ce : kd;
+      sum = sum.defined() ? sum + terms[i] : terms[i];
+    }
+    TUTOR_CHECK(ce.defined() && kd.defined(),
+                "Distiller: gradient alignment needs a term in each group (CE and KD)");
+    align_gradients(trainable_parameters(int64_t(k)), ce, kd);
   }
-  TUTOR_CHECK(ce.defined() && kd.defined(),
-              "Distiller: gradient alignment needs a term in each group (CE and KD)");
-  align_gradients(trainable_parameters(), ce, kd);
+}
+
+std::vector<Tensor> Distiller::trainable_parameters(int64_t k) const {
+  const Student& s = students_.at(size_t(k));
+  std::vector<Tensor> params = s.participant.module->parameters();
+  for (const Term& term : s.terms)
+    for (const Tensor& p : term.objective->parameters()) params.push_back(p);
+  return params;
 }
 
 std::vector<Tensor> Distiller::trainable_parameters() const {
-  std::vector<Tensor> params = student_.module->parameters();
-  for (const Term& term : terms_)
-    for (const Tensor& p : term.objective->parameters()) params.push_back(p);
+  std::vector<Tensor> params;
+  for (size_t k = 0; k < students_.size(); ++k)
+    for (const Tensor& p : trainable_parameters(int64_t(k))) params.push_back(p);
   return params;
 }
 

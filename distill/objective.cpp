@@ -126,6 +126,10 @@ std::vector<std::string> Objective::teacher_taps(int64_t teacher) const {
   return taps_of(inputs(), teacher_prefix(teacher));
 }
 
+std::vector<std::string> Objective::peer_taps(int64_t peer) const {
+  return taps_of(inputs(), peer_prefix(peer));
+}
+
 const ObjectiveSpec& Objective::spec() const { return objective_spec(name_); }
 
 // One line per objective in list.inc; each file defines `ObjectiveSpec <name>_objective()`.
@@ -166,6 +170,19 @@ std::shared_ptr<Objective> make_objective(const std::string& name,
 }
 
 std::string teacher_prefix(int64_t k) { return k == 0 ? "teacher" : fmt::format("teacher{}", k); }
+
+std::string peer_prefix(int64_t p) { return p == 0 ? "peer" : fmt::format("peer{}", p); }
+
+int64_t prefix_index(const std::string& owner, const std::string& base) {
+  if (owner.rfind(base, 0) != 0) return -1;
+  if (owner.size() == base.size()) return 0;
+  std::string digits = owner.substr(base.size());
+  // "teacher0" and "teacher01" name no teacher: teacher 0 is "teacher".
+  if (digits.size() > 9 || digits.front() == '0' ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return -1;
+  return std::stoll(digits);
+}
 
 std::pair<std::string, std::string> split_input_name(const std::string& name) {
   size_t dot = name.find('.');

@@ -7,6 +7,10 @@
 //   student.logits, teacher.logits        final logits [B, C]
 //   student.<tap>, teacher.<tap>          any tap a model fills (layer3, pooled, layer2_preact...)
 //   teacher1.logits, teacher2.<tap> ...   further teachers (teacher is teacher 0)
+//   peer.logits, peer1.<tap> ...          other students trained in the same step (online
+//                                         distillation, distill/distiller.h): the reader's first
+//                                         peer, second, ... in student order, skipping itself;
+//                                         constants (detached)
 //   labels                                class indices, i64 [B]
 // An objective lists what it reads in its spec (ObjectiveSpec::inputs); one whose inputs depend
 // on its parameters (which tap to match) overrides Objective::inputs().
@@ -124,6 +128,7 @@ class Objective : public nn::Module {
   // "student.layer3" -> "layer3" for the student. "logits" is always available.
   std::vector<std::string> student_taps() const;
   std::vector<std::string> teacher_taps(int64_t teacher) const;
+  std::vector<std::string> peer_taps(int64_t peer) const;
 
   const ObjectiveSpec& spec() const;
 
@@ -147,5 +152,12 @@ std::pair<std::string, std::string> split_input_name(const std::string& name);
 
 // Whose inputs teacher k's are: "teacher" for k = 0, "teacher<k>" otherwise.
 std::string teacher_prefix(int64_t k);
+
+// Whose inputs peer p's are: "peer" for p = 0, "peer<p>" otherwise.
+std::string peer_prefix(int64_t p);
+
+// The index K of an owner "<base>" (0) or "<base><K>" ("teacher1" -> 1 for base "teacher"); -1
+// when `owner` is not of that form.
+int64_t prefix_index(const std::string& owner, const std::string& base);
 
 }  // namespace tutor::distill

@@ -243,6 +243,15 @@ TeacherSpec read_teacher(Node n, const Recipe& r) {
   return t;
 }
 
+std::string read_student(Node n) {
+  if (n.is_null()) n.fail_here("a mapping with `model: NAME`");
+  n.expect_map();
+  if (!n.has("model")) n.at("model").fail_here("a model name");
+  std::string model = n.at("model").text();
+  n.done({"model"});
+  return model;
+}
+
 ObjectiveEntry read_objective(Node n) {
   ObjectiveEntry o;
   n.expect_map();
@@ -369,12 +378,17 @@ Recipe read_recipe(Node root) {
            r.path);
   }
 
-  if (!root.has("student")) root.at("student").fail_here("a mapping with `model: NAME`");
-  Node student = root.at("student");
-  student.expect_map();
-  if (!student.has("model")) student.at("model").fail_here("a model name");
-  r.student = student.at("model").text();
-  student.done({"model"});
+  bool one_student = root.has("student"), many_students = root.has("students");
+  if (one_student && many_students)
+    fail("{}: expected `student:` or `students:`, not both", r.path);
+  if (!many_students) r.students.push_back(read_student(root.at("student")));
+  if (many_students) {
+    Node list = root.at("students");
+    std::vector<Node> items = list.items();
+    if (items.empty()) list.fail_here("a non-empty list of students");
+    for (Node& s : items) r.students.push_back(read_student(s));
+  }
+  r.student = r.students.front();
 
   bool baseline = true;
   if (root.has("baseline")) baseline = root.at("baseline").boolean();
@@ -393,7 +407,8 @@ Recipe read_recipe(Node root) {
   if (r.experiments.empty())
     fail("{}: experiments: expected at least one experiment (or `baseline: true`)", r.path);
   root.done({"name", "seed", "epochs", "batch_size", "threads", "data", "teacher", "teachers",
-             "teacher_outputs", "student", "optimizer", "schedule", "baseline", "experiments"});
+             "teacher_outputs", "student", "students", "optimizer", "schedule", "baseline",
+             "experiments"});
 
   // Objectives reading a teacher need one: checked here so a recipe fails before any training.
   for (size_t i = 0; i < r.experiments.size(); ++i)
@@ -418,6 +433,14 @@ Recipe read_recipe(Node root) {
                r.path, shown, j, spec.name);
         auto [owner, rest] = split_input_name(in.name);
         if (!in.required || owner.empty() || owner == "student") continue;
+        if (int64_t peer = prefix_index(owner, "peer"); peer >= 0) {
+          if (size_t(peer) + 1 >= r.students.size())
+            fail(
+                "{}: experiments[{}].objectives[{}]: objective {} reads {}, another student, but "
+                "the recipe has {} student(s) (`students:` lists several)",
+                r.path, shown, j, spec.name, in.name, r.students.size());
+          continue;
+        }
         size_t index = owner == "teacher" ? 0 : size_t(std::atoll(owner.c_str() + 7));
         if (index >= r.teachers.size())
           fail(

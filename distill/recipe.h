@@ -39,8 +39,12 @@
 //   teacher_outputs:              offline KD: the teachers' outputs on the training images
 //     file: PATH                  (required) a safetensors file (relative to the recipe)
 //     mode: auto | write | read   auto: read the file when it exists, else compute and write it
-//   student:
+//   student:                      one student, or `students:` a list of them (not both)
 //     model: NAME                 (required)
+//                                 Several students train together in every experiment (online
+//                                 distillation: one step runs them all, distill/distiller.h),
+//                                 each with its own instances of the experiment's objectives;
+//                                 objectives read the other students as peer.*, peer1.*, ...
 //   optimizer:
 //     name: sgd | adam | adamw    sgd
 //     lr: REAL > 0                0.05
@@ -160,7 +164,8 @@ struct Recipe {
   DataSpec data;
   std::vector<TeacherSpec> teachers;
   TeacherOutputsSpec teacher_outputs;
-  std::string student;
+  std::string student;                // the first (or only) student's model
+  std::vector<std::string> students;  // every student's model; students[0] == student
   OptimizerSpec optimizer;
   ScheduleSpec schedule;
   std::vector<Experiment> experiments;  // the baseline first, when it is added
@@ -178,7 +183,8 @@ Recipe parse_recipe(const std::string& yaml, const std::string& origin);
 std::vector<Term> make_terms(const Recipe& recipe, const Experiment& experiment,
                              const Shapes& shapes);
 
-// The experiment "baseline" that `baseline: true` adds: the student alone, objective ce, weight 1.
+// The experiment "baseline" that `baseline: true` adds: the student alone, objective ce, weight 1
+// (each student alone, with several).
 Experiment baseline_experiment();
 
 }  // namespace tutor::distill

@@ -1,5 +1,9 @@
-// Scaled dot-product attention (torch.nn.functional.scaled_dot_product_attention), composed of
-// matmul, softmax and masking; the formula and its conventions are in attention.cpp.
+// Scaled dot-product attention (torch.nn.functional.scaled_dot_product_attention); the formula
+// and its conventions are in attention.cpp. Without dropout and without the weights it runs on the
+// attention kernels (kernels/attention_params.h: f32 and f64; the CPU's blocked f32 kernel never
+// holds more than a tile of the [L, S] weights); dropout_p > 0, need_weights, an additive mask that
+// requires grad, or a dtype other than f32/f64 take the composite path (matmul, masking,
+// safe_softmax), which forms the weights.
 #pragma once
 
 #include <optional>

@@ -28,6 +28,7 @@ void register_loops() {
   register_reduction_loops();
   register_softmax_loops();
   register_loss_loops();
+  register_indexing_loops();
 }
 
 }  // namespace tutor::kernels::cpu

@@ -1,6 +1,7 @@
 // The CPU backend's vectorized, OpenMP-parallel loops for the memory-bound f32 ops: element-wise
-// arithmetic and activations, sum, the softmax family and cross_entropy. Each kernel has the name
-// and the contract of its reference kernel (kernels/reference), so it replaces it transparently.
+// arithmetic, comparisons and activations, reductions, the softmax family, losses, gather and
+// index_select. Each kernel has the name and the contract of its reference kernel
+// (kernels/reference), so it replaces it transparently.
 #pragma once
 
 namespace tutor::kernels::cpu {
@@ -13,5 +14,6 @@ void register_elementwise_loops();
 void register_reduction_loops();
 void register_softmax_loops();
 void register_loss_loops();
+void register_indexing_loops();
 
 }  // namespace tutor::kernels::cpu

@@ -1,6 +1,7 @@
 // The ISA-independent parts of the CPU loop kernels: the static split of an index range over
-// OpenMP threads, an N-operand strided iterator that coalesces dims and hands contiguous (or
-// constant-stride) inner runs to a kernel, the rows along one dim, and kernel tables. The
+// OpenMP threads, an N-operand strided iterator (operands of any dtype) that coalesces dims and
+// hands contiguous (or constant-stride) inner runs to a kernel, the rows along one dim, and
+// kernel tables. The
 // vectorized math is in loops_simd.h, compiled once per ISA (loops_isa.h).
 #pragma once
 
@@ -12,6 +13,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "engine/core/shape.h"
@@ -77,16 +80,22 @@ void parallel_range(int64_t n, int64_t cost, F f) {
 
 // Operands of an element-wise loop: K tensors of one shape (operand 0 the output), with dims of
 // size 1 dropped and dims merged where every operand's strides allow it. dims[0] is innermost.
+// Operands may differ in dtype (a bool mask, a bool output): pointers are to bytes, strides in
+// elements of each operand's own type.
 template <size_t K>
 struct StridedLoop {
   std::vector<int64_t> size;
   std::vector<std::array<int64_t, K>> stride;
-  std::array<float*, K> base;
+  std::array<char*, K> base;
+  std::array<int64_t, K> item;  // element size in bytes
   int64_t numel = 1;
 
   explicit StridedLoop(const std::array<const Tensor*, K>& t) {
     const Shape& shape = t[0]->sizes();
-    for (size_t k = 0; k < K; ++k) base[k] = f32_ptr(*t[k]);
+    for (size_t k = 0; k < K; ++k) {
+      item[k] = int64_t(element_size(t[k]->dtype()));
+      base[k] = static_cast<char*>(t[k]->storage()->data()) + t[k]->offset() * item[k];
+    }
     for (int64_t s : shape) numel *= s;
     for (size_t d = shape.size(); d-- > 0;) {
       if (shape[d] == 1) continue;
@@ -115,12 +124,15 @@ struct StridedLoop {
   void for_range(int64_t begin, int64_t end, Run run) const {
     const size_t nd = size.size();
     std::vector<int64_t> index(nd, 0);
-    std::array<float*, K> p = base;
+    std::array<char*, K> p = base;
+    auto step = [&](size_t d, int64_t times) {
+      for (size_t k = 0; k < K; ++k) p[k] += times * stride[d][k] * item[k];
+    };
     int64_t rest = begin;
     for (size_t d = 0; d < nd; ++d) {
       index[d] = rest % size[d];
       rest /= size[d];
-      for (size_t k = 0; k < K; ++k) p[k] += index[d] * stride[d][k];
+      step(d, index[d]);
     }
     int64_t pos = begin;
     while (pos < end) {
@@ -129,13 +141,13 @@ struct StridedLoop {
       pos += n;
       if (pos >= end) break;
       // finished the inner run: rewind it and advance the outer dims like an odometer
-      for (size_t k = 0; k < K; ++k) p[k] -= index[0] * stride[0][k];
+      step(0, -index[0]);
       index[0] = 0;
       for (size_t d = 1; d < nd; ++d) {
         ++index[d];
-        for (size_t k = 0; k < K; ++k) p[k] += stride[d][k];
+        step(d, 1);
         if (index[d] < size[d]) break;
-        for (size_t k = 0; k < K; ++k) p[k] -= stride[d][k] * size[d];
+        step(d, -size[d]);
         index[d] = 0;
       }
     }

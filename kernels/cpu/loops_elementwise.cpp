@@ -1,10 +1,12 @@
-// Element-wise f32 kernels: arithmetic with broadcasting, and the unary math and activations.
-// Inputs arrive broadcast to the output's shape (stride 0 along broadcast dims, any strides); the
-// output is written at its own strides (in-place ops pass the target as input 0 and as output).
-// StridedLoop merges dims, so [N, C] + [C] becomes rows of C contiguous elements and
-// [N, C, H, W] + [1, C, 1, 1] runs of H*W elements against one scalar; each run takes the
-// contiguous, scalar-operand or strided loop below.
+// Element-wise f32 kernels: arithmetic with broadcasting, the unary math and activations,
+// comparisons (bool output) and selection (bool condition or mask). Inputs arrive broadcast to the
+// output's shape (stride 0 along broadcast dims, any strides); the output is written at its own
+// strides (in-place ops pass the target as input 0 and as output). StridedLoop merges dims, so
+// [N, C] + [C] becomes rows of C contiguous elements and [N, C, H, W] + [1, C, 1, 1] runs of H*W
+// elements against one scalar; map_run (loops_simd.h) vectorizes each run whatever its strides.
+// sin, cos, expm1 and pow call libm per element: parallel but not vectorized.
 #include <cmath>
+#include <functional>
 #include <numbers>
 
 #include "kernels/cpu/loops.h"

@@ -5,7 +5,9 @@
 //   reduced dims leading, input contiguous:  out[k] = sum_r x[r, k], column sums blocked over k;
 //   anything else:                           each output walks its slice at the input's strides.
 // max and min (values and int64 positions of the first extreme, NaN winning) walk the slices,
-// with a vectorized scan of every contiguous run.
+// with a vectorized scan of every contiguous run. var, std (two passes: mean, squared
+// deviations), logsumexp (two passes: max, sum of exponentials) and norm (1, 2, inf) walk the
+// slices the same way.
 #include <cmath>
 #include <vector>
 

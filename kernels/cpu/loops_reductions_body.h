@@ -234,8 +234,112 @@ void extreme_kernel(const KernelArgs& a) {
   });
 }
 
+// ---- var, std, logsumexp, norm: each output's slice walked (SliceWalk) once or twice, runs of
+// unit stride vectorized. `Run` calls f(p, n, st) for every run of output o's slice.
+
+// sum_i f(p[i * st]) over a run, accumulated in double: the squares of var and norm overflow
+// f32 from |x| ~ 1e19 on, where the reference (in double) still has an f32 result.
+template <class F>
+double run_sum(const float* p, int64_t n, int64_t st, F f) {
+  double s = 0;
+  if (st == 1) {
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < n; ++i) s += f(p[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) s += f(p[i * st]);
+  }
+  return s;
+}
+
+// Calls store(o, slice) for every output o, with slice(f) walking its runs: f(p, n, st).
+template <class Store>
+void per_slice(const KernelArgs& a, Store store) {
+  const SliceWalk w(a.in[0], a.p<ReduceParams>().dims);
+  w.parallel_outputs([&](int64_t o, std::vector<int64_t>& idx) {
+    store(o, w.slice, [&](auto f) {
+      w.for_slice(o, idx, [&](const float* p, int64_t n, int64_t st, int64_t) { f(p, n, st); });
+    });
+  });
+}
+
+// var = sum (x - mean)^2 / max(0, n - correction) (two passes, as the reference's Welford to
+// double accuracy); std = sqrt(var). ReduceParams::a = correction.
+template <bool Root>
+void moments_kernel(const KernelArgs& a) {
+  const double correction = a.p<ReduceParams>().a;
+  float* y = f32_ptr(a.out[0]);
+  per_slice(a, [&](int64_t o, int64_t n, auto slice) {
+    double s = 0, m2 = 0;
+    slice([&](const float* p, int64_t len, int64_t st) {
+      s += run_sum(p, len, st, [](float v) { return double(v); });
+    });
+    const double mean = n > 0 ? s / double(n) : 0.0;
+    slice([&](const float* p, int64_t len, int64_t st) {
+      m2 +=
+          run_sum(p, len, st, [mean](float v) { return (double(v) - mean) * (double(v) - mean); });
+    });
+    const double v = m2 / std::max(0.0, double(n) - correction);
+    y[o] = float(Root ? std::sqrt(v) : v);
+  });
+}
+
+// The largest element of a run, NaN skipped.
+float run_max(const float* p, int64_t n, int64_t st) {
+  return st == 1 ? row_max(Row<true>{1}, p, n) : row_max(Row<false>{st}, p, n);
+}
+
+// logsumexp = m + log sum exp(x - m), m the slice maximum; an infinite m (all -inf, or a +inf)
+// shifts by 0 instead, which gives the reference's -inf and +inf; NaN propagates through the sum.
+void logsumexp_kernel(const KernelArgs& a) {
+  float* y = f32_ptr(a.out[0]);
+  per_slice(a, [&](int64_t o, int64_t, auto slice) {
+    float m = -std::numeric_limits<float>::infinity();
+    slice([&](const float* p, int64_t len, int64_t st) { m = std::max(m, run_max(p, len, st)); });
+    const float shift = std::isfinite(m) ? m : 0.0f;
+    double s = 0;
+    slice([&](const float* p, int64_t len, int64_t st) {
+      s += run_sum(p, len, st, [shift](float v) { return double(vexp(v - shift)); });
+    });
+    y[o] = float(double(shift) + std::log(s));
+  });
+}
+
+// ReduceParams::a = p: sum |x| (1), sqrt(sum x^2) (2), max |x| (inf; NaN wins).
+void norm_kernel(const KernelArgs& a) {
+  const double p = a.p<ReduceParams>().a;
+  float* y = f32_ptr(a.out[0]);
+  per_slice(a, [&](int64_t o, int64_t, auto slice) {
+    if (p == 1 || p == 2) {
+      double s = 0;
+      slice([&](const float* x, int64_t len, int64_t st) {
+        s += p == 1 ? run_sum(x, len, st, [](float v) { return double(std::abs(v)); })
+                    : run_sum(x, len, st, [](float v) { return double(v) * double(v); });
+      });
+      y[o] = float(p == 1 ? s : std::sqrt(s));
+      return;
+    }
+    float m = 0;
+    bool nan = false;
+    slice([&](const float* x, int64_t len, int64_t st) {
+      int64_t nans = 0;
+      float mr = 0;
+#pragma omp simd reduction(max : mr) reduction(+ : nans)
+      for (int64_t i = 0; i < len; ++i) {
+        const float v = std::abs(x[i * st]);
+        mr = v > mr ? v : mr, nans += v != v;
+      }
+      m = std::max(m, mr), nan |= nans > 0;
+    });
+    y[o] = nan ? std::numeric_limits<float>::quiet_NaN() : m;
+  });
+}
+
 const LoopKernel kTable[] = {
     {"sum", sum_kernel},
     {"max", &extreme_kernel<true>},
     {"min", &extreme_kernel<false>},
+    {"var", &moments_kernel<false>},
+    {"std", &moments_kernel<true>},
+    {"logsumexp", logsumexp_kernel},
+    {"norm", norm_kernel},
 };

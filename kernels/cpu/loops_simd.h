@@ -9,7 +9,7 @@
 // branch; NaN passes through the clamps and the arithmetic. The loop files are compiled with
 // -fno-trapping-math (CMakeLists.txt): otherwise GCC threads the clamps into branches around the
 // float-to-int conversion and gives up vectorizing.
-inline float vexp(float x) {
+[[gnu::always_inline]] inline float vexp(float x) {
   constexpr float kHi = 89.0f, kLo = -104.0f;
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
@@ -29,8 +29,48 @@ inline float vexp(float x) {
   return p * std::bit_cast<float>((n1 + 127) << 23) * std::bit_cast<float>((n2 + 127) << 23);
 }
 
+// log(x) in f32 without a libm call (Cephes logf): x = m 2^e with m in [sqrt(1/2), sqrt 2), then
+// log(1 + f), f = m - 1, by its degree-9 polynomial (rel. error ~1e-7), plus e ln 2 in two parts.
+// Subnormals are scaled by 2^23 first; 0 gives -inf, negatives NaN, inf and NaN pass through.
+// Always inlined: a call would keep the loops that use it from vectorizing.
+[[gnu::always_inline]] inline float vlog(float x) {
+  constexpr float kSqrtHalf = 0.707106781186547524f;
+  const bool tiny = x < 1.17549435e-38f;  // below the smallest normal (and <= 0, handled below)
+  const float xs = tiny ? x * 8388608.0f : x;
+  const int32_t bits = std::bit_cast<int32_t>(xs);
+  float e = float(((bits >> 23) & 0xff) - 126) - (tiny ? 23.0f : 0.0f);
+  const float m = std::bit_cast<float>((bits & 0x007fffff) | 0x3f000000);  // in [0.5, 1)
+  const bool low = m < kSqrtHalf;
+  e = low ? e - 1.0f : e;
+  const float f = low ? m + m - 1.0f : m - 1.0f;
+  const float z = f * f;
+  float y = 7.0376836292e-2f;
+  y = y * f - 1.1514610310e-1f;
+  y = y * f + 1.1676998740e-1f;
+  y = y * f - 1.2420140846e-1f;
+  y = y * f + 1.4249322787e-1f;
+  y = y * f - 1.6668057665e-1f;
+  y = y * f + 2.0000714765e-1f;
+  y = y * f - 2.4999993993e-1f;
+  y = y * f + 3.3333331174e-1f;
+  y = y * f * z + e * -2.12194440e-4f - 0.5f * z;
+  float r = f + y + e * 0.693359375f;
+  r = x == std::numeric_limits<float>::infinity() ? x : r;
+  r = x == 0.0f ? -std::numeric_limits<float>::infinity() : r;
+  return x < 0.0f || x != x ? std::numeric_limits<float>::quiet_NaN() : r;
+}
+
+// log(1 + x) = log(u) x / (u - 1), u = 1 + x rounded (Goldberg, "What every computer scientist
+// should know about floating-point arithmetic", thm. 4): the rounding of u cancels, so small x
+// keep their digits; x itself where u == 1, inf for inf.
+[[gnu::always_inline]] inline float vlog1p(float x) {
+  const float u = 1.0f + x;
+  const float r = u == 1.0f ? x : vlog(u) * (x / (u - 1.0f));
+  return x == std::numeric_limits<float>::infinity() ? x : r;
+}
+
 // 1 / (1 + exp(-x)) from exp(-|x|), which never overflows.
-inline float vsigmoid(float x) {
+[[gnu::always_inline]] inline float vsigmoid(float x) {
   const float e = vexp(-std::abs(x));
   const float r = 1.0f / (1.0f + e);
   return x >= 0 ? r : e * r;
@@ -55,7 +95,7 @@ double chunked_sum(int64_t n, F f) {
 
 // tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|); below |x| = 0.0625, where 1 - e loses
 // digits, its odd Taylor series to x^7 (truncation error < 4e-13).
-inline float vtanh(float x) {
+[[gnu::always_inline]] inline float vtanh(float x) {
   const float ax = std::abs(x);
   const float e = vexp(-2.0f * ax);
   const float big = (1.0f - e) / (1.0f + e);
@@ -66,7 +106,7 @@ inline float vtanh(float x) {
 
 // erf(x) by Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7):
 // 1 - (a1 t + ... + a5 t^5) exp(-x^2), t = 1 / (1 + 0.3275911 |x|), odd in x.
-inline float verf(float x) {
+[[gnu::always_inline]] inline float verf(float x) {
   const float ax = std::abs(x);
   const float t = 1.0f / (1.0f + 0.3275911f * ax);
   const float poly =
@@ -100,4 +140,73 @@ float row_max(const Row<Unit>& r, const float* x, int64_t n) {
 template <bool Unit>
 double row_sum_exp(const Row<Unit>& r, const float* x, int64_t n, float m) {
   return chunked_sum(n, [&](int64_t i) { return vexp(x[r(i)] - m); });
+}
+
+// ---- element-wise runs: f applied to the elements of K operands (the first Outs outputs, the
+// rest inputs) over one run of StridedLoop (loops_common.h), called as f(out..., in...) with the
+// outputs by reference and the inputs by value.
+
+// Elements per block of a run with operands of stride other than 1: stride-0 inputs are broadcast
+// once per run into a buffer of this many elements, other strided operands gathered into (inputs)
+// or scattered from (outputs) one per block, so the loop over a block vectorizes whatever the
+// strides.
+inline constexpr int64_t kBlock = 256;
+
+template <class T>
+struct RunBuffer {
+  RunBuffer() {}  // left uninitialized: every element read is written first
+  alignas(64) T v[kBlock];
+};
+
+template <size_t Outs, class... T, class F, size_t... I>
+void map_run(const std::array<char*, sizeof...(T)>& p, int64_t n,
+             const std::array<int64_t, sizeof...(T)>& s, F f, std::index_sequence<I...>) {
+  const std::tuple<T*...> ptr{reinterpret_cast<T*>(p[I])...};
+  if (((s[I] == 1) && ...)) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) f(std::get<I>(ptr)[i]...);
+    return;
+  }
+  std::tuple<RunBuffer<T>...> buf;
+  auto broadcast = [&]<size_t J>() {
+    if (J >= Outs && s[J] == 0)
+      std::fill_n(std::get<J>(buf).v, std::min(kBlock, n), *std::get<J>(ptr));
+  };
+  (broadcast.template operator()<I>(), ...);
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t m = std::min(kBlock, n - b);
+    auto gather = [&]<size_t J>() {
+      if (J < Outs || s[J] == 0 || s[J] == 1) return;
+      for (int64_t i = 0; i < m; ++i) std::get<J>(buf).v[i] = std::get<J>(ptr)[(b + i) * s[J]];
+    };
+    (gather.template operator()<I>(), ...);
+    const std::tuple<T*...> q{s[I] == 1 ? std::get<I>(ptr) + b : std::get<I>(buf).v...};
+#pragma omp simd
+    for (int64_t i = 0; i < m; ++i) f(std::get<I>(q)[i]...);
+    auto scatter = [&]<size_t J>() {
+      if (J >= Outs || s[J] == 1) return;
+      for (int64_t i = 0; i < m; ++i) std::get<J>(ptr)[(b + i) * s[J]] = std::get<J>(buf).v[i];
+    };
+    (scatter.template operator()<I>(), ...);
+  }
+}
+
+// f over every element of a.out[0, Outs) and a.in[0, K - Outs), typed T... in that order; the
+// inputs broadcast to the outputs' shape by the op, any strides, the threads splitting the
+// elements.
+template <size_t Outs, class... T, class F>
+void map_outputs(const KernelArgs& a, F f) {
+  constexpr size_t K = sizeof...(T);
+  std::array<const Tensor*, K> t;
+  for (size_t k = 0; k < K; ++k) t[k] = k < Outs ? &a.out[k] : &a.in[k - Outs];
+  const StridedLoop<K> loop(t);
+  loop.parallel_for([&](const std::array<char*, K>& p, int64_t n, const std::array<int64_t, K>& s) {
+    map_run<Outs, T...>(p, n, s, f, std::make_index_sequence<K>());
+  });
+}
+
+// out[0] = f(in...), one output of type Out from inputs of types In...
+template <class Out, class... In, class F>
+void elementwise(const KernelArgs& a, F f) {
+  map_outputs<1, Out, In...>(a, [f](Out& y, In... x) { y = f(x...); });
 }

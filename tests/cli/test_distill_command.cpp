@@ -7,10 +7,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "cli/cli_test.h"
 #include "cli/synthetic_data.h"
+#include "engine/autograd/grad_mode.h"
 #include "engine/io/safetensors.h"
 #include "models/registry.h"
 #include "tools/cli/command.h"
@@ -482,4 +484,83 @@ TEST_CASE("cli: distill refuses objectives whose inputs a recipe does not provid
   CHECK(r.err.find("experiment 'x': objective lelp fails on the first training batch: "
                    "objective lelp") != std::string::npos);
   CHECK(r.err.find("training teacher") == std::string::npos);
+}
+
+// Two students trained together (deep mutual learning): a row, metrics lines and weights per
+// student; each student's accuracy is that of its weights; each baseline student trains as it
+// would alone (student 0's weights equal a one-student run's bit for bit), since with ce only no
+// student's loss reaches another.
+TEST_CASE("cli: distill trains two students together with dml, reporting each") {
+  SyntheticData data(96, 32);
+  auto recipe = [&](const std::string& name, const std::string& students,
+                    const std::string& experiments) {
+    fs::path path = data.dir / (name + ".yaml");
+    std::ofstream(path) << "name: " << name << "\nepochs: 1\nbatch_size: 32\nseed: 3\n"
+                        << "data: {dir: " << data.dir.string() << ", crop_padding: 0}\n"
+                        << students << "optimizer: {lr: 0.05}\nexperiments:\n"
+                        << experiments;
+    return path;
+  };
+  fs::path two = recipe("two", "students: [{model: resnet8}, {model: resnet8}]\n",
+                        "  - {name: dml, objectives: [{name: ce}, {name: dml, params: {T: 2}}]}\n");
+  fs::path out = data.dir / "two-out";
+  Run r = run({"distill", "--recipe", two.string(), "--out", out.string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.err.find("experiment dml: 1 ce + 1 dml(T=2) (") != std::string::npos);
+  CHECK(r.err.find(", 2 students together") != std::string::npos);
+
+  std::istringstream table(r.out);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(table, line);) rows.push_back(line);
+  REQUIRE(rows.size() == 6);
+  CHECK(rows[1].find("baseline/student ") == 0);
+  CHECK(rows[1].find("+0.00") != std::string::npos);
+  CHECK(rows[2].find("baseline/student1 ") == 0);
+  CHECK(rows[2].find("+0.00") != std::string::npos);
+  CHECK(rows[3].find("dml/student ") == 0);
+  CHECK(rows[4].find("dml/student1 ") == 0);
+  CHECK(rows[4].find("1 ce + 1 dml(T=2)") != std::string::npos);
+
+  // Each student's reported accuracy is that of its saved weights on the test images.
+  for (auto [row, file] : {std::pair{3, "student-dml"}, std::pair{4, "student1-dml"}}) {
+    auto model = models::create_model("resnet8", {.num_classes = 10, .in_channels = 1});
+    load_weights(*model, (out / (std::string(file) + ".safetensors")).string());
+    model->eval();
+    NoGradGuard no_grad;
+    std::vector<int64_t> predicted =
+        model->forward(data.normalized_test_images(), nullptr).argmax(1).to_vector<int64_t>();
+    int64_t correct = 0;
+    for (size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == data.test_labels[i];
+    INFO(file, ": ", rows[size_t(row)]);
+    CHECK(rows[size_t(row)].find(fmt::format("{:.2f}%", 100.0 * double(correct) / 32)) !=
+          std::string::npos);
+  }
+
+  // metrics.jsonl: a line per student and epoch, naming the student, with its own parts.
+  std::vector<std::string> lines = lines_of(out / "metrics.jsonl");
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0].find("{\"run\":\"baseline\",\"student\":\"student\",\"model\":\"resnet8\"") == 0);
+  CHECK(lines[1].find("{\"run\":\"baseline\",\"student\":\"student1\",") == 0);
+  CHECK(lines[3].find("{\"run\":\"dml\",\"student\":\"student1\",") == 0);
+  CHECK(lines[3].find("\"parts\":{\"ce\":") != std::string::npos);
+  CHECK(lines[3].find("\"dml\":") != std::string::npos);
+  std::string html = read(out / "report.html");
+  CHECK(html.find("<td>dml/student1</td>") != std::string::npos);
+
+  // Student 0 of the baseline is the one-student run's student; student 1 starts elsewhere.
+  fs::path one = recipe("one", "student: {model: resnet8}\n", "");
+  Run alone = run({"distill", "--recipe", one.string(), "--out", (data.dir / "one-out").string()});
+  INFO(alone.err);
+  REQUIRE(alone.code == 0);
+  auto weights = [](const fs::path& file) {
+    std::map<std::string, std::vector<double>> w;
+    for (const auto& [name, t] : load_safetensors(file.string()).tensors)
+      w[name] = t.to_vector<double>();
+    return w;
+  };
+  auto alone_w = weights(data.dir / "one-out" / "student-baseline.safetensors");
+  CHECK(weights(out / "student-baseline.safetensors") == alone_w);
+  CHECK(weights(out / "student1-baseline.safetensors") != alone_w);
+  CHECK(weights(out / "student-dml.safetensors") != alone_w);
 }

@@ -97,6 +97,24 @@ TEST_CASE("cli: loss ce with integer labels and label smoothing reproduces the f
   CHECK(load_safetensors(out.string()).tensors.count("grad.labels") == 0);
 }
 
+// dml reads every peer in the file (peers=0 counts peer.logits, peer1.logits); the peers are
+// constants, so their gradients are zero.
+TEST_CASE("cli: loss dml reads the peers in the file and reproduces the authors' guarded KL") {
+  ScratchDir scratch;
+  fs::path in = inputs_of_fixture("dml_tf_peers2", scratch.dir),
+           out = scratch.dir / "o.safetensors";
+  Run r = run({"loss", "dml", "--inputs", in.string(), "--set", "average_peers=false", "--set",
+               "eps=1e-8", "--out", out.string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  check_against_fixture("dml_tf_peers2", out);
+  SafetensorsContents got = load_safetensors(out.string());
+  for (const char* peer : {"grad.peer.logits", "grad.peer1.logits"}) {
+    REQUIRE(got.tensors.count(peer));
+    check_close(got.tensors.at(peer), zeros_like(got.tensors.at(peer)), 0, 0);
+  }
+}
+
 TEST_CASE("cli: loss --list prints every objective with its inputs and defaults") {
   Run r = run({"loss", "--list"});
   INFO(r.err);

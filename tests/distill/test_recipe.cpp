@@ -158,7 +158,7 @@ experiments:
 }
 
 TEST_CASE("recipe: the shipped recipes parse and build their objectives") {
-  for (const char* file : {"fmnist-demo.yaml", "fmnist-resnet20-resnet8.yaml"}) {
+  for (const char* file : {"fmnist-demo.yaml", "fmnist-resnet20-resnet8.yaml", "fmnist-dml.yaml"}) {
     std::string path = std::string(TUTOR_TESTS_DIR) + "/../distill/recipes/" + file;
     INFO(path);
     Recipe r = load_recipe(path);
@@ -389,4 +389,42 @@ TEST_CASE("recipe: mixup and gradient alignment are read and checked") {
                   "experiments:\n  - {name: a, gradient_alignment: {group: [ce]}, objectives: "
                   "[{name: ce}, {name: dhkd}]}\n",
               "experiments[0].gradient_alignment.ce: expected a list of objective names");
+}
+
+TEST_CASE("recipe: students as a list train together; peers need them; errors name the key") {
+  Recipe r = parse_recipe(R"(
+name: dml
+students:
+  - {model: resnet8}
+  - model: resnet14
+experiments:
+  - {name: dml, objectives: [{name: ce}, {name: dml, params: {T: 2}}]}
+)",
+                          "dml.yaml");
+  CHECK(r.students == std::vector<std::string>{"resnet8", "resnet14"});
+  CHECK(r.student == "resnet8");
+  CHECK(r.teachers.empty());
+  REQUIRE(r.experiments.size() == 2);
+  CHECK(r.experiments[1].objectives[1].name == "dml");
+  // `student:` is a list of one.
+  CHECK(parse_recipe(kMinimal, "m.yaml").students == std::vector<std::string>{"resnet8"});
+
+  const std::string body = "name: m\nteacher: {model: resnet8, train: {epochs: 1}}\n";
+  check_error(body + "student: {model: resnet8}\nstudents: [{model: resnet8}]\n",
+              "expected `student:` or `students:`, not both");
+  check_error(body, "student: expected a mapping with `model: NAME`, got nothing");
+  check_error(body + "students: []\n",
+              "students: expected a non-empty list of students, got a list");
+  check_error(body + "students: {model: resnet8}\n", "students: expected a list, got a mapping");
+  check_error(body + "students: [{model: resnet8}, {mode: resnet8}]\n",
+              "students[1].model: expected a model name, got nothing");
+  check_error(body + "students: [{model: resnet8}, {model: resnet8, weights: w}]\n",
+              "students[1].weights: unknown key (known here: model)");
+  check_error(body + "students: [{model: resnet8}, resnet8]\n",
+              "students[1]: expected a mapping of keys to values, got 'resnet8'");
+  // dml reads peer.logits: another student.
+  check_error(std::string(kMinimal) +
+                  "experiments:\n  - {name: a, objectives: [{name: ce}, {name: dml}]}\n",
+              "experiments[0].objectives[1]: objective dml reads peer.logits, another student, but "
+              "the recipe has 1 student(s)");
 }

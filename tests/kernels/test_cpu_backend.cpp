@@ -270,6 +270,30 @@ TEST_CASE("cpu backend: bf16 kernels against the f32 reference kernels") {
              [](const TensorList& t) { return conv2d(t[0], t[1], Tensor(), 1, 2, 2, 8); });
 }
 
+// The bf16 softmax family and norms (kernels/cpu/bf16_via_f32.cpp) compute in f32 and round
+// each output to bf16, as oneDNN's bf16 kernels do: the same bound.
+TEST_CASE(
+    "cpu backend: bf16 softmax, log_softmax, layer_norm, batch_norm against the f32 reference") {
+  for (const char* name :
+       {"softmax", "log_softmax", "softmax_backward", "log_softmax_backward", "layer_norm",
+        "layer_norm_backward", "batch_norm", "batch_norm_backward"}) {
+    INFO(name);
+    CHECK(ops::backend_for(ops::Kernel(name), kCPU, DType::bf16) == kernels::Backend::cpu);
+  }
+  check_bf16("softmax along the last dim", {{33, 1000}},
+             [](const TensorList& t) { return softmax(t[0], 1); });
+  check_bf16("softmax along dim 0 of a transposed input", {{17, 65}},
+             [](const TensorList& t) { return softmax(t[0].t(), 0); });
+  check_bf16("log_softmax", {{7, 1, 129}},
+             [](const TensorList& t) { return log_softmax(t[0], 2); });
+  check_bf16("layer_norm with weight and bias", {{64, 49, 96}, {96}, {96}},
+             [](const TensorList& t) { return layer_norm(t[0], {96}, t[1], t[2], 1e-5); });
+  check_bf16("batch_norm training with weight and bias", {{8, 16, 7, 7}, {16}, {16}},
+             [](const TensorList& t) {
+               return batch_norm(t[0], Tensor(), Tensor(), t[1], t[2], true, 0.1, 1e-5);
+             });
+}
+
 TEST_CASE("cpu backend: the cpu kernels serve f32 and the reference kernels f64") {
   for (const char* name : {"matmul", "conv2d", "conv2d_backward_input", "conv2d_backward_weight"}) {
     CAPTURE(name);

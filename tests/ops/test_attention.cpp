@@ -1,6 +1,7 @@
 #include <cmath>
 #include <limits>
 
+#include "double_backward.h"
 #include "support/op_test.h"
 
 using namespace tutor;
@@ -178,6 +179,62 @@ OP_TEST("scaled_dot_product_attention", "gradient") {
             scaled_dot_product_attention(t[0], t[1], t[2], Tensor(), 0.4, false, {}, &gen).output};
       },
       {rand_leaf({3, 2}, 23), rand_leaf({4, 2}, 24), rand_leaf({4, 2}, 25)});
+}
+
+// The attention kernels (no weights asked for) against the composite path (weights asked for),
+// forward and the gradients of sum(out * r), in f64 and f32 (each dtype's kernels: reference f64,
+// cpu f32).
+OP_TEST("scaled_dot_product_attention", "values: kernel and composite paths agree") {
+  auto check = [](DType dtype, const Tensor& q, const Tensor& k, const Tensor& v,
+                  const Tensor& mask, bool causal, double tolerance) {
+    auto run = [&](bool weights) {
+      TensorList leaves = {q.to(dtype).detach().requires_grad_(),
+                           k.to(dtype).detach().requires_grad_(),
+                           v.to(dtype).detach().requires_grad_()};
+      Tensor m = mask.defined() && mask.dtype() != DType::b8 ? mask.to(dtype) : mask;
+      auto r = scaled_dot_product_attention(leaves[0], leaves[1], leaves[2], m, 0, causal, {},
+                                            nullptr, weights);
+      CHECK(r.weights.defined() == weights);
+      sum(mul(r.output, randf(r.output.sizes(), 99).to(dtype))).backward();
+      return TensorList{r.output.detach(), leaves[0].grad(), leaves[1].grad(), leaves[2].grad()};
+    };
+    TensorList kernel = run(false), composite = run(true);
+    for (size_t i = 0; i < kernel.size(); ++i) {
+      INFO("dtype ", dtype_name(dtype), ", tensor ", i, " (output, dq, dk, dv)");
+      check_close(kernel[i], composite[i], tolerance, tolerance);
+    }
+  };
+  Tensor q = randf({2, 3, 70, 8}, 30), k = randf({2, 3, 90, 8}, 31), v = randf({2, 3, 90, 5}, 32);
+  std::vector<int64_t> keep_values;
+  for (int64_t n = 0; n < 70 * 90; ++n) keep_values.push_back(n / 90 != 4 && n % 7 != 0);
+  Tensor keep = from_vector(keep_values, {70, 90}, DType::b8);  // row 4 fully masked
+  Tensor bias = randf({3, 70, 90}, 33);
+  Tensor bias_inf = masked_fill(bias, logical_not(keep), -kInf);
+  for (DType dtype : {DType::f64, DType::f32}) {
+    const double tol = dtype == DType::f64 ? 1e-12 : 2e-5;
+    check(dtype, q, k, v, Tensor(), false, tol);
+    check(dtype, q, k, v, Tensor(), true, tol);
+    check(dtype, q, k, v, keep, false, tol);
+    check(dtype, q, k, v, bias, false, tol);
+    check(dtype, q, k, v, bias_inf, false, tol);
+    check(dtype, q.permute({2, 0, 1, 3}).contiguous().permute({1, 2, 0, 3}), k.select(0, 0),
+          v.select(0, 0).select(0, 1), Tensor(), false, tol);
+  }
+}
+
+OP_TEST("scaled_dot_product_attention", "gradient: kernel path, broadcast, second order") {
+  // a constant additive mask (with -inf) and batch dims broadcast between q and k, v
+  Tensor bias =
+      masked_fill(randf({3, 4}, 40), bool_mask({{0, 1, 0, 0}, {0, 0, 0, 0}, {1, 1, 1, 1}}), -kInf);
+  check_gradient(
+      [bias](const TensorList& t) { return TensorList{sdpa(t[0], t[1], t[2], bias)}; },
+      {rand_leaf({2, 1, 3, 2}, 41), rand_leaf({1, 2, 4, 2}, 42), rand_leaf({2, 2, 4, 3}, 43)});
+  // create_graph through the kernel path's backward (it then runs as differentiable ops)
+  Tensor k = rand_leaf({2, 5, 3}, 44), v = rand_leaf({2, 5, 2}, 45);
+  testing::check_double_backward([k, v](const Tensor& q) { return sdpa(q, k, v); }, {2, 4, 3});
+  testing::check_double_backward([k, v](const Tensor& q) { return sdpa(q, k, v, Tensor(), true); },
+                                 {2, 4, 3});
+  testing::check_double_backward([k](const Tensor& x) { return sdpa(k, k, x); }, {2, 5, 2});
 }
 
 OP_TEST("scaled_dot_product_attention", "errors") {

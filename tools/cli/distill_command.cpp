@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "distill/distiller.h"
+#include "distill/evaluate.h"
 #include "distill/recipe.h"
 #include "engine/autograd/grad_mode.h"
 #include "engine/core/error.h"
@@ -106,13 +107,15 @@ std::string describe(const distill::Experiment& e) {
   return fmt::format("{}", fmt::join(terms, " + "));
 }
 
+// `student`: which of several students trained together ("" with one student, no key then).
 JsonObject epoch_record(const std::string& run, const std::string& model, const EpochPoint& p,
-                        const EpochStats& s) {
+                        const EpochStats& s, const std::string& student = "") {
   JsonObject parts;
   for (const auto& [name, value] : p.parts) parts.add(name, value);
-  return JsonObject()
-      .add("run", run)
-      .add("model", model)
+  JsonObject record;
+  record.add("run", run);
+  if (!student.empty()) record.add("student", student);
+  return record.add("model", model)
       .add("epoch", p.epoch)
       .add("train_loss", p.train_loss)
       .add("train_acc", p.train_acc)
@@ -156,13 +159,15 @@ class DistillRun {
     for (const distill::TeacherSpec& t : r_.teachers) cacheable = cacheable && !t.train_mode;
     if (cacheable && !teachers_.empty())
       cache_ = std::make_unique<TeacherCache>(n_labeled_ + n_unlabeled_, int64_t(teachers_.size()));
-    for (const distill::Experiment* e : selected) student_records_.push_back(run_student(*e));
+    for (const distill::Experiment* e : selected)
+      for (RunRecord& rec : run_student(*e)) student_records_.push_back(std::move(rec));
 
     std::string table = results_table(teacher_records_, student_records_);
     io_.out << table;
     std::string subtitle = fmt::format(
-        "recipe {} ({}): student {}, {} epochs, seed {}, {} training images{}, {} test images",
-        r_.name, r_.path, r_.student, r_.epochs, r_.seed, n_labeled_ + n_unlabeled_,
+        "recipe {} ({}): {} {}, {} epochs, seed {}, {} training images{}, {} test images", r_.name,
+        r_.path, r_.students.size() > 1 ? "students" : "student", fmt::join(r_.students, ", "),
+        r_.epochs, r_.seed, n_labeled_ + n_unlabeled_,
         few_labels() ? fmt::format(" ({} labeled)", n_labeled_) : std::string(), test_set_->size());
     write_file_atomic(
         (out_ / "report.html").string(),
@@ -220,21 +225,33 @@ class DistillRun {
     return models::create_model(name, {.num_classes = num_classes_, .in_channels = in_channels_});
   }
 
+  // The terms of experiment `e` for every student, each after its student's index, built with
+  // the shapes its student's objectives see.
+  std::vector<std::pair<size_t, distill::Term>> terms_of(const distill::Experiment& e) const {
+    std::vector<std::pair<size_t, distill::Term>> out;
+    for (size_t i = 0; i < shapes_.size(); ++i)
+      for (distill::Term& t : distill::make_terms(r_, e, shapes_[i])) out.emplace_back(i, t);
+    return out;
+  }
+
   void make_models_and_check(const std::vector<const distill::Experiment*>& selected) {
     for (size_t k = 0; k < r_.teachers.size(); ++k) {
       manual_seed(data::mix_seed(r_.seed, kTeacherStream + k));
       teachers_.push_back(new_model(r_.teachers[k].model));
     }
     // The shapes of every input an objective can read, from the first training batch: the
-    // models' logits and taps, and the data inputs this run provides.
-    auto student = new_model(r_.student);
+    // models' logits and taps, and the data inputs this run provides. Student k's objectives
+    // see it as student.* and the other students as peer.*, peer1.*, ... (distiller.h).
     const int64_t rows = std::min(r_.batch_size, train_set_->size());
     std::vector<int64_t> first(size_t(rows), 0);
     for (int64_t i = 0; i < rows; ++i) first[size_t(i)] = i;
     data::Batch first_batch = train_set_->get(first);
     Tensor batch = data::normalize(first_batch.images, {kFashionMnistMean}, {kFashionMnistStd});
+    const size_t n = r_.students.size();
+    std::vector<distill::Inputs> own(n);
+    for (size_t k = 0; k < n; ++k)
+      probe_model(own[k], "student", *new_model(r_.students[k]), batch);
     distill::Inputs probe;
-    probe_model(probe, "student", *student, batch);
     for (size_t k = 0; k < teachers_.size(); ++k)
       probe_model(probe, distill::teacher_prefix(int64_t(k)), *teachers_[k], batch);
     if (r_.data.mixup)
@@ -242,14 +259,23 @@ class DistillRun {
     else
       probe.set("labels", first_batch.labels);
     if (few_labels()) probe.set("unlabeled_mask", zeros({rows}, DType::i64));
-    for (const auto& [name, t] : probe.tensors()) shapes_[name] = t.sizes();
+    std::vector<distill::Inputs> views(n, probe);
+    for (size_t k = 0; k < n; ++k) {
+      for (const auto& [name, t] : own[k].tensors()) views[k].set(name, t);
+      for (size_t p = 0; p + 1 < n; ++p)
+        for (const auto& [name, t] :
+             own[size_t(distill::peer_student(int64_t(k), int64_t(p)))].tensors())
+          views[k].set(distill::peer_prefix(int64_t(p)) + name.substr(name.find('.')), t);
+      shapes_.push_back(distill::shapes_of(views[k]));
+    }
     // Objectives are built with those shapes (their modules' parameters exist from here on). One
     // that reads an input no recipe provides (a strong view, a cost matrix) stops the run now,
     // and so does one that fails on the probe's outputs (computed in eval mode, without grad, so
     // that no running statistic moves), before any teacher trains.
     teacher_taps_.resize(teachers_.size());
     for (const distill::Experiment* e : selected)
-      for (const distill::Term& t : distill::make_terms(r_, *e, shapes_)) {
+      for (const auto& [i, t] : terms_of(*e)) {
+        std::string who = n > 1 ? distill::student_label(int64_t(i)) + ": " : "";
         // The taps each teacher must provide to the selected experiments (teacher_outputs).
         for (size_t k = 0; k < teachers_.size(); ++k)
           for (const std::string& tap : t.objective->teacher_taps(int64_t(k)))
@@ -257,21 +283,22 @@ class DistillRun {
                 teacher_taps_[k].end())
               teacher_taps_[k].push_back(tap);
         for (const std::string& in : t.objective->inputs())
-          if (!shapes_.count(in)) {
+          if (!shapes_[i].count(in)) {
             std::vector<std::string> known;
-            for (const auto& [name, shape] : shapes_) known.push_back(name);
+            for (const auto& [name, shape] : shapes_[i]) known.push_back(name);
             fail(
-                "{}: experiment '{}': objective {} reads '{}', which this recipe does not provide "
-                "(distill/recipes/README.md lists what each objective needs; available: {})",
-                r_.path, e->name, t.objective->name(), in, fmt::join(known, ", "));
+                "{}: experiment '{}': {}objective {} reads '{}', which this recipe does not "
+                "provide (distill/recipes/README.md lists what each objective needs; available: "
+                "{})",
+                r_.path, e->name, who, t.objective->name(), in, fmt::join(known, ", "));
           }
         NoGradGuard no_grad;
         t.objective->eval();
         try {
-          t.objective->compute(probe, {0, r_.epochs, 0});
+          t.objective->compute(views[i], {0, r_.epochs, 0});
         } catch (const Error& error) {
-          fail("{}: experiment '{}': objective {} fails on the first training batch: {}", r_.path,
-               e->name, t.objective->name(), error.what());
+          fail("{}: experiment '{}': {}objective {} fails on the first training batch: {}",
+               r_.path, e->name, who, t.objective->name(), error.what());
         }
       }
   }
@@ -297,7 +324,7 @@ class DistillRun {
       std::string prefix = distill::teacher_prefix(int64_t(k));
       needed[prefix + ".logits"] = {num_classes_};
       for (const std::string& tap : teacher_taps_[k]) {
-        const Shape& s = shapes_.at(prefix + "." + tap);
+        const Shape& s = shapes_[0].at(prefix + "." + tap);
         needed[prefix + "." + tap] = Shape(s.begin() + 1, s.end());
       }
     }
@@ -398,35 +425,51 @@ class DistillRun {
     return rec;
   }
 
-  RunRecord run_student(const distill::Experiment& e) {
-    RunRecord rec;
-    rec.name = e.name;
-    rec.model = r_.student;
-    rec.objectives = describe(e);
-    manual_seed(r_.seed);  // every experiment starts from the same student
-    auto student = new_model(r_.student);
-    student->train();
-    std::vector<distill::Term> terms = distill::make_terms(r_, e, shapes_);
-    bool teacher_read = false;
-    for (const distill::Term& t : terms)
-      for (const std::string& in : t.objective->inputs())
-        teacher_read = teacher_read || distill::split_input_name(in).first.starts_with("teacher");
+  // Trains the recipe's student (or its students, together) with the objectives of `e`: one
+  // record per student.
+  std::vector<RunRecord> run_student(const distill::Experiment& e) {
+    const size_t n = r_.students.size();
+    manual_seed(r_.seed);  // every experiment starts from the same students
+    std::vector<std::shared_ptr<models::Model>> students;
+    for (const std::string& model : r_.students) {
+      students.push_back(new_model(model));
+      students.back()->train();
+    }
+    std::vector<distill::Student> cohort;
+    bool teacher_read = false, peer_read = false;
+    int64_t student_parameters = 0, objective_parameters = 0;
+    for (size_t k = 0; k < n; ++k) {
+      std::vector<distill::Term> terms = distill::make_terms(r_, e, shapes_[k]);
+      for (const distill::Term& t : terms) {
+        objective_parameters += t.objective->num_parameters();
+        for (const std::string& in : t.objective->inputs()) {
+          std::string owner = distill::split_input_name(in).first;
+          teacher_read = teacher_read || owner.starts_with("teacher");
+          peer_read = peer_read || owner.starts_with("peer");
+        }
+      }
+      student_parameters += students[k]->num_parameters();
+      cohort.push_back({participant(students[k], false), std::move(terms)});
+    }
     std::vector<distill::Participant> teachers;
     if (teacher_read)
       for (size_t k = 0; k < teachers_.size(); ++k)
         teachers.push_back(participant(teachers_[k], r_.teachers[k].train_mode));
-    distill::Distiller distiller(participant(student, false), teachers, terms);
+    distill::Distiller distiller(std::move(cohort), teachers);
     bool offline = outputs_ && teacher_read;
     bool cached = cache_ && teacher_read;
     for (int64_t k = 0; cached && k < distiller.num_teachers(); ++k)
       cached = distiller.teacher_taps(k).empty();
 
+    // One optimizer over every student's parameters: SGD and Adam update each parameter from its
+    // own gradient and state, so this is each student with its own optimizer.
     auto optimizer = make_optimizer(distiller.trainable_parameters(), r_.optimizer);
     auto schedule = make_schedule(*optimizer, r_.schedule, r_.epochs);
     // Few labels: each step takes a batch of the unlabeled pool (an epoch is one pass over it)
     // and the next batch of the labeled pool, cycling; objectives that read the labels see the
     // labeled rows only (Distiller::step). Runs whose objectives all read the labels (the student
     // alone) skip the unlabeled images, which nothing would read.
+    const bool unlabeled_read = teacher_read || peer_read;
     data::DataLoader loader(few_labels() ? unlabeled_set_ : train_set_,
                             train_options(r_, r_.batch_size, r_.seed, num_classes_, true));
     std::unique_ptr<data::DataLoader> labeled_loader;
@@ -434,20 +477,27 @@ class DistillRun {
       labeled_loader = std::make_unique<data::DataLoader>(
           labeled_set_, train_options(r_, r_.data.labeled_batch_size, r_.seed + 1));
 
-    int64_t objective_parameters = 0;
-    for (const distill::Term& t : terms) objective_parameters += t.objective->num_parameters();
+    std::vector<RunRecord> recs(n);
+    for (size_t k = 0; k < n; ++k) {
+      recs[k].name = e.name;
+      recs[k].student = n > 1 ? distill::student_label(int64_t(k)) : "";
+      recs[k].model = r_.students[k];
+      recs[k].objectives = describe(e);
+    }
     io_.err << fmt::format(
-        "tutor distill: experiment {}: {} ({} parameters{}){}{}{}\n", e.name, rec.objectives,
-        student->num_parameters(),
+        "tutor distill: experiment {}: {} ({} parameters{}){}{}{}{}\n", e.name, recs[0].objectives,
+        student_parameters,
         objective_parameters ? fmt::format(", {} in the objectives", objective_parameters) : "",
+        n > 1 ? fmt::format(", {} students together", n) : "",
         offline  ? ", teacher outputs from " + r_.teacher_outputs.file
         : cached ? ", teacher logits cached"
-                 : "", r_.data.mixup ? ", partial mixup" : "",
-        e.ce_group.empty() ? "" : ", gradient alignment");
+                 : "",
+        r_.data.mixup ? ", partial mixup" : "", e.ce_group.empty() ? "" : ", gradient alignment");
     auto test_loader = eval_loader(test_set_, r_.batch_size);
     ProgressBar bar("");
     Stopwatch clock;
     int64_t step = 0, epoch = 0;
+    std::vector<EpochMeans> means;  // per student, over the epoch
     StepFn fn = [&](data::Batch& b, int64_t at) -> StepResult {
       Tensor x = b.images, labels = b.labels;
       std::vector<int64_t> ids = b.indices;
@@ -455,7 +505,7 @@ class DistillRun {
         int64_t per_epoch = labeled_loader->batches_per_epoch();
         data::Batch lb = labeled_loader->batch(at / per_epoch, at % per_epoch);
         labels = lb.labels;
-        if (teacher_read) {
+        if (unlabeled_read) {
           x = cat({lb.images, b.images}, 0);
           ids = lb.indices;
           for (int64_t i : b.indices) ids.push_back(i + n_labeled_);
@@ -483,39 +533,53 @@ class DistillRun {
       } else {
         o = distiller.step(x, labels, ctx, nullptr, &data);
       }
-      StepResult result{o.loss, o.student_logits,
-                        r_.data.mixup ? b.targets.argmax(1) : labels, o.parts};
+      Tensor scored = r_.data.mixup ? b.targets.argmax(1) : labels;
+      for (size_t k = 0; k < n; ++k)
+        means[k].add(o.students[k].loss.item(), o.students[k].logits, scored, o.students[k].parts);
+      StepResult result{o.loss, o.student_logits, scored, o.parts};
       if (!e.ce_group.empty())
         result.backward = [&distiller, o, &e] { distiller.backward(o, e.ce_group); };
       return result;
     };
     for (; epoch < r_.epochs; ++epoch) {
-      EpochPoint p;
-      p.epoch = epoch + 1;
-      p.lr = optimizer->param_groups()[0].lr();
+      means.assign(n, EpochMeans());
+      double lr = optimizer->param_groups()[0].lr();
       Stopwatch epoch_clock;
       bar.set_label(fmt::format("{} {}/{}", e.name, epoch + 1, r_.epochs));
       EpochStats s = train_epoch(loader, epoch, *optimizer, step, fn, bar);
       schedule->step();
-      EvalResult ev = evaluate(*student, *test_loader, num_classes_, &bar);
-      p.train_loss = s.loss;
-      p.train_acc = s.accuracy;
-      p.test_loss = ev.loss;
-      p.test_acc = ev.accuracy;
-      p.parts = s.parts;
-      p.seconds = epoch_clock.seconds();
-      metrics_->write(epoch_record(e.name, r_.student, p, s));
-      rec.epochs.push_back(p);
-      rec.test_acc = ev.accuracy;
-      rec.test_loss = ev.loss;
-      io_.err << fmt::format("{} epoch {}/{}: train loss {:.4f} acc {:.2f}%, test acc {:.2f}%\n",
-                             e.name, epoch + 1, r_.epochs, s.loss, 100 * s.accuracy,
-                             100 * ev.accuracy);
+      for (size_t k = 0; k < n; ++k) {
+        EvalResult ev = evaluate(*students[k], *test_loader, num_classes_, &bar);
+        EpochStats own = means[k].stats();
+        EpochPoint p;
+        p.epoch = epoch + 1;
+        p.lr = lr;
+        p.train_loss = own.loss;
+        p.train_acc = own.accuracy;
+        p.test_loss = ev.loss;
+        p.test_acc = ev.accuracy;
+        p.parts = own.parts;
+        p.seconds = epoch_clock.seconds();
+        metrics_->write(epoch_record(e.name, r_.students[k], p, s, recs[k].student));
+        recs[k].epochs.push_back(p);
+        recs[k].test_acc = ev.accuracy;
+        recs[k].test_loss = ev.loss;
+        io_.err << fmt::format("{} epoch {}/{}: train loss {:.4f} acc {:.2f}%, test acc {:.2f}%\n",
+                               run_label(recs[k]), epoch + 1, r_.epochs, own.loss,
+                               100 * own.accuracy, 100 * ev.accuracy);
+      }
     }
-    rec.seconds = clock.seconds();
-    save_weights(*student, (out_ / ("student-" + e.name + ".safetensors")).string(),
-                 {{"model", r_.student}, {"recipe", r_.name}, {"experiment", e.name}});
-    return rec;
+    for (size_t k = 0; k < n; ++k) {
+      recs[k].seconds = clock.seconds();
+      std::map<std::string, std::string> metadata = {
+          {"model", r_.students[k]}, {"recipe", r_.name}, {"experiment", e.name}};
+      if (n > 1) metadata["student"] = recs[k].student;
+      save_weights(
+          *students[k],
+          (out_ / (distill::student_label(int64_t(k)) + "-" + e.name + ".safetensors")).string(),
+          metadata);
+    }
+    return recs;
   }
 
   Recipe r_;
@@ -526,7 +590,7 @@ class DistillRun {
   std::shared_ptr<data::TensorDataset> train_set_, test_set_, labeled_set_, unlabeled_set_;
   int64_t num_classes_ = 0, in_channels_ = 0, n_labeled_ = 0, n_unlabeled_ = 0;
   std::vector<std::shared_ptr<models::Model>> teachers_;
-  distill::Shapes shapes_;
+  std::vector<distill::Shapes> shapes_;  // per student: the inputs as its objectives see them
   std::unique_ptr<TeacherCache> cache_;
   std::unique_ptr<TeacherOutputs> outputs_;
   std::vector<std::vector<std::string>> teacher_taps_;  // per teacher: the taps objectives read
@@ -595,13 +659,16 @@ Command distill_command() {
       "per image and reused (--no-cache turns that off). With --teacher-outputs FILE (or the\n"
       "recipe's teacher_outputs), they are computed once on the un-augmented images, written to\n"
       "FILE, and read from it by later runs (checked against the teachers' weights and the\n"
-      "data). Writes to OUT:\n"
-      "  metrics.jsonl        one line per run and epoch: run, model, epoch, train_loss,\n"
-      "                       train_acc, test_loss, test_acc, lr, seconds, images (rows seen),\n"
-      "                       labeled_images, images_per_second,\n"
+      "data). A recipe with `students:` trains its students together in every experiment\n"
+      "(online distillation, e.g. dml) and reports each as <experiment>/student<k>. Writes to\n"
+      "OUT:\n"
+      "  metrics.jsonl        one line per run and epoch: run, student (with several), model,\n"
+      "                       epoch, train_loss, train_acc, test_loss, test_acc, lr, seconds,\n"
+      "                       images (rows seen), labeled_images, images_per_second,\n"
       "                       parts (the epoch mean of every objective and part)\n"
       "  teacher.safetensors  each trained teacher's weights (teacher1, ... for more)\n"
       "  student-<experiment>.safetensors   each student's weights after its last epoch\n"
+      "                       (student1-<experiment>, ... for further students)\n"
       "  report.html          the table and the training curves (self-contained)",
       flags,
       {}};

@@ -10,13 +10,15 @@ namespace tutor::cli {
 
 namespace {
 
-const RunRecord* find_baseline(const std::vector<RunRecord>& students) {
-  for (const RunRecord& r : students)
-    if (r.name == "baseline") return &r;
+// The baseline run of the same student as `r`.
+const RunRecord* find_baseline(const std::vector<RunRecord>& students, const RunRecord& r) {
+  for (const RunRecord& b : students)
+    if (b.name == "baseline" && b.student == r.student) return &b;
   return nullptr;
 }
 
-std::string difference(const RunRecord& r, const RunRecord* baseline) {
+std::string difference(const RunRecord& r, const std::vector<RunRecord>& students) {
+  const RunRecord* baseline = find_baseline(students, r);
   if (!baseline) return "-";
   return fmt::format("{:+.2f}", 100 * (r.test_acc - baseline->test_acc));
 }
@@ -147,7 +149,7 @@ std::vector<Series> collect(const std::vector<RunRecord>& teachers,
   size_t color = 0;
   auto add = [&](const RunRecord& r, bool dashed) {
     if (r.epochs.empty()) return;
-    Series s{r.name, {}, kColors[color++ % std::size(kColors)], dashed};
+    Series s{run_label(r), {}, kColors[color++ % std::size(kColors)], dashed};
     for (const EpochPoint& p : r.epochs) s.points.emplace_back(double(p.epoch), p.*field);
     out.push_back(std::move(s));
   };
@@ -158,24 +160,27 @@ std::vector<Series> collect(const std::vector<RunRecord>& teachers,
 
 }  // namespace
 
+std::string run_label(const RunRecord& r) {
+  return r.student.empty() ? r.name : r.name + "/" + r.student;
+}
+
 std::string results_table(const std::vector<RunRecord>& teachers,
                           const std::vector<RunRecord>& students) {
   size_t name_w = 8, model_w = 5, obj_w = 10;
   for (const auto* list : {&teachers, &students})
     for (const RunRecord& r : *list) {
-      name_w = std::max(name_w, r.name.size());
+      name_w = std::max(name_w, run_label(r).size());
       model_w = std::max(model_w, r.model.size());
       obj_w = std::max(obj_w, r.objectives.size());
     }
   std::string out = fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>8}  {:>11}\n", "run", name_w, "model",
                                 model_w, "objectives", obj_w, "test acc", "vs baseline");
   for (const RunRecord& r : teachers)
-    out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>7.2f}%  {:>11}\n", r.name, name_w, r.model,
+    out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>7.2f}%  {:>11}\n", run_label(r), name_w, r.model,
                        model_w, r.objectives, obj_w, 100 * r.test_acc, "");
-  const RunRecord* baseline = find_baseline(students);
   for (const RunRecord& r : students)
-    out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>7.2f}%  {:>11}\n", r.name, name_w, r.model,
-                       model_w, r.objectives, obj_w, 100 * r.test_acc, difference(r, baseline));
+    out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>7.2f}%  {:>11}\n", run_label(r), name_w, r.model,
+                       model_w, r.objectives, obj_w, 100 * r.test_acc, difference(r, students));
   return out;
 }
 
@@ -193,14 +198,13 @@ std::string html_report(const std::string& title, const std::string& subtitle,
   html +=
       "<table>\n<tr><th>run</th><th>model</th><th>objectives</th><th>epochs</th>"
       "<th>test acc</th><th>test loss</th><th>vs baseline (points)</th><th>seconds</th></tr>\n";
-  const RunRecord* baseline = find_baseline(students);
   auto row = [&](const RunRecord& r, bool student) {
     html += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">"
         "{:.2f}%</td><td class=\"num\">{:.4f}</td><td class=\"num\">{}</td><td class=\"num\">"
         "{:.1f}</td></tr>\n",
-        escape(r.name), escape(r.model), escape(r.objectives), r.epochs.size(), 100 * r.test_acc,
-        r.test_loss, student ? difference(r, baseline) : "", r.seconds);
+        escape(run_label(r)), escape(r.model), escape(r.objectives), r.epochs.size(),
+        100 * r.test_acc, r.test_loss, student ? difference(r, students) : "", r.seconds);
   };
   for (const RunRecord& r : teachers) row(r, false);
   for (const RunRecord& r : students) row(r, true);

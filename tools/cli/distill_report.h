@@ -18,6 +18,8 @@ struct EpochPoint {
 // One trained or loaded model: a teacher, or the student of one experiment.
 struct RunRecord {
   std::string name;                // "teacher", "teacher1", "baseline", or the experiment's name
+  // Which of several students trained together ("student", "student1", ...); "" otherwise.
+  std::string student;
   std::string model;               // registry name
   std::string objectives;          // "0.1 ce + 0.9 kd(T=4)"; for teachers how they were obtained
   std::vector<EpochPoint> epochs;  // empty for loaded teachers
@@ -26,8 +28,13 @@ struct RunRecord {
   double seconds = 0;
 };
 
+// How a run is named in the table, the charts and the log: its name, or "<name>/<student>" for
+// one of several students ("dml/student1").
+std::string run_label(const RunRecord& r);
+
 // The table: one row per teacher, then per student run, with the test accuracy and, for
-// students, its difference to the baseline's in percentage points ("-" without a baseline).
+// students, its difference to the baseline's in percentage points ("-" without a baseline); with
+// several students each is compared with its own baseline (the same student alone).
 std::string results_table(const std::vector<RunRecord>& teachers,
                           const std::vector<RunRecord>& students);
 

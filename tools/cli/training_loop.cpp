@@ -28,13 +28,47 @@ std::unique_ptr<optim::LRScheduler> make_lr_schedule(optim::Optimizer& optimizer
                                                std::vector<int64_t>{warmup_epochs});
 }
 
+void EpochMeans::add(double loss, const Tensor& logits, const Tensor& labels,
+                     const std::vector<std::pair<std::string, double>>& parts) {
+  int64_t n = logits.size(0), labeled = labels.numel();
+  loss_sum_ += loss * double(n);
+  if (labeled > 0) {
+    Tensor predicted = logits.detach().narrow(0, 0, labeled).argmax(1);
+    correct_ += eq(predicted, labels).sum().item<int64_t>();
+  }
+  for (auto& [name, part] : parts) {
+    auto it = std::find_if(sums_.begin(), sums_.end(), [&](auto& p) { return p.first == name; });
+    if (it == sums_.end())
+      sums_.emplace_back(name, part * double(n));
+    else
+      it->second += part * double(n);
+  }
+  rows_ += n;
+  labeled_ += labeled;
+}
+
+double EpochMeans::loss() const { return rows_ > 0 ? loss_sum_ / double(rows_) : 0; }
+
+double EpochMeans::accuracy() const {
+  return labeled_ > 0 ? double(correct_) / double(labeled_) : 0;
+}
+
+EpochStats EpochMeans::stats() const {
+  EpochStats s;
+  s.rows = rows_;
+  s.labeled = labeled_;
+  s.loss = loss();
+  s.accuracy = accuracy();
+  if (rows_ > 0)
+    for (auto& [name, sum] : sums_) s.parts.emplace_back(name, sum / double(rows_));
+  return s;
+}
+
 EpochStats train_epoch(data::DataLoader& loader, int64_t epoch, optim::Optimizer& optimizer,
                        int64_t& step, const StepFn& fn, ProgressBar& bar) {
   Stopwatch clock;
-  EpochStats s;
-  double loss_sum = 0;
-  int64_t correct = 0, batches = loader.batches_per_epoch();
-  std::vector<std::pair<std::string, double>> sums;
+  EpochMeans means;
+  int64_t batches = loader.batches_per_epoch();
   for (data::Batch& b : loader.epoch(epoch)) {
     optimizer.zero_grad();
     StepResult r = fn(b, step);
@@ -46,35 +80,17 @@ EpochStats train_epoch(data::DataLoader& loader, int64_t epoch, optim::Optimizer
       r.loss.backward();
     optimizer.step();
     ++step;
-    int64_t n = r.logits.size(0), labeled = r.labels.numel();
-    loss_sum += value * double(n);
-    if (labeled > 0) {
-      Tensor predicted = r.logits.detach().narrow(0, 0, labeled).argmax(1);
-      correct += eq(predicted, r.labels).sum().item<int64_t>();
-    }
-    for (auto& [name, part] : r.parts) {
-      auto it = std::find_if(sums.begin(), sums.end(), [&](auto& p) { return p.first == name; });
-      if (it == sums.end())
-        sums.emplace_back(name, part * double(n));
-      else
-        it->second += part * double(n);
-    }
-    s.rows += n;
-    s.labeled += labeled;
+    means.add(value, r.logits, r.labels, r.parts);
     double seconds = clock.seconds();
     bar.update(
         b.index + 1, batches,
-        {{"loss", loss_sum / double(s.rows)},
-         {"acc", s.labeled ? double(correct) / double(s.labeled) : 0, Metric::Style::percent, 1},
-         {"img/s", seconds > 0 ? double(s.rows) / seconds : 0, Metric::Style::rate, 0}});
+        {{"loss", means.loss()},
+         {"acc", means.accuracy(), Metric::Style::percent, 1},
+         {"img/s", seconds > 0 ? double(means.rows()) / seconds : 0, Metric::Style::rate, 0}});
   }
   bar.finish();
+  EpochStats s = means.stats();
   s.seconds = clock.seconds();
-  if (s.rows > 0) {
-    s.loss = loss_sum / double(s.rows);
-    for (auto& [name, sum] : sums) s.parts.emplace_back(name, sum / double(s.rows));
-  }
-  s.accuracy = s.labeled ? double(correct) / double(s.labeled) : 0;
   s.images_per_second = s.seconds > 0 ? double(s.rows) / s.seconds : 0;
   return s;
 }

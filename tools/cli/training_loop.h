@@ -50,6 +50,28 @@ struct EpochStats {
   std::vector<std::pair<std::string, double>> parts;  // means weighted like the loss, in order
 };
 
+// Running means over an epoch's steps, each step weighted by its batch's rows: what train_epoch
+// reports for the step's loss, and what a caller training several models in one step keeps for
+// each of them (tutor distill with several students).
+class EpochMeans {
+ public:
+  // One step: its loss, logits [B, C] (their first labels.numel() rows count for the accuracy),
+  // labels i64 [L] and named parts.
+  void add(double loss, const Tensor& logits, const Tensor& labels,
+           const std::vector<std::pair<std::string, double>>& parts);
+  int64_t rows() const { return rows_; }
+  int64_t labeled() const { return labeled_; }
+  double loss() const;
+  double accuracy() const;
+  // loss, accuracy, rows, labeled and parts (timings are the caller's).
+  EpochStats stats() const;
+
+ private:
+  double loss_sum_ = 0;
+  int64_t correct_ = 0, rows_ = 0, labeled_ = 0;
+  std::vector<std::pair<std::string, double>> sums_;
+};
+
 // Trains one epoch of `loader` (epoch number `epoch`, 0-based); `step` advances by the number of
 // optimizer steps. The bar shows loss, accuracy and images per second.
 EpochStats train_epoch(data::DataLoader& loader, int64_t epoch, optim::Optimizer& optimizer,
