@@ -19,6 +19,7 @@ void ensure_registered() {
     reference::register_losses();
     reference::register_resampling();
     reference::register_attention();
+    reference::register_fused();
     cpu::register_kernels();  // oneDNN: matmul, convolution; loops: norms, pooling
     cpu::register_loops();    // vectorized OpenMP loops: element-wise, reductions, softmax, CE
     cpu::register_attention();

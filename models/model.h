@@ -8,7 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "engine/nn/conv.h"
 #include "engine/nn/module.h"
+#include "engine/nn/normalization.h"
 #include "models/taps.h"
 
 namespace tutor::models {
@@ -36,6 +38,11 @@ class Model : public nn::Module {
   // The taps this model can fill, in forward order, "logits" last.
   virtual std::vector<std::string> tap_names() const = 0;
 
+  // Each convolution whose output goes into a BatchNorm and nowhere else, with that BatchNorm:
+  // what fuse_for_inference folds. None unless the model lists them.
+  using ConvBn = std::pair<nn::Conv2d*, nn::BatchNorm*>;
+  virtual std::vector<ConvBn> conv_bn_pairs() const { return {}; }
+
  protected:
   // The forward pass proper; it offers each intermediate tensor to `taps` when taps is not null.
   virtual Tensor run(const Tensor& x, Taps* taps) = 0;
@@ -43,5 +50,13 @@ class Model : public nn::Module {
  private:
   std::string name_;
 };
+
+// Prepares a model for inference: folds every eval-mode BatchNorm of model.conv_bn_pairs() into
+// its conv (nn::fold_batch_norm: the convs get new weight and bias tensors, the BatchNorms become
+// identities) and returns how many it folded. The model must be in evaluation mode (an Error
+// otherwise; folding is never done behind a training model's back), and stays inference-only:
+// its folded BatchNorms refuse to run in training mode. Tensors and state dicts taken from the
+// model before keep the unfolded values.
+int64_t fuse_for_inference(Model& model);
 
 }  // namespace tutor::models

@@ -34,6 +34,22 @@ void ResidualBlock::add_downsample(int64_t in_planes, int64_t out_planes, int64_
                         conv1x1(in_planes, out_planes, stride), bn(out_planes)}));
 }
 
+// The downsample's pair after the block's own (it runs on the block input, in any order).
+static std::vector<Model::ConvBn> with_downsample(std::vector<Model::ConvBn> pairs,
+                                                  const std::shared_ptr<nn::Sequential>& down) {
+  if (down) pairs.emplace_back(down->at<nn::Conv2d>(0).get(), down->at<nn::BatchNorm2d>(1).get());
+  return pairs;
+}
+
+std::vector<Model::ConvBn> BasicBlock::conv_bn_pairs() const {
+  return with_downsample({{conv1.get(), bn1.get()}, {conv2.get(), bn2.get()}}, downsample);
+}
+
+std::vector<Model::ConvBn> Bottleneck::conv_bn_pairs() const {
+  return with_downsample(
+      {{conv1.get(), bn1.get()}, {conv2.get(), bn2.get()}, {conv3.get(), bn3.get()}}, downsample);
+}
+
 BasicBlock::BasicBlock(int64_t in_planes, int64_t planes, int64_t stride)
     : ResidualBlock("BasicBlock") {
   conv1 = register_module("conv1", conv3x3(in_planes, planes, stride));
@@ -131,6 +147,15 @@ std::vector<std::string> ResNet::tap_names() const {
   names.push_back("pooled");
   names.push_back("logits");
   return names;
+}
+
+std::vector<Model::ConvBn> ResNet::conv_bn_pairs() const {
+  std::vector<ConvBn> pairs{{conv1.get(), bn1.get()}};
+  for (const auto& stage : layers)
+    for (const auto& [name, block] : *stage)
+      for (const ConvBn& p : std::static_pointer_cast<ResidualBlock>(block)->conv_bn_pairs())
+        pairs.push_back(p);
+  return pairs;
 }
 
 std::vector<std::shared_ptr<nn::BatchNorm2d>> ResNet::bn_before_relu() const {

@@ -39,6 +39,8 @@ class ResidualBlock : public nn::Module {
   Tensor forward(const Tensor& x) override { return forward_preact(x).relu(); }
   // The BatchNorm closing the residual branch (bn2 / bn3): RepDistiller's get_bn_before_relu.
   virtual std::shared_ptr<nn::BatchNorm2d> last_bn() const = 0;
+  // The block's conv -> BN pairs, downsample's included (Model::conv_bn_pairs).
+  virtual std::vector<Model::ConvBn> conv_bn_pairs() const = 0;
 
   std::shared_ptr<nn::Sequential> downsample;  // null for the identity shortcut
 
@@ -57,6 +59,7 @@ class BasicBlock : public ResidualBlock {
   BasicBlock(int64_t in_planes, int64_t planes, int64_t stride);
   Tensor forward_preact(const Tensor& x) override;
   std::shared_ptr<nn::BatchNorm2d> last_bn() const override { return bn2; }
+  std::vector<Model::ConvBn> conv_bn_pairs() const override;
 
   std::shared_ptr<nn::Conv2d> conv1, conv2;
   std::shared_ptr<nn::BatchNorm2d> bn1, bn2;
@@ -70,6 +73,7 @@ class Bottleneck : public ResidualBlock {
   Bottleneck(int64_t in_planes, int64_t planes, int64_t stride);
   Tensor forward_preact(const Tensor& x) override;
   std::shared_ptr<nn::BatchNorm2d> last_bn() const override { return bn3; }
+  std::vector<Model::ConvBn> conv_bn_pairs() const override;
 
   std::shared_ptr<nn::Conv2d> conv1, conv2, conv3;
   std::shared_ptr<nn::BatchNorm2d> bn1, bn2, bn3;
@@ -97,6 +101,7 @@ class ResNet : public Model {
 
   const ResNetConfig& config() const { return config_; }
   std::vector<std::string> tap_names() const override;
+  std::vector<ConvBn> conv_bn_pairs() const override;
   // Channels of the pooled embedding (fc's input).
   int64_t feature_dim() const { return fc->in_features; }
   // The BatchNorm closing each stage's last block (RepDistiller's get_bn_before_relu).

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "engine/core/error.h"
+#include "engine/ops/fused.h"
 
 namespace tutor::models {
 
@@ -35,7 +36,11 @@ Mlp::Mlp(int64_t in_features, int64_t hidden_features) : nn::Module("Mlp") {
   fc2 = register_module("fc2", std::make_shared<nn::Linear>(hidden_features, in_features));
 }
 
-Tensor Mlp::forward(const Tensor& x) { return fc2->forward(act->forward(fc1->forward(x))); }
+// fc1 and act as one op: fused (one oneDNN matmul with bias and GELU) where no gradient is
+// recorded, the plain composition fc1 -> act otherwise (engine/ops/fused.h says why).
+Tensor Mlp::forward(const Tensor& x) {
+  return fc2->forward(linear_gelu(x, fc1->weight, fc1->bias, act->approximate));
+}
 
 void lecun_normal_(const Tensor& weight) {
   const double fan_in = double(nn::init::calculate_fan_in_and_fan_out(weight).first);

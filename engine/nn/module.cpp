@@ -44,6 +44,20 @@ Tensor Module::register_parameter(const std::string& name, Tensor t, bool requir
   return t;
 }
 
+Tensor Module::replace_parameter(const std::string& name, Tensor t, bool requires_grad) {
+  for (Slot& s : params_)
+    if (s.name == name) {
+      if (t.defined()) {
+        TUTOR_CHECK(t.is_leaf(), "{}: parameter '{}' must be a leaf tensor (detach it first)",
+                    type_name_, name);
+        if (requires_grad) t.requires_grad_(true);
+      }
+      s.tensor = t;
+      return t;
+    }
+  fail("{}: there is no parameter '{}' to replace", type_name_, name);
+}
+
 Tensor Module::register_buffer(const std::string& name, Tensor t, bool persistent) {
   check_new_name(name, "buffer");
   buffers_.push_back({name, t, persistent});

@@ -74,6 +74,10 @@ class Module {
     return module;
   }
 
+  // Swaps a registered parameter slot (possibly an absent one, such as bias=None) for `t`; the
+  // tensor it held, and any state dict that shares it, is left as it was. Returns `t`.
+  Tensor replace_parameter(const std::string& name, Tensor t, bool requires_grad = true);
+
   // ---- traversal: pre-order, own entries before children's, as PyTorch ----
   NamedTensors named_parameters(bool recurse = true) const;
   NamedTensors named_buffers(bool recurse = true) const;

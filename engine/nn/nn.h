@@ -7,6 +7,7 @@
 #include "engine/nn/conv.h"
 #include "engine/nn/dropout.h"
 #include "engine/nn/embedding.h"
+#include "engine/nn/fold.h"
 #include "engine/nn/init.h"
 #include "engine/nn/linear.h"
 #include "engine/nn/module.h"

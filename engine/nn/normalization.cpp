@@ -53,6 +53,13 @@ Tensor BatchNorm::forward(const Tensor& x) {
   TUTOR_CHECK(x.size(1) == num_features,
               "{}: input of shape {} has {} channels (dim 1), expected {}", str(),
               shape_str(x.sizes()), x.size(1), num_features);
+  if (folded_) {
+    TUTOR_CHECK(!is_training(),
+                "{}: this layer was folded into the preceding conv for inference "
+                "(nn::fold_batch_norm) and cannot run in training mode",
+                str());
+    return x;
+  }
   double factor = momentum.value_or(0);
   const bool update = is_training() && track_running_stats;
   if (update) {

@@ -8,6 +8,10 @@
 
 namespace tutor::nn {
 
+class BatchNorm;
+class Conv2d;
+void fold_batch_norm(Conv2d& conv, BatchNorm& bn);  // engine/nn/fold.h
+
 // PyTorch's _BatchNorm. Registers weight, bias [C] (when affine), then the buffers running_mean,
 // running_var [C] and num_batches_tracked (i64, 0-dim) when track_running_stats.
 //
@@ -21,7 +25,10 @@ class BatchNorm : public Module {
   void reset_running_stats();  // mean 0, var 1, num_batches_tracked 0
   void reset_parameters();     // the running stats, and weight 1, bias 0
 
+  // After nn::fold_batch_norm has moved this layer's evaluation into the preceding conv, forward
+  // passes its input through (in evaluation only: a folded layer has nothing to train with).
   Tensor forward(const Tensor& x) override;
+  bool folded() const { return folded_; }
 
   const int64_t num_features;
   double eps;                      // may be changed between steps
@@ -35,6 +42,10 @@ class BatchNorm : public Module {
   std::string extra_repr() const override;
   // The input ranks the layer accepts, e.g. "2D or 3D"; an Error naming the layer otherwise.
   virtual void check_rank(const Tensor& x) const = 0;
+
+ private:
+  friend void fold_batch_norm(Conv2d& conv, BatchNorm& bn);
+  bool folded_ = false;
 };
 
 // Input [N, C] or [N, C, L].

@@ -17,6 +17,7 @@ const std::vector<OpInfo>& op_catalog() {
     add_loss_ops(ops);
     add_resampling_ops(ops);
     add_attention_ops(ops);
+    add_fused_ops(ops);
     return ops;
   }();
   return catalog;

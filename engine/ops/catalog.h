@@ -31,5 +31,6 @@ void add_shaping_ops(std::vector<OpInfo>& ops);
 void add_loss_ops(std::vector<OpInfo>& ops);
 void add_resampling_ops(std::vector<OpInfo>& ops);
 void add_attention_ops(std::vector<OpInfo>& ops);
+void add_fused_ops(std::vector<OpInfo>& ops);
 
 }  // namespace tutor::ops

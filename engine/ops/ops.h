@@ -9,6 +9,7 @@
 #include "engine/ops/attention.h"
 #include "engine/ops/conv_pool.h"
 #include "engine/ops/elementwise.h"
+#include "engine/ops/fused.h"
 #include "engine/ops/indexing.h"
 #include "engine/ops/linalg.h"
 #include "engine/ops/losses.h"

@@ -2,8 +2,13 @@
 // out [B, M, N]. Transposed and batch-strided operands are described to oneDNN by their strides;
 // a stride-0 (broadcast) batch becomes a batch dim of 1, which the primitive broadcasts. Layouts
 // the primitive cannot address (neither of the two inner strides 1, say) are packed first.
+//
+// "linear_gelu" (engine/ops/fused.h) on the same primitive: x [M, K] times weight^T, with the bias
+// and GELU applied inside it (a bias argument and an eltwise post-op), so the product is written
+// once, already activated.
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/onednn.h"
+#include "kernels/params.h"
 #include "kernels/registry.h"
 
 namespace tutor::kernels::cpu {
@@ -11,6 +16,13 @@ namespace tutor::kernels::cpu {
 namespace {
 
 using onednn::memory;
+
+// What the primitive does after the product: add `bias` [N] to every row (when defined), then
+// apply `eltwise` (undef: nothing).
+struct Epilogue {
+  Tensor bias;
+  dnnl::algorithm eltwise = dnnl::algorithm::undef;
+};
 
 // The operand's descriptor, with a broadcast batch (stride 0) turned into a batch of 1.
 memory::desc operand_desc(const Tensor& t) {
@@ -20,43 +32,78 @@ memory::desc operand_desc(const Tensor& t) {
 }
 
 // Runs the primitive on a and b as they are; false when oneDNN cannot take their layouts.
-bool try_matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
-  const onednn::Key key = onednn::Key("matmul").add(a).add(b).add(out);
+bool try_matmul(const Tensor& a, const Tensor& b, const Tensor& out, const Epilogue& e) {
+  const onednn::Key key =
+      onednn::Key("matmul").add(a).add(b).add(out).add(e.bias).add(int64_t(e.eltwise));
   const memory::desc ad = operand_desc(a), bd = operand_desc(b), od = onednn::plain_desc(out);
+  memory::desc biasd;
+  if (e.bias.defined())
+    biasd = onednn::strided_desc(e.bias.dtype(), {1, 1, e.bias.size(0)}, {0, 0, e.bias.stride(0)});
   onednn::Primitive p = onednn::cached(key, [&] {
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(ad, bd, od), onednn::engine());
+    dnnl::primitive_attr attr;
+    if (e.eltwise != dnnl::algorithm::undef) {
+      dnnl::post_ops post;
+      post.append_eltwise(1.0f, e.eltwise, 0.0f, 0.0f);
+      attr.set_post_ops(post);
+    }
+    const dnnl::matmul::desc desc =
+        e.bias.defined() ? dnnl::matmul::desc(ad, bd, biasd, od) : dnnl::matmul::desc(ad, bd, od);
+    return dnnl::matmul::primitive_desc(desc, attr, onednn::engine());
   });
   if (!p.prim) return false;
   onednn::Exec exec(p, key);
   exec.input(DNNL_ARG_SRC, a, ad, ad);
   exec.input(DNNL_ARG_WEIGHTS, b, bd, bd);
+  if (e.bias.defined()) exec.input(DNNL_ARG_BIAS, e.bias, biasd, biasd);
   exec.output(DNNL_ARG_DST, out, od, od);
   exec.run();
   return true;
 }
 
+// a [B, M, K] (K > 0) times b [B, K, N] into out [B, M, N], any strides.
+void run_matmul(Tensor a, Tensor b, const Tensor& out, Epilogue e) {
+  a = onednn::addressable_or_packed(a);
+  b = onednn::addressable_or_packed(b);
+  // oneDNN's matmul reads the bias as dense whatever its descriptor's strides say (measured: a
+  // stride-2 bias came out wrong), and a packed copy of N values costs nothing beside the product.
+  if (e.bias.defined()) e.bias = e.bias.contiguous_raw();
+  // The primitive broadcasts one batch of 1, not two.
+  if (out.size(0) > 1 && a.stride(0) == 0 && b.stride(0) == 0) a = a.contiguous_raw();
+  if (try_matmul(a, b, out, e)) return;
+  TUTOR_CHECK(try_matmul(a.contiguous_raw(), b.contiguous_raw(), out, e),
+              "matmul: oneDNN has no {} kernel for contiguous operands of shapes {} and {}",
+              dtype_name(out.dtype()), shape_str(a.sizes()), shape_str(b.sizes()));
+}
+
 void matmul_kernel(const KernelArgs& args) {
   const Tensor& out = args.out[0];
   if (out.numel() == 0) return;
-  Tensor a = onednn::addressable_or_packed(args.in[0]);
-  Tensor b = onednn::addressable_or_packed(args.in[1]);
-  if (a.size(2) == 0) {  // an empty sum
+  if (args.in[0].size(2) == 0) {  // an empty sum
     out.fill_raw_(0.0);
     return;
   }
-  // The primitive broadcasts one batch of 1, not two.
-  if (out.size(0) > 1 && a.stride(0) == 0 && b.stride(0) == 0) a = a.contiguous_raw();
-  if (try_matmul(a, b, out)) return;
-  TUTOR_CHECK(try_matmul(a.contiguous_raw(), b.contiguous_raw(), out),
-              "matmul: oneDNN has no {} kernel for contiguous operands of shapes {} and {}",
-              dtype_name(out.dtype()), shape_str(a.sizes()), shape_str(b.sizes()));
+  run_matmul(args.in[0], args.in[1], out, {});
+}
+
+// The op sends only non-empty products (K, M, N > 0) here.
+void linear_gelu_kernel(const KernelArgs& args) {
+  const Tensor &x = args.in[0], &w = args.in[1], &out = args.out[0];
+  const int64_t m = x.size(0), k = x.size(1), n = w.size(0);
+  const bool tanh_form = args.p<ScalarParams>().a != 0;
+  run_matmul(x.as_strided_raw({1, m, k}, {0, x.stride(0), x.stride(1)}, x.offset()),
+             w.as_strided_raw({1, k, n}, {0, w.stride(1), w.stride(0)}, w.offset()),
+             out.as_strided_raw({1, m, n}, {m * n, n, 1}, out.offset()),
+             {args.in[2],
+              tanh_form ? dnnl::algorithm::eltwise_gelu_tanh : dnnl::algorithm::eltwise_gelu_erf});
 }
 
 }  // namespace
 
 void register_matmul() {
-  register_kernel("matmul", Backend::cpu, DType::f32, &matmul_kernel);
-  register_kernel("matmul", Backend::cpu, DType::bf16, &matmul_kernel);
+  for (DType dtype : {DType::f32, DType::bf16}) {
+    register_kernel("matmul", Backend::cpu, dtype, &matmul_kernel);
+    register_kernel("linear_gelu", Backend::cpu, dtype, &linear_gelu_kernel);
+  }
 }
 
 }  // namespace tutor::kernels::cpu

@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "kernels/params.h"
+#include "kernels/reference/gelu_math.h"
 #include "kernels/reference/loops.h"
 #include "kernels/reference/reference.h"
 
@@ -171,29 +172,13 @@ void softplus_kernel(const KernelArgs& a) {
   map1<T>(a, [=](T x) { return x * beta > threshold ? x : std::log1p(std::exp(x * beta)) / beta; });
 }
 
-// GELU (torch.nn.functional.gelu): erf form x * Phi(x); tanh form 0.5 x (1 + tanh(u)),
-// u = sqrt(2/pi) (x + 0.044715 x^3). params.a != 0 selects the tanh form.
-constexpr double kGeluC = 0.044715;
-template <class T>
-T gelu_u(T x) {
-  return T(std::sqrt(2 / std::numbers::pi)) * (x + T(kGeluC) * x * x * x);
-}
-template <class T>
-T normal_cdf(T x) {
-  return T(0.5) * (T(1) + std::erf(x * T(std::numbers::sqrt2 / 2)));
-}
-template <class T>
-T normal_pdf(T x) {
-  return std::exp(T(-0.5) * x * x) * T(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
-}
-
+// GELU (gelu_math.h). params.a != 0 selects the tanh form.
 template <class T>
 void gelu_kernel(const KernelArgs& a) {
-  if (params(a).a != 0)
-    map1<T>(a, [](T x) { return T(0.5) * x * (T(1) + std::tanh(gelu_u(x))); });
-  else
-    map1<T>(a, [](T x) { return x * normal_cdf(x); });
+  const bool tanh_form = params(a).a != 0;
+  map1<T>(a, [tanh_form](T x) { return gelu_value(x, tanh_form); });
 }
+
 // d gelu / dx: erf form Phi(x) + x phi(x); tanh form 0.5 (1 + t) + 0.5 x (1 - t^2) u'(x)
 template <class T>
 void gelu_backward_kernel(const KernelArgs& a) {

@@ -149,9 +149,22 @@ TEST_CASE("cli: forward writes the model's logits and the requested taps") {
   Tensor logits = model->forward(x, &taps);
   SafetensorsContents y = load_safetensors(output.string());
   CHECK(y.tensors.size() == 3);
-  check_close(y.tensors.at("logits"), logits, 1e-5, 1e-5);
-  check_close(y.tensors.at("layer2"), taps.at("layer2"), 1e-5, 1e-5);
-  check_close(y.tensors.at("pooled"), taps.at("pooled"), 1e-5, 1e-5);
+  // By default the BatchNorms are folded into the convs: the same function computed another way,
+  // held to DESIGN.md's f32 bound for a changed computation (normalized MSE <= 1e-7).
+  auto nmse = [](const Tensor& a, const Tensor& b) {
+    const Tensor d = sub(a, b);
+    return sum(mul(d, d)).item<double>() / sum(mul(b, b)).item<double>();
+  };
+  CHECK(nmse(y.tensors.at("logits"), logits) <= 1e-7);
+  CHECK(nmse(y.tensors.at("layer2"), taps.at("layer2")) <= 1e-7);
+  CHECK(nmse(y.tensors.at("pooled"), taps.at("pooled")) <= 1e-7);
+  // --no-fuse keeps the BatchNorms apart: the in-process model's figures.
+  const fs::path unfused_output = data.dir / "y_unfused.safetensors";
+  Run unfused = run({"forward", "--model", "resnet8", "--num-classes", "10", "--in-channels", "1",
+                     "--weights", weights.string(), "--input", input.string(), "--out",
+                     unfused_output.string(), "--no-fuse"});
+  REQUIRE(unfused.code == 0);
+  check_close(load_safetensors(unfused_output.string()).tensors.at("logits"), logits, 1e-5, 1e-5);
 
   Run bad_tap = run({"forward", "--model", "resnet8", "--num-classes", "10", "--in-channels", "1",
                      "--weights", weights.string(), "--input", input.string(), "--taps", "layer9",

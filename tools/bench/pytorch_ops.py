@@ -31,6 +31,9 @@ def prepare(w, gen):
     if op == "matmul":
         a, b = normal(d[0], d[1]), normal(d[1], d[2])
         return [a, b], lambda: torch.matmul(a, b)
+    if op in ("linear_gelu", "linear_then_gelu"):
+        x, weight, bias = normal(d[0], d[1]), normal(d[2], d[1]), normal(d[2])
+        return [x, weight, bias], lambda: F.gelu(F.linear(x, weight, bias))
     if op == "sdpa":
         q, k, v = normal(*d), normal(*d), normal(*d)
         scale = d[3] ** -0.5

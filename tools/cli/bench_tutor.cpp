@@ -40,6 +40,12 @@ Prepared prepare(const Workload& w, Generator& gen) {
     Tensor a = normal({d[0], d[1]}), b = normal({d[1], d[2]});
     return {{a, b}, [=] { return matmul(a, b); }};
   }
+  if (w.op == "linear_gelu" || w.op == "linear_then_gelu") {
+    Tensor x = normal({d[0], d[1]}), weight = normal({d[2], d[1]}), bias = normal({d[2]});
+    if (w.op == "linear_gelu")
+      return {{x, weight, bias}, [=] { return linear_gelu(x, weight, bias); }};
+    return {{x, weight, bias}, [=] { return gelu(linear(x, weight, bias)); }};
+  }
   if (w.op == "sdpa") {
     Tensor q = normal(d), k = normal(d), v = normal(d);
     return {{q, k, v}, [=] { return scaled_dot_product_attention(q, k, v).output; }};

@@ -12,7 +12,7 @@ namespace tutor::cli {
 
 static size_t dims_expected(const std::string& op) {
   if (op == "conv2d") return 9;
-  if (op == "matmul") return 3;
+  if (op == "matmul" || op == "linear_gelu" || op == "linear_then_gelu") return 3;
   if (op == "sdpa" || op == "batch_norm") return 4;
   if (op == "layer_norm" || op == "softmax" || op == "cross_entropy") return 2;
   return 0;  // unknown op
@@ -29,14 +29,16 @@ double forward_flops(const Workload& w) {
     double q = double(conv_out_size(d[3], d[6], d[7], d[8]));
     return 2.0 * double(d[0]) * double(d[4]) * double(d[1]) * double(d[5]) * double(d[6]) * p * q;
   }
-  if (w.op == "matmul") return 2.0 * double(d[0]) * double(d[1]) * double(d[2]);
+  if (w.op == "matmul" || w.op == "linear_gelu" || w.op == "linear_then_gelu")
+    return 2.0 * double(d[0]) * double(d[1]) * double(d[2]);
   if (w.op == "sdpa")
     return 2.0 * 2.0 * double(d[0]) * double(d[1]) * double(d[2]) * double(d[2]) * double(d[3]);
   return 0;
 }
 
 bool is_compute_bound(const Workload& w) {
-  return w.op == "conv2d" || w.op == "matmul" || w.op == "sdpa";
+  return w.op == "conv2d" || w.op == "matmul" || w.op == "sdpa" || w.op == "linear_gelu" ||
+         w.op == "linear_then_gelu";
 }
 
 double workload_flops(const Workload& w) { return forward_flops(w) * (w.backward ? 3.0 : 1.0); }
@@ -98,6 +100,14 @@ std::vector<Workload> all_workloads() {
   add_both(list, "matmul_vit_fc2_6272x128x64", "matmul_vit_mixer", "matmul", {128 * 49, 128, 64});
   add_both(list, "matmul_mixer_tok1_8192x49x32", "matmul_vit_mixer", "matmul", {128 * 64, 49, 32});
   add_both(list, "matmul_mixer_tok2_8192x32x49", "matmul_vit_mixer", "matmul", {128 * 64, 32, 49});
+  // The Mlp's fc1 + GELU (vit_small28, and mixer_small28's token MLP), fused (linear_gelu) and as
+  // the composition gelu(linear(...)) it replaces.
+  for (const char* op : {"linear_gelu", "linear_then_gelu"}) {
+    add_both(list, fmt::format("{}_vit_fc1_6272x64x128", op), "linear_gelu", op,
+             {128 * 49, 64, 128});
+    add_both(list, fmt::format("{}_mixer_tok1_8192x49x32", op), "linear_gelu", op,
+             {128 * 64, 49, 32});
+  }
   add_both(list, "sdpa_128x4x49x16", "sdpa", "sdpa", {128, 4, 49, 16});
   add_both(list, "layer_norm_6272x64", "layer_norm", "layer_norm", {128 * 49, 64});
   add_both(list, "batch_norm_128x16x28x28", "batch_norm", "batch_norm", {128, 16, 28, 28});

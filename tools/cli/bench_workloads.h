@@ -13,6 +13,8 @@ namespace tutor::cli {
 // `dims` by op:
 //   conv2d         N, C, H, W, K, R, S, stride, pad  (input [N,C,H,W], weight [K,C,R,S], no bias)
 //   matmul         M, K, N                           ([M,K] x [K,N])
+//   linear_gelu    M, K, N                           (gelu(x W^T + b), x [M,K], W [N,K]; fused)
+//   linear_then_gelu  M, K, N                        (the same as gelu(linear(...)), unfused)
 //   sdpa           B, heads, L, E                    (q, k, v [B,heads,L,E])
 //   layer_norm     rows, cols                        (normalized over cols, with weight and bias)
 //   batch_norm     N, C, H, W                        (training mode, with weight and bias)

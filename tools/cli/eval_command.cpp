@@ -32,6 +32,7 @@ static void run_eval(const Args& args, Io& io) {
       args, {.num_classes = test_set->num_classes(), .in_channels = test_set->sample_shape()[0]});
   std::string weights = args.get_string("weights");
   load_weights(*model, weights);
+  prepare_for_inference(args, *model);
   auto loader = eval_loader(test_set, batch_size);
   ProgressBar bar("eval");
   int64_t num_classes = test_set->num_classes();
@@ -69,6 +70,7 @@ Command eval_command() {
       {"limit", FlagType::integer, "0", "use the first N images of the split (0: all)", "N"},
       {"json", FlagType::string, "", "also write the results as JSON to FILE (atomically)",
        "FILE"},
+      no_fuse_flag(),
   };
   for (FlagSpec& f : own) flags.push_back(f);
   CommandSpec spec{
@@ -76,7 +78,8 @@ Command eval_command() {
       "accuracy, loss and confusion matrix of weights on Fashion-MNIST",
       "Loads --weights into --model and evaluates it in eval mode without gradients on the test\n"
       "split (inputs x / 255 normalized with mean 0.2860, std 0.3530). Prints the accuracy, the\n"
-      "mean cross-entropy and the confusion matrix (rows: true class, columns: predicted).",
+      "mean cross-entropy and the confusion matrix (rows: true class, columns: predicted).\n"
+      "Each BatchNorm that follows a conv is folded into it first, unless --no-fuse.",
       flags,
       {}};
   return {spec, run_eval};

@@ -18,7 +18,7 @@ static void run_forward(const Args& args, Io& io) {
   apply_threads_flag(args);
   auto model = model_from_args(args);
   load_weights(*model, args.get_string("weights"));
-  model->eval();
+  prepare_for_inference(args, *model);
 
   std::string input_path = args.get_string("input");
   SafetensorsFile input_file(input_path);
@@ -52,6 +52,7 @@ Command forward_command() {
        "A,B"},
       {"out", FlagType::string, "", "safetensors file to write (required)", "FILE"},
       {"threads", FlagType::integer, "0", "CPU kernel threads (0: the library default)"},
+      no_fuse_flag(),
   };
   for (FlagSpec& f : own) flags.push_back(f);
   CommandSpec spec{
@@ -60,7 +61,8 @@ Command forward_command() {
       "Loads --weights into --model (with the model's default classes and channels unless\n"
       "--num-classes / --in-channels say otherwise), runs it in eval mode without gradients on\n"
       "the tensor named 'input' in --input, used as it is (no normalization), and writes\n"
-      "'logits' and every requested tap under its own name to --out.",
+      "'logits' and every requested tap under its own name to --out. Each BatchNorm that follows\n"
+      "a conv is folded into it first (the same function as one conv), unless --no-fuse.",
       flags,
       {}};
   return {spec, run_forward};

@@ -41,6 +41,16 @@ void apply_threads_flag(const Args& args) {
   if (threads > 0) kernels::cpu::set_num_threads(int(threads));
 }
 
+FlagSpec no_fuse_flag() {
+  return {"no-fuse", FlagType::boolean, "",
+          "keep the BatchNorms apart (default: folded into the convs before them)"};
+}
+
+void prepare_for_inference(const Args& args, models::Model& model) {
+  model.eval();
+  if (!args.get_bool("no-fuse")) models::fuse_for_inference(model);
+}
+
 static std::optional<int64_t> positive_flag(const Args& args, const std::string& name) {
   if (!args.given(name)) return std::nullopt;
   int64_t v = args.get_int(name);

@@ -28,6 +28,12 @@ std::vector<FlagSpec> data_flags();
 // Sets the kernel thread count from --threads when it is given (> 0).
 void apply_threads_flag(const Args& args);
 
+// --no-fuse, for the inference commands (forward, eval).
+FlagSpec no_fuse_flag();
+// Puts `model` in eval mode and, unless --no-fuse is given, folds its BatchNorms into their convs
+// (models::fuse_for_inference). For commands that only run inference on the loaded weights.
+void prepare_for_inference(const Args& args, models::Model& model);
+
 // A model named by --model; --num-classes / --in-channels override `defaults`.
 std::shared_ptr<models::Model> model_from_args(const Args& args,
                                                const models::ModelOptions& defaults = {});

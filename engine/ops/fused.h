@@ -1,0 +1,21 @@
+// Fused ops: one kernel for a chain of ops that models run back to back, where running them as
+// one pass saves a trip through memory (ISSUE 3, "fusions where they pay"). Each equals its
+// unfused composition (the reference kernels run exactly that composition) and falls back to it
+// where the fusion would not pay; the op says where, next to its definition.
+#pragma once
+
+#include <string>
+
+#include "engine/core/tensor.h"
+
+namespace tutor {
+
+// gelu(linear(x, weight, bias), approximate): x [..., in], weight [out, in], bias [out] or
+// undefined, approximate "none" (erf form) or "tanh"; the result is [..., out]. Without gradients
+// (grad mode off, or no input requiring grad) one kernel computes it (on the CPU: oneDNN's matmul
+// with the bias and GELU as post-ops); with gradients it is the composition, whose backward needs
+// the pre-activation that the fused kernel never writes.
+Tensor linear_gelu(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+                   const std::string& approximate = "none");
+
+}  // namespace tutor

@@ -1,0 +1,47 @@
+// Reference kernels of the fused ops (engine/ops/fused.h): each is the reference kernels of its
+// parts run one after the other, so that a fast fused kernel is checked against exactly the
+// unfused composition.
+//
+// "linear_gelu": x [M, K] and weight [N, K] (any strides), bias [N] or undefined, out [M, N]
+// contiguous: out = gelu(x weight^T + bias), ScalarParams::a != 0 selecting GELU's tanh form. The
+// product is the reference "matmul" kernel (sums in double, rounded to T), then bias and GELU in T
+// as the unfused ops do.
+#include "engine/core/error.h"
+#include "kernels/params.h"
+#include "kernels/reference/gelu_math.h"
+#include "kernels/reference/loops.h"
+#include "kernels/reference/reference.h"
+
+namespace tutor::kernels::reference {
+
+namespace {
+
+template <class T>
+void linear_gelu_kernel(const KernelArgs& args) {
+  const Tensor &x = args.in[0], &w = args.in[1], &bias = args.in[2];
+  const Tensor& out = args.out[0];
+  const int64_t m = x.size(0), k = x.size(1), n = w.size(0);
+  static const KernelId matmul_id = kernel_id("matmul");
+  const KernelFn matmul = find_kernel(matmul_id, Backend::reference, out.dtype());
+  TUTOR_CHECK(matmul != nullptr, "linear_gelu: no reference matmul kernel for {}",
+              dtype_name(out.dtype()));
+  const Tensor in[2] = {x.as_strided_raw({1, m, k}, {0, x.stride(0), x.stride(1)}, x.offset()),
+                        w.as_strided_raw({1, k, n}, {0, w.stride(1), w.stride(0)}, w.offset())};
+  Tensor product[1] = {out.as_strided_raw({1, m, n}, {m * n, n, 1}, out.offset())};
+  matmul(KernelArgs{in, product, nullptr});
+  const bool tanh_form = args.p<ScalarParams>().a != 0;
+  T* yp = out.data<T>();
+  const T* bp = bias.defined() ? base<T>(bias) + bias.offset() : nullptr;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      T& y = yp[i * n + j];
+      if (bp) y = y + bp[j * bias.stride(0)];
+      y = gelu_value(y, tanh_form);
+    }
+}
+
+}  // namespace
+
+void register_fused() { TUTOR_REGISTER_FLOATING("linear_gelu", linear_gelu_kernel); }
+
+}  // namespace tutor::kernels::reference
