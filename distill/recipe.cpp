@@ -512,8 +512,8 @@ Recipe read_recipe(Node root) {
   if (r.experiments.empty())
     fail("{}: experiments: expected at least one experiment (or `baseline: true`)", r.path);
   root.done({"name", "seed", "epochs", "batch_size", "threads", "data", "teacher", "teachers",
-             "teacher_outputs", "cost_matrix", "lelp_projection", "aspect_targets", "student", "students", "optimizer",
-             "schedule", "baseline", "experiments"});
+             "teacher_outputs", "cost_matrix", "lelp_projection", "aspect_targets", "student",
+             "students", "optimizer", "schedule", "baseline", "experiments"});
 
   // Objectives reading a teacher need one: checked here so a recipe fails before any training.
   for (size_t i = 0; i < r.experiments.size(); ++i) {

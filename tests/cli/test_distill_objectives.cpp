@@ -269,8 +269,9 @@ TEST_CASE("cli: distill drives lelp with a projection fitted on the teacher's em
   SyntheticData data(60, 20, 10);
   const std::string teacher = "teacher: {model: resnet8, train: {epochs: 1}}\nbaseline: false\n";
   Run r = run_recipe(data, "lelp",
-                     teacher + "lelp_projection: {per_class: 4}\nexperiments:\n"
-                               "  - {name: lelp, objectives: [{name: lelp, params: {T: 2}}]}\n");
+                     teacher +
+                         "lelp_projection: {per_class: 4}\nexperiments:\n"
+                         "  - {name: lelp, objectives: [{name: lelp, params: {T: 2}}]}\n");
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK(r.err.find("tutor distill: lelp projection (k = 2) from resnet8's pooled on 4 images per "
@@ -295,8 +296,7 @@ TEST_CASE("cli: distill drives lelp with a projection fitted on the teacher's em
     int64_t best = 0;
     double best_mass = -1;
     for (int64_t c = 0; c < 10; ++c) {
-      double mass =
-          std::exp(zs[i * 20 + size_t(2 * c)]) + std::exp(zs[i * 20 + size_t(2 * c + 1)]);
+      double mass = std::exp(zs[i * 20 + size_t(2 * c)]) + std::exp(zs[i * 20 + size_t(2 * c + 1)]);
       if (mass > best_mass) best = c, best_mass = mass;
     }
     correct += best == data.test_labels[i];
@@ -381,8 +381,9 @@ TEST_CASE("cli: distill drives lelp with a projection fitted on the teacher's em
   fs::copy_file(out / "lelp-lelp.safetensors", data.dir / "P.safetensors");
   fs::remove_all(out);
   r = run_recipe(data, "lelp",
-                 teacher + "experiments:\n  - {name: lelp, objectives: [{name: lelp, params: "
-                           "{T: 2, projection: P.safetensors}}]}\n");
+                 teacher +
+                     "experiments:\n  - {name: lelp, objectives: [{name: lelp, params: "
+                     "{T: 2, projection: P.safetensors}}]}\n");
   REQUIRE(r.code == 0);
   CHECK(r.err.find("lelp projection") == std::string::npos);
   std::vector<std::string> again = log_lines(out);

@@ -225,14 +225,15 @@ TEST_CASE("recipe: multi_aspect's aspect_targets file") {
 
 TEST_CASE("recipe: lelp's projection and its C*k-way student") {
   const std::string teacher = "teacher: {model: resnet8, train: {epochs: 1}}\n";
-  const std::string lelp = "experiments:\n  - {name: l, objectives: [{name: lelp, params: {k: 3}}]}\n";
+  const std::string lelp =
+      "experiments:\n  - {name: l, objectives: [{name: lelp, params: {k: 3}}]}\n";
   Recipe r = parse_recipe(kBase + teacher + "lelp_projection: {per_class: 50}\n" + lelp, "r.yaml");
   REQUIRE(r.lelp_projection);
   CHECK(r.lelp_projection->per_class == 50);
   CHECK(subclasses_per_class(r.experiments[1]) == 3);
   CHECK(subclasses_per_class(r.experiments[0]) == 1);  // the baseline
-  CHECK(parse_recipe(kBase + teacher + "lelp_projection: {}\n", "r.yaml").lelp_projection->per_class ==
-        100);
+  CHECK(parse_recipe(kBase + teacher + "lelp_projection: {}\n", "r.yaml")
+            .lelp_projection->per_class == 100);
   // A given projection file is relative to the recipe and needs no lelp_projection; k defaults
   // to the objective's 2.
   r = parse_recipe(kBase + teacher +
@@ -257,11 +258,13 @@ TEST_CASE("recipe: lelp's projection and its C*k-way student") {
                 "(objectives[1]) makes C*k-way (lelp has its own ce part)");
   check_refused(fitted + "experiments:\n  - {name: l, objectives: [{name: lelp}, {name: lelp}]}\n",
                 "experiments[0].objectives[1]: a second lelp objective");
-  check_refused(fitted + "experiments:\n  - {name: l, rotations: true, objectives: [{name: lelp}]}\n",
-                "experiments[0].objectives[0]: objective lelp in an experiment with rotation "
-                "batches is not supported");
-  check_refused(fitted + "data: {strong_view: {ops: 2}}\nexperiments:\n  - {name: l, objectives: "
-                         "[{name: lelp, view: strong}]}\n",
+  check_refused(
+      fitted + "experiments:\n  - {name: l, rotations: true, objectives: [{name: lelp}]}\n",
+      "experiments[0].objectives[0]: objective lelp in an experiment with rotation "
+      "batches is not supported");
+  check_refused(fitted +
+                    "data: {strong_view: {ops: 2}}\nexperiments:\n  - {name: l, objectives: "
+                    "[{name: lelp, view: strong}]}\n",
                 "experiments[0].objectives[0].view: objective lelp reads the weak view only");
   check_refused("name: m\nbatch_size: 64\noptimizer: {lr: 0.2}\n" + teacher +
                     "lelp_projection: {}\nstudents: [{model: resnet8}, {model: resnet8}]\n"

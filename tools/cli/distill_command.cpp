@@ -6,10 +6,10 @@
 #include <filesystem>
 
 #include "distill/cost_matrix.h"
-#include "distill/lelp.h"
 #include "distill/distiller.h"
 #include "distill/dual_head_inference.h"
 #include "distill/evaluate.h"
+#include "distill/lelp.h"
 #include "distill/recipe.h"
 #include "distill/rotation.h"
 #include "distill/ss_module.h"
@@ -484,8 +484,8 @@ class DistillRun {
         if (!fits_lelp_projection(o)) continue;
         distill::Params p(distill::objective_spec("lelp"), o.params);
         const std::string tap = p.text("embedding");
-        Tensor classes = distill::gather_class_features(teacher_features(tap),
-                                                        train_set_->labels(), num_classes_,
+        Tensor classes = distill::gather_class_features(teacher_features(tap), train_set_->labels(),
+                                                        num_classes_,
                                                         per_class);  // [C, per_class, D]
         Tensor labels = repeat_interleave(arange(double(num_classes_)).to(DType::i64), per_class);
         distill::LelpProjection fitted;
@@ -493,8 +493,8 @@ class DistillRun {
           fitted = distill::lelp_fit(classes.reshape({-1, classes.size(2)}), labels, classifier,
                                      p.integer("k"));
         } catch (const Error& error) {
-          fail("{}: experiment '{}': lelp's projection from teacher {}'s {}: {}", r_.path,
-               e->name, r_.teachers[0].model, tap, error.what());
+          fail("{}: experiment '{}': lelp's projection from teacher {}'s {}: {}", r_.path, e->name,
+               r_.teachers[0].model, tap, error.what());
         }
         const fs::path file = out_ / ("lelp-" + e->name + ".safetensors");
         distill::save_lelp_projection(file.string(), fitted);

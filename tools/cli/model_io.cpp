@@ -117,7 +117,8 @@ EvalResult evaluate(models::Model& model, data::DataLoader& loader, int64_t num_
   int64_t& correct = r.correct;
   int64_t batches = loader.batches_per_epoch();
   for (data::Batch& b : loader.epoch(0)) {
-    Tensor logits = distill::class_logits_of_subclasses(model.forward(b.images, nullptr), subclasses);
+    Tensor logits =
+        distill::class_logits_of_subclasses(model.forward(b.images, nullptr), subclasses);
     loss_sum += cross_entropy(logits, b.labels, {}, -100, Reduction::sum).item();
     std::vector<int64_t> predicted = logits.argmax(1).to_vector<int64_t>();
     std::vector<int64_t> labels = b.labels.to_vector<int64_t>();
