@@ -18,6 +18,7 @@ struct Registry {
   std::unordered_map<std::string, KernelId> ids;
   std::vector<std::string> names;
   std::array<std::array<std::array<KernelFn, kNumDTypes>, kNumBackends>, kMaxKernels> table{};
+  std::array<std::array<std::array<bool, kNumDTypes>, kNumBackends>, kMaxKernels> channels_last{};
 };
 
 Registry& registry() {
@@ -71,6 +72,18 @@ void register_kernel(std::string_view name, Backend backend, DType dtype, Kernel
 KernelFn find_kernel(KernelId id, Backend backend, DType dtype) {
   TUTOR_CHECK(id >= 0 && size_t(id) < kMaxKernels, "find_kernel: invalid kernel id {}", id);
   return registry().table[size_t(id)][size_t(backend)][size_t(dtype)];
+}
+
+void set_channels_last(std::string_view name, Backend backend, DType dtype) {
+  KernelId id = kernel_id(name);
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  r.channels_last[size_t(id)][size_t(backend)][size_t(dtype)] = true;
+}
+
+bool channels_last(KernelId id, Backend backend, DType dtype) {
+  TUTOR_CHECK(id >= 0 && size_t(id) < kMaxKernels, "channels_last: invalid kernel id {}", id);
+  return registry().channels_last[size_t(id)][size_t(backend)][size_t(dtype)];
 }
 
 }  // namespace tutor::kernels

@@ -2,7 +2,8 @@
 // looks it up when it dispatches. Kernels see tensors and a parameter struct, never autograd.
 //
 // Calling convention: the op has already checked its arguments and allocated the outputs
-// (contiguous, on the inputs' device). `in` holds the inputs (any strides); `out` the outputs to
+// (contiguous, on the inputs' device; channels-last where the kernel is registered as writing
+// that layout, see set_channels_last). `in` holds the inputs (any strides); `out` the outputs to
 // write; `params` points at the op's parameter struct (declared in kernels/params.h) or is null.
 #pragma once
 
@@ -37,6 +38,12 @@ std::vector<std::string> kernel_names();
 
 void register_kernel(std::string_view name, Backend backend, DType dtype, KernelFn fn);
 KernelFn find_kernel(KernelId id, Backend backend, DType dtype);  // null if none
+
+// A kernel registered with set_channels_last reads and writes 4-D channels-last tensors without
+// converting them, so its op may allocate its outputs channels-last (MemoryFormat); the others
+// get contiguous outputs. Element-wise kernels write any output strides and need no mark.
+void set_channels_last(std::string_view name, Backend backend, DType dtype);
+bool channels_last(KernelId id, Backend backend, DType dtype);
 
 // Registers every built-in backend once (idempotent, thread-safe). Dispatch calls it.
 void ensure_registered();

@@ -146,7 +146,13 @@ Tensor ResNet::run(const Tensor& x, Taps* taps) {
   auto offer = [&](const std::string& name, const Tensor& t) {
     if (taps != nullptr) taps->offer(name, t);
   };
-  Tensor y = bn1->forward(conv1->forward(x));
+  // The network runs in the layout its convolutions run fastest in: channels-last on the CPU,
+  // where oneDNN's convolutions take nhwc activations as they are while NCHW ones cost a reorder
+  // of x, y and their gradients at every call. Converting here, once, keeps it out of users'
+  // hands: every op downstream (batch_norm, relu, add, pooling) keeps the layout, the weights and
+  // state dicts stay in PyTorch's plain layout, and the pooled features and logits are plain
+  // [N, C] tensors. Taps are ordinary strided tensors either way.
+  Tensor y = bn1->forward(conv1->forward(to_conv_layout(x)));
   offer("stem_preact", y);
   y = y.relu();
   offer("stem", y);

@@ -7,18 +7,30 @@
 
 namespace tutor {
 
-Tensor empty(const Shape& shape, TensorOptions options) {
+Tensor empty_strided(const Shape& shape, const Shape& strides, TensorOptions options) {
   for (int64_t s : shape)
     TUTOR_CHECK(s >= 0, "empty: negative dimension in shape {}", shape_str(shape));
+  TUTOR_CHECK(strides.size() == shape.size() && non_overlapping_and_dense(shape, strides),
+              "empty_strided: strides {} are not a dense layout of shape {}", shape_str(strides),
+              shape_str(shape));
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<Storage>(size_t(shape_numel(shape)) * element_size(options.dtype_),
                                             options.device_);
   impl->sizes = shape;
-  impl->strides = contiguous_strides(shape);
+  impl->strides = strides;
   impl->dtype = options.dtype_;
   Tensor t(std::move(impl));
   if (options.requires_grad_) t.requires_grad_(true);
   return t;
+}
+
+Tensor empty(const Shape& shape, TensorOptions options) {
+  return empty_strided(shape, contiguous_strides(shape), options);
+}
+
+Tensor empty(const Shape& shape, TensorOptions options, MemoryFormat format) {
+  if (format == MemoryFormat::Contiguous) return empty(shape, options);
+  return empty_strided(shape, channels_last_strides(shape), options);
 }
 
 Tensor full(const Shape& shape, double value, TensorOptions options) {

@@ -12,6 +12,12 @@ using Shape = std::vector<int64_t>;
 
 int64_t shape_numel(const Shape& shape);
 Shape contiguous_strides(const Shape& shape);
+// The strides of a 4-D [N, C, H, W] shape stored as NHWC (PyTorch's channels_last):
+// {H*W*C, 1, W*C, C}.
+Shape channels_last_strides(const Shape& shape);
+// True when the layout covers exactly shape_numel elements, each once: the strides, sorted, are
+// the contiguous strides of the sizes permuted alike (PyTorch's is_non_overlapping_and_dense).
+bool non_overlapping_and_dense(const Shape& sizes, const Shape& strides);
 std::string shape_str(const Shape& shape);  // "[2, 3]"
 
 // Wraps a possibly negative dim into [0, ndim); `op` names the caller in the error message.

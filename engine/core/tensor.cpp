@@ -42,6 +42,28 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
+bool Tensor::is_contiguous(MemoryFormat format) const {
+  if (format == MemoryFormat::Contiguous) return is_contiguous();
+  const auto& s = IMPL.sizes;
+  const auto& st = IMPL.strides;
+  if (s.size() != 4) return false;
+  int64_t expected = 1;
+  for (size_t d : {1, 3, 2, 0}) {
+    if (s[d] == 0) return true;
+    if (s[d] == 1) continue;
+    if (st[d] != expected) return false;
+    expected *= s[d];
+  }
+  return true;
+}
+
+MemoryFormat Tensor::suggest_memory_format() const {
+  if (dim() == 4 && is_contiguous(MemoryFormat::ChannelsLast) &&
+      (!is_contiguous() || strides() == channels_last_strides(sizes())))
+    return MemoryFormat::ChannelsLast;
+  return MemoryFormat::Contiguous;
+}
+
 void* Tensor::raw_data() const {
   return static_cast<char*>(IMPL.storage->data()) + IMPL.offset * int64_t(element_size(IMPL.dtype));
 }
@@ -111,7 +133,10 @@ void Tensor::copy_raw_(const Tensor& src) const {
               shape_str(sizes()), shape_str(src.sizes()));
   TUTOR_CHECK(device().is_cpu() && src.device().is_cpu(),
               "copy_: copies involving {} and {} need the CUDA backend", device(), src.device());
-  if (dtype() == src.dtype() && is_contiguous() && src.is_contiguous()) {
+  const bool same_dense_layout =
+      (is_contiguous() && src.is_contiguous()) ||
+      (strides() == src.strides() && non_overlapping_and_dense(sizes(), strides()));
+  if (dtype() == src.dtype() && same_dense_layout) {
     std::memmove(raw_data(), src.raw_data(), size_t(numel()) * element_size(dtype()));
     return;
   }
@@ -140,6 +165,13 @@ void Tensor::fill_raw_(double value) const {
 Tensor Tensor::contiguous_raw() const {
   if (is_contiguous()) return *this;
   Tensor out = empty(sizes(), options());
+  out.copy_raw_(*this);
+  return out;
+}
+
+Tensor Tensor::contiguous_raw(MemoryFormat format) const {
+  if (is_contiguous(format)) return *this;
+  Tensor out = empty(sizes(), options(), format);
   out.copy_raw_(*this);
   return out;
 }

@@ -29,6 +29,12 @@ class Node;
 class Tensor;
 struct TensorImpl;
 
+// How a dense tensor orders its elements in memory. Contiguous is row-major; ChannelsLast is a
+// 4-D [N, C, H, W] tensor stored as NHWC (strides channels_last_strides(sizes)), as PyTorch's
+// torch.channels_last. Either way the tensor is an ordinary strided tensor with NCHW sizes: the
+// format is only its strides, which every op and kernel reads.
+enum class MemoryFormat : unsigned char { Contiguous, ChannelsLast };
+
 struct TensorOptions {
   DType dtype_ = DType::f32;
   Device device_ = kCPU;
@@ -61,6 +67,12 @@ class Tensor {
   Device device() const;
   TensorOptions options() const { return TensorOptions(dtype()).device(device()); }
   bool is_contiguous() const;
+  // Dense in `format`'s order; size-1 dims are ignored (PyTorch's is_contiguous(memory_format)).
+  bool is_contiguous(MemoryFormat format) const;
+  // The format a layout-aware op should give its outputs: ChannelsLast when the tensor is dense
+  // NHWC and either its memory differs from row-major or its strides are exactly NHWC's (so a
+  // [N, 1, H, W] tensor made channels-last stays so), else Contiguous.
+  MemoryFormat suggest_memory_format() const;
   bool is_floating_point() const { return is_floating(dtype()); }
   const std::shared_ptr<Storage>& storage() const;
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
@@ -84,6 +96,8 @@ class Tensor {
   void copy_raw_(const Tensor& src) const;
   void fill_raw_(double value) const;
   Tensor contiguous_raw() const;  // this tensor if already contiguous, else a packed copy
+  // This tensor if already dense in `format`, else a copy laid out so.
+  Tensor contiguous_raw(MemoryFormat format) const;
   // Makes this tensor (and every handle to it) view `src`'s data, keeping its autograd identity
   // (requires_grad, grad, grad_fn): how a module converts its parameters in place, as PyTorch's
   // `param.data = ...`.
@@ -125,6 +139,9 @@ class Tensor {
   Tensor squeeze(int64_t dim) const;
   Tensor unsqueeze(int64_t dim) const;
   Tensor contiguous() const;
+  // This tensor if dense in `format` already, else a copy in that layout; differentiable (the
+  // gradient passes through in whatever layout it comes).
+  Tensor contiguous(MemoryFormat format) const;
   Tensor clone() const;
   Tensor to(DType dtype) const;
   Tensor detach() const;
@@ -188,6 +205,10 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 // ---- factories (engine/core): new leaf tensors ----
 Tensor empty(const Shape& shape, TensorOptions options = {});
+// A fresh tensor in `format` (ChannelsLast needs a 4-D shape).
+Tensor empty(const Shape& shape, TensorOptions options, MemoryFormat format);
+// A fresh tensor with the given strides, which must be non-overlapping and dense.
+Tensor empty_strided(const Shape& shape, const Shape& strides, TensorOptions options = {});
 Tensor zeros(const Shape& shape, TensorOptions options = {});
 Tensor ones(const Shape& shape, TensorOptions options = {});
 Tensor full(const Shape& shape, double value, TensorOptions options = {});

@@ -29,19 +29,19 @@ std::string pair_str(const std::array<int64_t, 2>& v) { return shape_str({v[0], 
 // passed explicitly: conv_transpose2d's output_padding makes them not recomputable.
 
 Tensor conv_in(const Tensor& gy, const Tensor& w, const Tensor& bias, const Shape& x_shape,
-               const Conv2dParams& p, const char* name);
+               MemoryFormat x_format, const Conv2dParams& p, const char* name);
 Tensor conv_w(const Tensor& x, const Tensor& gy, const Shape& w_shape, const Conv2dParams& p);
 
 // d/dx = conv_in(g, w), d/dw = conv_w(x, g), d/dbias = sum of g over N, H, W
 Tensor conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Shape& y_shape,
             const Conv2dParams& p, const char* name) {
   static const Kernel k("conv2d");
-  Tensor y = empty(y_shape, x.options());
+  Tensor y = empty(y_shape, x.options(), ops::output_format(k, x));
   ops::dispatch(k, x.dtype(), {x, w, bias}, {y}, &p);
   if (needs_grad({x, w, bias}))
     record(name, {x, w, bias}, {y}, [sx = autograd::save(x), sw = autograd::save(w), p](const FunctionNode& n, const TensorList& g) {
       Tensor x_ = n.unpack(sx), w_ = n.unpack(sw);
-      return TensorList{n.needs_input_grad(0) ? conv_in(g[0], w_, Tensor(), x_.sizes(), p, "conv2d_backward_input") : Tensor(),
+      return TensorList{n.needs_input_grad(0) ? conv_in(g[0], w_, Tensor(), x_.sizes(), x_.suggest_memory_format(), p, "conv2d_backward_input") : Tensor(),
                         n.needs_input_grad(1) ? conv_w(x_, g[0], w_.sizes(), p) : Tensor(),
                         n.needs_input_grad(2) ? sum(g[0], {0, 2, 3}) : Tensor()};
     });
@@ -49,10 +49,11 @@ Tensor conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Shape& y
 }
 
 // d/dgy = conv(g, w), d/dw = conv_w(g, gy), d/dbias = sum of g over N, H, W
+// gx takes the layout x_format (the forward input's) where the kernel writes it.
 Tensor conv_in(const Tensor& gy, const Tensor& w, const Tensor& bias, const Shape& x_shape,
-               const Conv2dParams& p, const char* name) {
+               MemoryFormat x_format, const Conv2dParams& p, const char* name) {
   static const Kernel k("conv2d_backward_input");
-  Tensor gx = empty(x_shape, gy.options());
+  Tensor gx = empty(x_shape, gy.options(), ops::output_format(k, gy, x_format));
   ops::dispatch(k, gy.dtype(), {gy, w, bias}, {gx}, &p);
   if (needs_grad({gy, w, bias}))
     record(name, {gy, w, bias}, {gx}, [sgy = autograd::save(gy), sw = autograd::save(w), p](const FunctionNode& n, const TensorList& g) {
@@ -72,7 +73,7 @@ Tensor conv_w(const Tensor& x, const Tensor& gy, const Shape& w_shape, const Con
   if (needs_grad({x, gy}))
     record("conv2d_backward_weight", {x, gy}, {gw}, [sx = autograd::save(x), sgy = autograd::save(gy), p](const FunctionNode& n, const TensorList& g) {
       Tensor x_ = n.unpack(sx), gy_ = n.unpack(sgy);
-      return TensorList{n.needs_input_grad(0) ? conv_in(gy_, g[0], Tensor(), x_.sizes(), p, "conv2d_backward_input") : Tensor(),
+      return TensorList{n.needs_input_grad(0) ? conv_in(gy_, g[0], Tensor(), x_.sizes(), x_.suggest_memory_format(), p, "conv2d_backward_input") : Tensor(),
                         n.needs_input_grad(1) ? conv(x_, g[0], Tensor(), gy_.sizes(), p, "conv2d") : Tensor()};
     });
   return gw;
@@ -164,7 +165,15 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
                 "conv_transpose2d: input of shape {} with weight {}, stride {}, padding {} gives an empty "
                 "output of shape {}",
                 shape_str(xs), shape_str(ws), pair_str(p.stride), pair_str(p.padding), shape_str(ys));
-  return conv_in(input, weight, bias, ys, p, op);
+  return conv_in(input, weight, bias, ys, input.suggest_memory_format(), p, op);
+}
+
+Tensor to_conv_layout(const Tensor& input) {
+  static const Kernel k("conv2d");
+  if (input.dim() != 4 || !input.is_floating_point() ||
+      ops::output_format(k, input, MemoryFormat::ChannelsLast) != MemoryFormat::ChannelsLast)
+    return input;
+  return input.contiguous(MemoryFormat::ChannelsLast);
 }
 
 // ---- pooling ----
@@ -223,9 +232,11 @@ Shape adaptive_shape(const char* op, const Tensor& x, Size2 output_size) {
 // gathers at the same indices, so each is the other's derivative.
 Tensor gather_argmax(const Tensor& gx, const Tensor& indices);
 
-Tensor scatter_to_argmax(const Tensor& g, const Tensor& indices, const Shape& x_shape) {
+// gx takes the layout x_format (the forward input's) where the kernel writes it.
+Tensor scatter_to_argmax(const Tensor& g, const Tensor& indices, const Shape& x_shape,
+                         MemoryFormat x_format) {
   static const Kernel k("max_pool2d_backward");
-  Tensor gx = empty(x_shape, g.options());
+  Tensor gx = empty(x_shape, g.options(), ops::output_format(k, g, x_format));
   ops::dispatch(k, g.dtype(), {g, indices}, {gx});
   if (needs_grad({g}))
     record("max_pool2d_backward", {g}, {gx}, [si = autograd::save(indices)](const FunctionNode& n, const TensorList& gg) {
@@ -239,19 +250,20 @@ Tensor gather_argmax(const Tensor& gx, const Tensor& indices) {
   Tensor y = empty(indices.sizes(), gx.options());
   ops::dispatch(k, gx.dtype(), {gx, indices}, {y});
   if (needs_grad({gx}))
-    record("max_pool2d_double_backward", {gx}, {y}, [si = autograd::save(indices), xs = gx.sizes()](const FunctionNode& n, const TensorList& g) {
-      return TensorList{scatter_to_argmax(g[0], n.unpack(si), xs)};
+    record("max_pool2d_double_backward", {gx}, {y}, [si = autograd::save(indices), xs = gx.sizes(), xf = gx.suggest_memory_format()](const FunctionNode& n, const TensorList& g) {
+      return TensorList{scatter_to_argmax(g[0], n.unpack(si), xs, xf)};
     });
   return y;
 }
 
 // y = max over each window, indices = its flat position in the H*W plane; dy/dx = 1 at the argmax.
 std::pair<Tensor, Tensor> max_pool(const Kernel& k, const Tensor& x, const Shape& out, const Pool2dParams* p) {
-  Tensor y = empty(out, x.options()), indices = empty(out, x.options().dtype(DType::i64));
+  const MemoryFormat format = ops::output_format(k, x);
+  Tensor y = empty(out, x.options(), format), indices = empty(out, x.options().dtype(DType::i64), format);
   ops::dispatch(k, x.dtype(), {x}, {y, indices}, p);
   if (needs_grad({x}))
-    record(k.name, {x}, {y}, [si = autograd::save(indices), xs = x.sizes()](const FunctionNode& n, const TensorList& g) {
-      return TensorList{scatter_to_argmax(g[0], n.unpack(si), xs)};
+    record(k.name, {x}, {y}, [si = autograd::save(indices), xs = x.sizes(), xf = x.suggest_memory_format()](const FunctionNode& n, const TensorList& g) {
+      return TensorList{scatter_to_argmax(g[0], n.unpack(si), xs, xf)};
     });
   return {y, indices};
 }
@@ -265,20 +277,21 @@ struct AvgPool {
   const Pool2dParams* p() const { return params ? &*params : nullptr; }
 };
 
-Tensor avg_pool_backward(const AvgPool& a, const Tensor& g, const Shape& x_shape);
+Tensor avg_pool_backward(const AvgPool& a, const Tensor& g, const Shape& x_shape, MemoryFormat x_format);
 
 Tensor avg_pool(const AvgPool& a, const Tensor& x, const Shape& out) {
-  Tensor y = empty(out, x.options());
+  Tensor y = empty(out, x.options(), ops::output_format(*a.forward, x));
   ops::dispatch(*a.forward, x.dtype(), {x}, {y}, a.p());
   if (needs_grad({x}))
-    record(a.forward->name, {x}, {y}, [a, xs = x.sizes()](const FunctionNode&, const TensorList& g) {
-      return TensorList{avg_pool_backward(a, g[0], xs)};
+    record(a.forward->name, {x}, {y}, [a, xs = x.sizes(), xf = x.suggest_memory_format()](const FunctionNode&, const TensorList& g) {
+      return TensorList{avg_pool_backward(a, g[0], xs, xf)};
     });
   return y;
 }
 
-Tensor avg_pool_backward(const AvgPool& a, const Tensor& g, const Shape& x_shape) {
-  Tensor gx = empty(x_shape, g.options());
+// gx takes the layout x_format (the forward input's) where the kernel writes it.
+Tensor avg_pool_backward(const AvgPool& a, const Tensor& g, const Shape& x_shape, MemoryFormat x_format) {
+  Tensor gx = empty(x_shape, g.options(), ops::output_format(*a.backward, g, x_format));
   ops::dispatch(*a.backward, g.dtype(), {g}, {gx}, a.p());
   if (needs_grad({g}))
     record(a.backward->name, {g}, {gx}, [a, ys = g.sizes()](const FunctionNode&, const TensorList& gg) {

@@ -32,6 +32,12 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
 
 // stride defaults to kernel_size. Indices are flat positions in each input H*W plane (i64); a
 // window that dilation makes miss the input entirely gives -inf and index -1.
+// `input` in the layout that conv2d's kernel for its device and dtype runs without converting
+// activations: channels-last where that kernel is marked so (oneDNN's on the CPU), else `input`
+// itself. Convolution, batch_norm, pooling and the element-wise ops keep channels-last, so a CNN
+// that converts its input once runs channels-last to its pooled features. Differentiable.
+Tensor to_conv_layout(const Tensor& input);
+
 Tensor max_pool2d(const Tensor& input, Size2 kernel_size, std::optional<Size2> stride = {},
                   Size2 padding = 0, Size2 dilation = 1, bool ceil_mode = false);
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, Size2 kernel_size,

@@ -9,6 +9,11 @@ static thread_local bool reference_only = false;
 ReferenceOnlyGuard::ReferenceOnlyGuard() : previous_(reference_only) { reference_only = true; }
 ReferenceOnlyGuard::~ReferenceOnlyGuard() { reference_only = previous_; }
 
+static thread_local bool contiguous_only = false;
+
+ContiguousOnlyGuard::ContiguousOnlyGuard() : previous_(contiguous_only) { contiguous_only = true; }
+ContiguousOnlyGuard::~ContiguousOnlyGuard() { contiguous_only = previous_; }
+
 static kernels::KernelFn resolve(const Kernel& kernel, Device device, DType dtype,
                                  Backend* chosen) {
   kernels::ensure_registered();
@@ -29,6 +34,37 @@ static kernels::KernelFn resolve(const Kernel& kernel, Device device, DType dtyp
 Backend backend_for(const Kernel& kernel, Device device, DType dtype) {
   Backend b;
   return resolve(kernel, device, dtype, &b) ? b : Backend::reference;
+}
+
+MemoryFormat output_format(const Kernel& kernel, const Tensor& like, MemoryFormat wanted) {
+  if (wanted != MemoryFormat::ChannelsLast || like.dim() != 4 || contiguous_only)
+    return MemoryFormat::Contiguous;
+  Backend b;
+  if (!resolve(kernel, like.device(), like.dtype(), &b)) return MemoryFormat::Contiguous;
+  return kernels::channels_last(kernel.id, b, like.dtype()) ? MemoryFormat::ChannelsLast
+                                                            : MemoryFormat::Contiguous;
+}
+
+Tensor empty_elementwise(const Shape& shape, TensorOptions options,
+                         std::initializer_list<Tensor> inputs) {
+  const Tensor* first = nullptr;
+  bool same = true;
+  auto broadcast = [](const Tensor& t) {
+    for (int64_t d = 0; d < t.dim(); ++d)
+      if (t.size(d) > 1 && t.stride(d) == 0) return true;
+    return false;
+  };
+  for (const Tensor& t : inputs) {
+    if (!t.defined() || t.sizes() != shape || broadcast(t)) continue;
+    if (!first)
+      first = &t;
+    else
+      same &= t.strides() == first->strides();
+  }
+  if (!first) return empty(shape, options);
+  if (same && non_overlapping_and_dense(shape, first->strides()))
+    return empty_strided(shape, first->strides(), options);
+  return empty(shape, options, first->suggest_memory_format());
 }
 
 void dispatch(const Kernel& kernel, DType dtype, std::span<const Tensor> in,

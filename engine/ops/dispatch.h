@@ -27,6 +27,36 @@ void dispatch(const Kernel& kernel, DType dtype, std::span<const Tensor> in,
 // Which backend would serve `kernel` for this device and dtype (for `tutor audit`).
 kernels::Backend backend_for(const Kernel& kernel, Device device, DType dtype);
 
+// The layout an op gives the 4-D outputs of `kernel` for an input laid out as `wanted` (usually
+// the input's suggest_memory_format(); a backward rule passes its forward input's): ChannelsLast
+// when wanted and the kernel that serves `like`'s device and dtype is marked channels-last
+// (kernels::set_channels_last), else Contiguous. The reference kernels write contiguous outputs.
+MemoryFormat output_format(const Kernel& kernel, const Tensor& like, MemoryFormat wanted);
+inline MemoryFormat output_format(const Kernel& kernel, const Tensor& like) {
+  return output_format(kernel, like, like.suggest_memory_format());
+}
+
+// The output of an element-wise op of `shape`: with the strides of the inputs that have that
+// shape (ignoring those expanded to it: a zero stride along a dim longer than 1) when they all share one non-overlapping dense layout (PyTorch's rule, so
+// channels-last stays channels-last through relu, add, ...); else channels-last when the first
+// such input is; else contiguous.
+Tensor empty_elementwise(const Shape& shape, TensorOptions options,
+                         std::initializer_list<Tensor> inputs);
+
+// Makes output_format answer Contiguous on this thread while alive (so to_conv_layout keeps NCHW
+// and no op makes channels-last outputs): how the channels-last paths are checked and timed
+// against the NCHW ones.
+class ContiguousOnlyGuard {
+ public:
+  ContiguousOnlyGuard();
+  ~ContiguousOnlyGuard();
+  ContiguousOnlyGuard(const ContiguousOnlyGuard&) = delete;
+  ContiguousOnlyGuard& operator=(const ContiguousOnlyGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // Forces the reference backend on this thread while alive: how fast kernels are checked.
 class ReferenceOnlyGuard {
  public:

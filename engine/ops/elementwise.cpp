@@ -27,13 +27,14 @@ Tensor binary(const Kernel& k, const Tensor& a, const Tensor& b,
   ops::check_same_dtype(k.name, {a, b});
   ops::check_same_device(k.name, {a, b});
   auto [ea, eb] = broadcast_pair(a.detach(), b.detach(), k.name);
-  Tensor out = empty(ea.sizes(), a.options().dtype(out_dtype.value_or(a.dtype())));
+  Tensor out = ops::empty_elementwise(
+      ea.sizes(), a.options().dtype(out_dtype.value_or(a.dtype())), {ea, eb});
   ops::dispatch(k, a.dtype(), {ea, eb}, {out});
   return out;
 }
 
 Tensor unary(const Kernel& k, const Tensor& x, const ScalarParams* p = nullptr) {
-  Tensor out = empty(x.sizes(), x.options());
+  Tensor out = ops::empty_elementwise(x.sizes(), x.options(), {x});
   ops::dispatch(k, x.dtype(), {x}, {out}, p);
   return out;
 }

@@ -50,7 +50,8 @@ struct NormOutputs {
 NormOutputs run_norm(const char* op, const Kernel& forward, const Kernel& backward, const Tensor& x,
                      const Tensor& weight, const Tensor& bias, const NormParams& p,
                      std::vector<Tensor> extra_in = {}, std::vector<Tensor> extra_out = {}) {
-  NormOutputs r{empty(x.sizes(), x.options()), empty({p.num_stats()}, x.options()),
+  NormOutputs r{empty(x.sizes(), x.options(), ops::output_format(forward, x)),
+                empty({p.num_stats()}, x.options()),
                 empty({p.num_stats()}, x.options())};
   std::vector<Tensor> in = {x, weight, bias}, out = {r.y, r.mean, r.rstd};
   in.insert(in.end(), extra_in.begin(), extra_in.end());
@@ -68,7 +69,7 @@ NormOutputs run_norm(const char* op, const Kernel& forward, const Kernel& backwa
                     "{}: double backward (create_graph through {} of input shape {}) is not "
                     "implemented",
                     op, op, shape_str(x_.sizes()));
-        Tensor dx = empty(x_.sizes(), x_.options());
+        Tensor dx = empty(x_.sizes(), x_.options(), ops::output_format(backward, x_));
         Tensor dw = empty({p.channels}, x_.options()), db = empty({p.channels}, x_.options());
         ops::dispatch(backward, x_.dtype(), {g[0], x_, w_, n.unpack(smean), n.unpack(srstd)},
                       {dx, dw, db}, &p);

@@ -269,6 +269,19 @@ Tensor Tensor::contiguous() const {
   return clone();
 }
 
+Tensor Tensor::contiguous(MemoryFormat format) const {
+  if (format == MemoryFormat::Contiguous) return contiguous();
+  TUTOR_CHECK(dim() == 4, "contiguous: channels_last needs a 4-D tensor [N, C, H, W], got shape {}",
+              shape_str(sizes()));
+  if (is_contiguous(format) && suggest_memory_format() == format) return *this;
+  Tensor y = empty(sizes(), options(), format);
+  y.copy_raw_(*this);
+  if (autograd::needs_grad({*this}))
+    record("contiguous", {*this}, {y},
+           [](const autograd::FunctionNode&, const TensorList& g) { return TensorList{g[0]}; });
+  return y;
+}
+
 Tensor Tensor::clone() const {
   Tensor y = empty(sizes(), options());
   y.copy_raw_(*this);

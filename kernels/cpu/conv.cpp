@@ -1,8 +1,13 @@
 // conv2d, conv2d_backward_input and conv2d_backward_weight (NCHW) on oneDNN's convolution
 // primitives. The conventions are those of kernels/reference/conv_pool.cpp: input [N, C, H, W],
 // weight [O, C/G, kH, kW], output [N, O, OH, OW]; inputs with any positive strides (a permuted
-// input is described by its strides), contiguous outputs. The primitives choose their own
-// (blocked) layouts; the adapter reorders at the boundary.
+// input is described by its strides).
+//
+// Layouts. Given contiguous (NCHW) activations, the primitives choose their own (blocked) layouts
+// and the adapter reorders x, w and y at every call. Given channels-last activations (the output
+// then is channels-last too: the kernels are marked so, and the ops allocate accordingly), the
+// primitives are created for nhwc activations, which oneDNN's jit convolutions run directly, so
+// only the weight is reordered: what keeps a channels-last CNN free of activation reorders.
 //
 // oneDNN's geometry differs from PyTorch's in two ways: its dilation counts the gaps (PyTorch's
 // d is oneDNN's d - 1), and it takes the right/bottom padding explicitly, which must satisfy
@@ -41,15 +46,21 @@ Geometry geometry(const Conv2dParams& p, const Shape& x, const Shape& w, const S
   return g;
 }
 
-// x cut to the rows and columns that some output reads: the last output reads up to row
-// (OH - 1) s - pad + span. conv_transpose2d's output_padding can make x longer than that; the
-// rows beyond feed no output and get no gradient, and leaving them out keeps oneDNN's right
-// padding non-negative, which it requires of dilated convolutions.
+// x cut, where needed, to the rows and columns that some output reads: the last output reads up
+// to row (OH - 1) s - pad + span. conv_transpose2d's output_padding can make x longer than that;
+// the rows beyond feed no output and get no gradient, and leaving them out keeps oneDNN's right
+// padding non-negative, which it requires of dilated convolutions. Where the symmetric padding
+// already gives the output's size (conv2d always, e.g. a stride-2 1x1 conv leaving x's last row
+// unread), x stays whole: a cut channels-last x would no longer be dense nhwc and would cost a
+// reorder.
 Tensor reached(const Tensor& x, const Conv2dParams& p, const Shape& w, const Shape& y) {
   Shape sizes = x.sizes();
-  for (size_t i = 0; i < 2; ++i)
-    sizes[2 + i] = std::min(sizes[2 + i], (y[2 + i] - 1) * p.stride[i] - p.padding[i] +
-                                              (w[2 + i] - 1) * p.dilation[i] + 1);
+  for (size_t i = 0; i < 2; ++i) {
+    const int64_t span = (w[2 + i] - 1) * p.dilation[i] + 1;
+    const int64_t padded = sizes[2 + i] + 2 * p.padding[i];
+    if (padded >= span && (padded - span) / p.stride[i] + 1 == y[2 + i]) continue;
+    sizes[2 + i] = std::min(sizes[2 + i], (y[2 + i] - 1) * p.stride[i] - p.padding[i] + span);
+  }
   return sizes == x.sizes() ? x : x.as_strided_raw(sizes, x.strides(), x.offset());
 }
 
@@ -67,17 +78,39 @@ memory::desc weight_desc(const Tensor& w, int64_t groups) {
                               {s[0] * (w.size(0) / groups), s[0], s[1], s[2], s[3]});
 }
 
-// The three primitives share their descriptors: x, w and y with layouts left to oneDNN.
+// The activations' layout a call runs in: nhwc when its activation output (or, for the weight
+// gradient, its input) is channels-last, else whatever oneDNN prefers.
+bool nhwc(const Tensor& activation) {
+  return activation.suggest_memory_format() == MemoryFormat::ChannelsLast;
+}
+
+memory::desc nhwc_desc(DType dtype, const Shape& dims) {
+  return memory::desc(memory::dims(dims.begin(), dims.end()), onednn::data_type(dtype, "conv2d"),
+                      memory::format_tag::nhwc);
+}
+
+// How an activation tensor is handed to a primitive: as nhwc when the call runs nhwc and the
+// tensor is dense in that order (so the descriptors match and nothing is reordered; strided_desc
+// would describe a size-1 dim's stride differently), else through its own strides.
+memory::desc activation_desc(const Tensor& t, bool in_nhwc) {
+  return in_nhwc && t.is_contiguous(MemoryFormat::ChannelsLast) ? nhwc_desc(t.dtype(), t.sizes())
+                                                                : onednn::plain_desc(t);
+}
+
+// The three primitives share their descriptors: x, w and y with layouts left to oneDNN, or x and
+// y nhwc.
 struct Descs {
   memory::desc x, w, y, bias;
   Geometry geo;
 };
 
 Descs descs(DType dtype, const Conv2dParams& p, const Shape& x, const Shape& w, const Shape& y,
-            const Tensor& bias) {
-  return {onednn::any_desc(dtype, x), onednn::any_desc(dtype, grouped_dims(w, p.groups)),
-          onednn::any_desc(dtype, y), bias.defined() ? onednn::plain_desc(bias) : memory::desc(),
-          geometry(p, x, w, y)};
+            const Tensor& bias, bool in_nhwc) {
+  auto activation = [&](const Shape& dims) {
+    return in_nhwc ? nhwc_desc(dtype, dims) : onednn::any_desc(dtype, dims);
+  };
+  return {activation(x), onednn::any_desc(dtype, grouped_dims(w, p.groups)), activation(y),
+          bias.defined() ? onednn::plain_desc(bias) : memory::desc(), geometry(p, x, w, y)};
 }
 
 dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d) {
@@ -149,17 +182,19 @@ void conv2d_kernel(const KernelArgs& a) {
   const Tensor bias =
       optional_bias(a).defined() ? onednn::addressable_or_packed(optional_bias(a)) : Tensor();
   if (empty_reduction(w)) return fill_bias_or_zero(y, bias);
-  const onednn::Key key = conv_key("conv2d", a, x, w, bias);
-  onednn::Primitive prim = onednn::cached(
-      key, [&] { return forward_pd(descs(y.dtype(), p, x.sizes(), w.sizes(), y.sizes(), bias)); });
+  const bool in_nhwc = nhwc(y);
+  const onednn::Key key = conv_key("conv2d", a, x, w, bias).add(in_nhwc);
+  onednn::Primitive prim = onednn::cached(key, [&] {
+    return forward_pd(descs(y.dtype(), p, x.sizes(), w.sizes(), y.sizes(), bias, in_nhwc));
+  });
   TUTOR_CHECK(prim.prim, "conv2d: oneDNN has no kernel for input {} and weight {}",
               shape_str(x.sizes()), shape_str(w.sizes()));
   onednn::Exec exec(prim, key);
-  exec.input(DNNL_ARG_SRC, x, onednn::plain_desc(x), prim.pd.src_desc(0));
+  exec.input(DNNL_ARG_SRC, x, activation_desc(x, in_nhwc), prim.pd.src_desc(0));
   exec.input(DNNL_ARG_WEIGHTS, w, weight_desc(w, p.groups), prim.pd.weights_desc(0));
   if (bias.defined())
     exec.input(DNNL_ARG_BIAS, bias, onednn::plain_desc(bias), prim.pd.weights_desc(1));
-  exec.output(DNNL_ARG_DST, y, onednn::plain_desc(y), prim.pd.dst_desc(0));
+  exec.output(DNNL_ARG_DST, y, activation_desc(y, in_nhwc), prim.pd.dst_desc(0));
   exec.run();
 }
 
@@ -176,9 +211,10 @@ void conv2d_backward_input_kernel(const KernelArgs& a) {
   if (empty_reduction(w)) return fill_bias_or_zero(full, bias);
   const Tensor gx = reached(full, p, w.sizes(), g.sizes());
   if (!gx.is_same(full)) full.fill_raw_(0.0);  // rows no output reads have a zero gradient
-  const onednn::Key key = conv_key("conv2d_backward_input", a, g, w, Tensor());
+  const bool in_nhwc = nhwc(full);
+  const onednn::Key key = conv_key("conv2d_backward_input", a, g, w, Tensor()).add(in_nhwc);
   onednn::Primitive prim = onednn::cached(key, [&] {
-    const Descs d = descs(gx.dtype(), p, gx.sizes(), w.sizes(), g.sizes(), Tensor());
+    const Descs d = descs(gx.dtype(), p, gx.sizes(), w.sizes(), g.sizes(), Tensor(), in_nhwc);
     const auto& geo = d.geo;
     using dnnl::convolution_backward_data;
     return convolution_backward_data::primitive_desc(
@@ -189,9 +225,9 @@ void conv2d_backward_input_kernel(const KernelArgs& a) {
   TUTOR_CHECK(prim.prim, "conv2d_backward_input: oneDNN has no kernel for grad {} and weight {}",
               shape_str(g.sizes()), shape_str(w.sizes()));
   onednn::Exec exec(prim, key);
-  exec.input(DNNL_ARG_DIFF_DST, g, onednn::plain_desc(g), prim.pd.diff_dst_desc(0));
+  exec.input(DNNL_ARG_DIFF_DST, g, activation_desc(g, in_nhwc), prim.pd.diff_dst_desc(0));
   exec.input(DNNL_ARG_WEIGHTS, w, weight_desc(w, p.groups), prim.pd.weights_desc(0));
-  exec.output(DNNL_ARG_DIFF_SRC, gx, onednn::plain_desc(gx), prim.pd.diff_src_desc(0));
+  exec.output(DNNL_ARG_DIFF_SRC, gx, activation_desc(gx, in_nhwc), prim.pd.diff_src_desc(0));
   exec.run();
   if (bias.defined()) add_channel_bias(full, bias);
 }
@@ -204,9 +240,10 @@ void conv2d_backward_weight_kernel(const KernelArgs& a) {
   const Tensor g = onednn::addressable_or_packed(a.in[1]);
   const Tensor x = reached(onednn::addressable_or_packed(a.in[0]), p, gw.sizes(), g.sizes());
   if (x.numel() == 0 || g.numel() == 0) return gw.fill_raw_(0.0);
-  const onednn::Key key = conv_key("conv2d_backward_weight", a, x, g, Tensor());
+  const bool in_nhwc = nhwc(a.in[0]);
+  const onednn::Key key = conv_key("conv2d_backward_weight", a, x, g, Tensor()).add(in_nhwc);
   onednn::Primitive prim = onednn::cached(key, [&] {
-    const Descs d = descs(gw.dtype(), p, x.sizes(), gw.sizes(), g.sizes(), Tensor());
+    const Descs d = descs(gw.dtype(), p, x.sizes(), gw.sizes(), g.sizes(), Tensor(), in_nhwc);
     const auto& geo = d.geo;
     using dnnl::convolution_backward_weights;
     return convolution_backward_weights::primitive_desc(
@@ -217,8 +254,8 @@ void conv2d_backward_weight_kernel(const KernelArgs& a) {
   TUTOR_CHECK(prim.prim, "conv2d_backward_weight: oneDNN has no kernel for input {} and grad {}",
               shape_str(x.sizes()), shape_str(g.sizes()));
   onednn::Exec exec(prim, key);
-  exec.input(DNNL_ARG_SRC, x, onednn::plain_desc(x), prim.pd.src_desc(0));
-  exec.input(DNNL_ARG_DIFF_DST, g, onednn::plain_desc(g), prim.pd.diff_dst_desc(0));
+  exec.input(DNNL_ARG_SRC, x, activation_desc(x, in_nhwc), prim.pd.src_desc(0));
+  exec.input(DNNL_ARG_DIFF_DST, g, activation_desc(g, in_nhwc), prim.pd.diff_dst_desc(0));
   exec.output(DNNL_ARG_DIFF_WEIGHTS, gw, weight_desc(gw, p.groups), prim.pd.diff_weights_desc(0));
   exec.run();
 }
@@ -230,6 +267,8 @@ void register_conv() {
     register_kernel("conv2d", Backend::cpu, dtype, &conv2d_kernel);
     register_kernel("conv2d_backward_input", Backend::cpu, dtype, &conv2d_backward_input_kernel);
     register_kernel("conv2d_backward_weight", Backend::cpu, dtype, &conv2d_backward_weight_kernel);
+    for (const char* name : {"conv2d", "conv2d_backward_input"})
+      set_channels_last(name, Backend::cpu, dtype);
   }
 }
 

@@ -82,6 +82,9 @@ void parallel_range(int64_t n, int64_t cost, F f) {
 // size 1 dropped and dims merged where every operand's strides allow it. dims[0] is innermost.
 // Operands may differ in dtype (a bool mask, a bool output): pointers are to bytes, strides in
 // elements of each operand's own type.
+// Dims are taken in the output's memory order (by decreasing output stride, as PyTorch's
+// TensorIterator), so a channels-last or other permuted dense output with inputs of the same
+// layout is one flat run, and [N, C, H, W] channels-last + [1, C, 1, 1] is runs of C.
 template <size_t K>
 struct StridedLoop {
   std::vector<int64_t> size;
@@ -97,7 +100,13 @@ struct StridedLoop {
       base[k] = static_cast<char*>(t[k]->storage()->data()) + t[k]->offset() * item[k];
     }
     for (int64_t s : shape) numel *= s;
-    for (size_t d = shape.size(); d-- > 0;) {
+    std::vector<size_t> order(shape.size());
+    for (size_t d = 0; d < order.size(); ++d) order[d] = d;
+    const Shape& out_strides = t[0]->strides();
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return out_strides[a] > out_strides[b]; });
+    for (size_t i = order.size(); i-- > 0;) {
+      const size_t d = order[i];
       if (shape[d] == 1) continue;
       std::array<int64_t, K> st;
       for (size_t k = 0; k < K; ++k) st[k] = t[k]->strides()[d];
@@ -119,7 +128,7 @@ struct StridedLoop {
   }
 
   // Calls run(ptrs, n, inner_strides) over runs of the innermost dim covering elements
-  // [begin, end) in row-major order.
+  // [begin, end) in the loop's order (row-major for a contiguous output).
   template <class Run>
   void for_range(int64_t begin, int64_t end, Run run) const {
     const size_t nd = size.size();

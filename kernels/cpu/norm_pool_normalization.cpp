@@ -9,9 +9,15 @@
 // shared over outer) or n * groups + g (layer_norm, group_norm). Segments are the parallel unit;
 // their partial sums (in double) are combined per statistic in a fixed order, so results do not
 // depend on the thread count.
+//
+// batch_norm also runs on channels-last tensors without converting them (when the op allocated
+// its output so, kernels/cpu/channels_last.h): x is then a row-major [N*H*W, C] block, and every
+// loop runs over rows with the channel innermost, vectorized along C; per-channel sums use fixed
+// row blocks (column_sums), so they too do not depend on the thread count.
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/channels_last.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/loops_common.h"
 #include "kernels/cpu/threads.h"
@@ -89,34 +95,77 @@ void input_statistics(const float* x, const Segments& s, std::vector<double>& me
   for (double& v : var) v = m > 0 ? v / m : 0.0;
 }
 
-// y = (x - mean) * (rstd * w[c]) + b[c]; writes y, mean and rstd to out[0..2].
+// batch_norm's statistics of a channels-last x: per-channel mean and biased variance over the
+// rows of [rows, C] (two passes, as input_statistics).
+void nhwc_statistics(const float* x, int64_t rows, int64_t C, std::vector<double>& mean,
+                     std::vector<double>& var) {
+  const double m = double(rows);
+  mean = column_sums(rows, C, 1, [&](int64_t r0, int64_t r1, double* acc) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * C;
+#pragma omp simd
+      for (int64_t c = 0; c < C; ++c) acc[c] += double(xr[c]);
+    }
+  });
+  for (double& v : mean) v = m > 0 ? v / m : 0.0;
+  var = column_sums(rows, C, 1, [&](int64_t r0, int64_t r1, double* acc) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * C;
+#pragma omp simd
+      for (int64_t c = 0; c < C; ++c) {
+        const double d = double(xr[c]) - mean[size_t(c)];
+        acc[c] += d * d;
+      }
+    }
+  });
+  for (double& v : var) v = m > 0 ? v / m : 0.0;
+}
+
+// y = (x - mean) * (rstd * w[c]) + b[c]; writes y, mean and rstd to out[0..2]. With `nhwc`, x and
+// y are channels-last batch_norm tensors ([rows, C] blocks, one statistic per channel).
 void normalize(const float* x, const Segments& s, const KernelArgs& a,
-               const std::vector<double>& mean, const std::vector<double>& var, double eps) {
+               const std::vector<double>& mean, const std::vector<double>& var, double eps,
+               bool nhwc) {
   const std::vector<float> w = per_channel(a.in[1], s.channels, 1.f);
   const std::vector<float> b = per_channel(a.in[2], s.channels, 0.f);
   std::vector<float> mean_f(mean.size()), rstd_f(var.size());
   for (size_t i = 0; i < var.size(); ++i)
     mean_f[i] = float(mean[i]), rstd_f[i] = float(1.0 / std::sqrt(var[i] + eps));
   float* y = f32_ptr(a.out[0]);
-  for_each_segment(s, [&](int64_t g) {
-    const float m = mean_f[size_t(s.stat(g))], r = rstd_f[size_t(s.stat(g))];
-    const float* xs = x + s.offset(g);
-    float* ys = y + s.offset(g);
-    const float* ws = w.data() + s.first_channel(g);
-    const float* bs = b.data() + s.first_channel(g);
-    if (s.inner == 1) {  // layer_norm: vectorized along the row
+  const int64_t C = s.channels;
+  if (nhwc) {
+    std::vector<float> scale(static_cast<size_t>(C));
+    for (size_t c = 0; c < scale.size(); ++c) scale[c] = rstd_f[c] * w[c];
+    parallel_range(s.outer * s.inner, C, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* xr = x + r * C;
+        float* yr = y + r * C;
 #pragma omp simd
-      for (int64_t c = 0; c < s.cg; ++c) ys[c] = (xs[c] - m) * (r * ws[c]) + bs[c];
-      return;
-    }
-    for (int64_t c = 0; c < s.cg; ++c) {
-      const float scale = r * ws[c], shift = bs[c];
-      const float* xc = xs + c * s.inner;
-      float* yc = ys + c * s.inner;
+        for (int64_t c = 0; c < C; ++c)
+          yr[c] = (xr[c] - mean_f[size_t(c)]) * scale[size_t(c)] + b[size_t(c)];
+      }
+    });
+  } else {
+    for_each_segment(s, [&](int64_t g) {
+      const float m = mean_f[size_t(s.stat(g))], r = rstd_f[size_t(s.stat(g))];
+      const float* xs = x + s.offset(g);
+      float* ys = y + s.offset(g);
+      const float* ws = w.data() + s.first_channel(g);
+      const float* bs = b.data() + s.first_channel(g);
+      if (s.inner == 1) {  // layer_norm: vectorized along the row
 #pragma omp simd
-      for (int64_t i = 0; i < s.inner; ++i) yc[i] = (xc[i] - m) * scale + shift;
-    }
-  });
+        for (int64_t c = 0; c < s.cg; ++c) ys[c] = (xs[c] - m) * (r * ws[c]) + bs[c];
+        return;
+      }
+      for (int64_t c = 0; c < s.cg; ++c) {
+        const float scale = r * ws[c], shift = bs[c];
+        const float* xc = xs + c * s.inner;
+        float* yc = ys + c * s.inner;
+#pragma omp simd
+        for (int64_t i = 0; i < s.inner; ++i) yc[i] = (xc[i] - m) * scale + shift;
+      }
+    });
+  }
   float* mean_out = f32_ptr(a.out[1]);
   float* rstd_out = f32_ptr(a.out[2]);
   for (size_t i = 0; i < mean.size(); ++i) mean_out[i] = mean_f[i], rstd_out[i] = rstd_f[i];
@@ -128,15 +177,18 @@ void norm_forward(const KernelArgs& a) {
   apply_num_threads();
   const auto& p = a.p<NormParams>();
   const Segments s(p);
-  Tensor x = a.in[0].contiguous_raw();
+  const bool nhwc = nhwc_output(a.out[0]);
+  Tensor x = nhwc ? nhwc_input(a.in[0]) : a.in[0].contiguous_raw();
   std::vector<double> mean, var;
-  if (p.use_input_stats) {
+  if (p.use_input_stats && nhwc) {
+    nhwc_statistics(f32_ptr(x), p.outer * p.inner, p.channels, mean, var);
+  } else if (p.use_input_stats) {
     input_statistics(f32_ptr(x), s, mean, var);
   } else {
     mean = a.in[3].to_vector<double>();
     var = a.in[4].to_vector<double>();
   }
-  normalize(f32_ptr(x), s, a, mean, var, p.eps);
+  normalize(f32_ptr(x), s, a, mean, var, p.eps, nhwc);
   if (a.out.size() < 5) return;
   const std::vector<double> running_mean = a.in[3].to_vector<double>();
   const std::vector<double> running_var = a.in[4].to_vector<double>();
@@ -150,12 +202,63 @@ void norm_forward(const KernelArgs& a) {
   }
 }
 
+// batch_norm_backward on channels-last tensors, with norm_backward's formulas: per channel
+// sg = sum g, sgx = rstd sum g (x - mean) over the [rows, C] block, then dx row by row.
+void batch_norm_backward_nhwc(const KernelArgs& a, const NormParams& p) {
+  const Tensor gt = nhwc_input(a.in[0]), xt = nhwc_input(a.in[1]);
+  const float* g = f32_ptr(gt);
+  const float* x = f32_ptr(xt);
+  const int64_t rows = p.outer * p.inner, C = p.channels;
+  const std::vector<float> w = per_channel(a.in[2], C, 1.f);
+  const std::vector<float> mean = a.in[3].to_vector<float>(), rstd = a.in[4].to_vector<float>();
+  const std::vector<double> sums =
+      column_sums(rows, C, 2, [&](int64_t r0, int64_t r1, double* acc) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const float* gr = g + r * C;
+          const float* xr = x + r * C;
+#pragma omp simd
+          for (int64_t c = 0; c < C; ++c) {
+            acc[c] += double(gr[c]);
+            acc[C + c] += double(gr[c]) * (double(xr[c]) - double(mean[size_t(c)]));
+          }
+        }
+      });
+  float* dw = f32_ptr(a.out[1]);
+  float* db = f32_ptr(a.out[2]);
+  // dx = a g - k (x - mean) - m0 with a = rstd w, k = rstd^2 w sgx / M, m0 = rstd w sg / M
+  // (norm_backward's, one statistic per channel); eval: dx = rstd w g.
+  std::vector<float> ac(static_cast<size_t>(C)), k(static_cast<size_t>(C), 0.f), m0(static_cast<size_t>(C), 0.f);
+  const double inv_m = 1.0 / double(rows);
+  for (int64_t c = 0; c < C; ++c) {
+    const size_t i = size_t(c);
+    const double sg = sums[i], sgx = sums[size_t(C) + i] * rstd[i];
+    dw[c] = float(sgx), db[c] = float(sg);
+    ac[i] = rstd[i] * w[i];
+    if (p.use_input_stats) {
+      k[i] = float(double(rstd[i]) * rstd[i] * double(w[i]) * sgx * inv_m);
+      m0[i] = float(double(rstd[i]) * double(w[i]) * sg * inv_m);
+    }
+  }
+  float* dx = f32_ptr(a.out[0]);
+  parallel_range(rows, C, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* gr = g + r * C;
+      const float* xr = x + r * C;
+      float* dxr = dx + r * C;
+#pragma omp simd
+      for (int64_t c = 0; c < C; ++c)
+        dxr[c] = ac[size_t(c)] * gr[c] - k[size_t(c)] * (xr[c] - mean[size_t(c)]) - m0[size_t(c)];
+    }
+  });
+}
+
 // in: grad_y, x, weight (may be undefined), mean, rstd; out: dx, dweight, dbias.
 // Per (n, c): sg = sum g, sgx = sum g * xhat; then dbias[c] = sum_n sg, dweight[c] = sum_n sgx,
 // and per statistic mean(gxhat) = sum w[c] sg / M, mean(gxhat xhat) = sum w[c] sgx / M.
 void norm_backward(const KernelArgs& a) {
   apply_num_threads();
   const auto& p = a.p<NormParams>();
+  if (nhwc_output(a.out[0])) return batch_norm_backward_nhwc(a, p);
   const Segments s(p);
   Tensor gt = a.in[0].contiguous_raw(), xt = a.in[1].contiguous_raw();
   const float* g = f32_ptr(gt);
@@ -231,6 +334,8 @@ void register_normalization() {
     register_kernel(name, Backend::cpu, DType::f32, norm_forward);
   for (const char* name : {"batch_norm_backward", "layer_norm_backward", "group_norm_backward"})
     register_kernel(name, Backend::cpu, DType::f32, norm_backward);
+  for (const char* name : {"batch_norm", "batch_norm_backward"})
+    set_channels_last(name, Backend::cpu, DType::f32);
 }
 
 }  // namespace tutor::kernels::cpu

@@ -26,6 +26,8 @@ struct Case {
   TensorList inputs;  // f32 inputs take gradients; i64 ones (class targets) do not
   std::function<Tensor(const TensorList&)> fn;
   bool backward = true;
+  // The layout of the output gradient the backward pass starts from (4-D outputs only).
+  MemoryFormat grad_format = MemoryFormat::Contiguous;
 };
 
 struct Result {
@@ -60,6 +62,8 @@ inline Result run(const Case& c, bool reference_only) {
   Result res{c.fn(leaves), {}};
   if (c.backward && res.y.requires_grad()) {
     Tensor r = randn_f32(res.y.sizes(), 99);
+    if (c.grad_format == MemoryFormat::ChannelsLast && r.dim() == 4)
+      r = r.contiguous(MemoryFormat::ChannelsLast);
     sum(mul(res.y, r)).backward();
     for (const Tensor& l : leaves)
       if (l.requires_grad()) res.grads.push_back(l.grad());
