@@ -102,6 +102,13 @@ Tensor lelp_subclass_logits(const LelpProjection& p, const Tensor& teacher_logit
   return sub.reshape({teacher_logits.size(0), C * k});
 }
 
+Tensor class_logits_of_subclasses(const Tensor& logits, int64_t k) {
+  TUTOR_CHECK(k >= 1 && logits.dim() == 2 && logits.size(1) % k == 0,
+              "lelp: subclass logits must be [B, C*k] with k = {}, got {}", k, logits.sizes());
+  if (k == 1) return logits;
+  return logsumexp(logits.reshape({logits.size(0), logits.size(1) / k, k}), {2});
+}
+
 void save_lelp_projection(const std::string& path, const LelpProjection& p) {
   save_safetensors(path, NamedTensors{{"null_projector", p.null_projector},
                                       {"means", p.means},

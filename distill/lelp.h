@@ -42,6 +42,11 @@ LelpProjection lelp_fit(const Tensor& embeddings, const Tensor& labels,
 Tensor lelp_subclass_logits(const LelpProjection& projection, const Tensor& teacher_logits,
                             const Tensor& embeddings);
 
+// Class logits [B, C] of a C*k-way subclass head [B, C*k] (column c*k + j):
+// logsumexp_j z_(c,j), whose softmax sums each class's subclass probabilities (Subclass
+// Distillation, Mueller et al. 2020); the logits themselves when k = 1.
+Tensor class_logits_of_subclasses(const Tensor& logits, int64_t k);
+
 // The projection as a safetensors file with tensors null_projector, means, directions, scales
 // (the buffer names of the "lelp" objective, which loads such a file with projection=<path>).
 void save_lelp_projection(const std::string& path, const LelpProjection& projection);

@@ -376,6 +376,42 @@ Experiment read_experiment(Node n) {
   return e;
 }
 
+// lelp makes its experiment's student C*k-way and needs a projection: from params.projection
+// (relative to the recipe) or fitted by the run (`lelp_projection:`).
+void check_lelp(Recipe& r, Experiment& e, size_t shown) {
+  std::vector<ObjectiveEntry>& objectives = e.objectives;
+  size_t count = 0;
+  for (size_t j = 0; j < objectives.size(); ++j) {
+    if (objectives[j].name != "lelp") continue;
+    const std::string where = fmt::format("{}: experiments[{}].objectives[{}]", r.path, shown, j);
+    if (++count > 1) fail("{}: a second lelp objective (one C*k-way student head each)", where);
+    auto given = objectives[j].params.find("projection");
+    if (given != objectives[j].params.end() && given->second != "none")
+      given->second = resolve(r.path, given->second);
+    else if (!r.lelp_projection)
+      fail(
+          "{}: objective lelp needs a projection: add `lelp_projection: {{per_class: N}}` to the "
+          "recipe (fitted on the teacher's embeddings) or give params.projection (a file from "
+          "save_lelp_projection)",
+          where);
+    if (r.students.size() > 1)
+      fail("{}: objective lelp with several students (`students:`) is not supported", where);
+    if (e.rotations)
+      fail("{}: objective lelp in an experiment with rotation batches is not supported", where);
+    if (objectives[j].view == "strong")
+      fail("{}.view: objective lelp reads the weak view only", where);
+    for (size_t m = 0; m < objectives.size(); ++m) {
+      if (m == j || objectives[m].name == "lelp") continue;  // a second lelp: refused above
+      for (const InputSpec& in : objective_spec(objectives[m].name).inputs)
+        if (in.name == "student.logits" || in.name == "student.logits_strong")
+          fail(
+              "{}: experiments[{}].objectives[{}]: objective {} reads {}, which lelp "
+              "(objectives[{}]) makes C*k-way (lelp has its own ce part)",
+              r.path, shown, m, objectives[m].name, in.name, j);
+    }
+  }
+}
+
 Recipe read_recipe(Node root) {
   Recipe r;
   r.path = root.origin();
@@ -448,6 +484,17 @@ Recipe read_recipe(Node root) {
     r.cost_matrix = c;
   }
 
+  if (root.has("lelp_projection")) {
+    Node n = root.at("lelp_projection");
+    n.expect_map();
+    LelpProjectionSpec l;
+    if (n.has("per_class")) l.per_class = n.at("per_class").integer(1, kPositive);
+    n.done({"per_class"});
+    if (r.teachers.empty())
+      fail("{}: lelp_projection: expected a `teacher:` whose embeddings it reads", r.path);
+    r.lelp_projection = l;
+  }
+
   if (root.has("aspect_targets")) {
     Node n = root.at("aspect_targets");
     n.expect_map();
@@ -485,8 +532,8 @@ Recipe read_recipe(Node root) {
   if (r.experiments.empty())
     fail("{}: experiments: expected at least one experiment (or `baseline: true`)", r.path);
   root.done({"name", "seed", "epochs", "batch_size", "threads", "data", "teacher", "teachers",
-             "teacher_outputs", "cost_matrix", "aspect_targets", "student", "students", "optimizer",
-             "outer_optimizer", "schedule", "baseline", "experiments"});
+             "teacher_outputs", "cost_matrix", "lelp_projection", "aspect_targets", "student",
+             "students", "optimizer", "outer_optimizer", "schedule", "baseline", "experiments"});
 
   // Objectives reading a teacher need one: checked here so a recipe fails before any training.
   for (size_t i = 0; i < r.experiments.size(); ++i) {
@@ -576,6 +623,7 @@ Recipe read_recipe(Node root) {
               r.path, shown, j, spec.name, in.name, owner);
       }
     }
+    check_lelp(r, r.experiments[i], shown);
   }
   return r;
 }
@@ -631,6 +679,12 @@ Recipe load_recipe(const std::string& path) {
   text << in.rdbuf();
   TUTOR_CHECK(!in.bad(), "{}: cannot read the recipe", path);
   return parse_recipe(text.str(), path);
+}
+
+int64_t subclasses_per_class(const Experiment& experiment) {
+  for (const ObjectiveEntry& o : experiment.objectives)
+    if (o.name == "lelp") return Params(objective_spec("lelp"), o.params).integer("k");
+  return 1;
 }
 
 }  // namespace tutor::distill

@@ -56,6 +56,10 @@
 //     features: TAP | logits      computed by CKA (distill/cost_matrix.h) from the teacher's
 //     per_class: INT > 0          100   features on the first per_class training images of
 //     sharpen: REAL >= 0          1     each class, written to the output folder
+//   lelp_projection:              lelp's null-space PCA projection (distill/lelp.h), fitted on
+//     per_class: INT > 0          100   the first teacher's embeddings of the first per_class
+//                                       training images of each class, written to the output
+//                                       folder; an experiment with lelp gets a C*k-way student
 //   aspect_targets:               multi_aspect's targets (input aspect_targets); the student gets
 //     file: PATH                  an aspect head Linear(pooled, A) (tap aspect_logits)
 //   student:                      one student, or `students:` a list of them (not both)
@@ -192,6 +196,13 @@ struct CostMatrixSpec {
   double sharpen = 1;       // kappa of M <- 1 - exp(-kappa M) (0: none)
 };
 
+// lelp's projection (distill/lelp.h lelp_fit), fitted once the first teacher is trained or
+// loaded, on its embedding tap (the lelp objective's `embedding`) of the un-augmented training
+// images, with its classifier weight.
+struct LelpProjectionSpec {
+  int64_t per_class = 100;  // the first N training images of each class
+};
+
 struct ObjectiveEntry {
   std::string name;
   double weight = 1;
@@ -224,6 +235,7 @@ struct Recipe {
   std::vector<TeacherSpec> teachers;
   TeacherOutputsSpec teacher_outputs;
   std::optional<CostMatrixSpec> cost_matrix;
+  std::optional<LelpProjectionSpec> lelp_projection;
   // multi_aspect's soft aspect targets: a safetensors file holding "aspect_targets" [N, A] in
   // [0, 1], one row per training image in the dataset's order ("" when not given).
   std::string aspect_targets;
@@ -246,6 +258,10 @@ Recipe parse_recipe(const std::string& yaml, const std::string& origin);
 // the objective's position.
 std::vector<Term> make_terms(const Recipe& recipe, const Experiment& experiment,
                              const Shapes& shapes);
+
+// The k of the experiment's lelp objective, whose student has a C*k-way classifier (column
+// c*k + j: subclass j of class c); 1 without lelp.
+int64_t subclasses_per_class(const Experiment& experiment);
 
 // The experiment "baseline" that `baseline: true` adds: the student alone, objective ce, weight 1
 // (each student alone, with several).

@@ -74,8 +74,7 @@ class LELP : public Objective {
     check_labels("lelp", y, zs.size(0), C);
     Tensor sub = lelp_subclass_logits(proj_, zt, h);
     Tensor kd = kl_batchmean(zs, sub, T_) * (T_ * T_);
-    Tensor class_logits = logsumexp(zs.reshape({zs.size(0), C, k_}), {2});
-    Tensor ce = cross_entropy(class_logits, y);
+    Tensor ce = cross_entropy(class_logits_of_subclasses(zs, k_), y);
     return {kd * kd_weight_ + ce * ce_weight_, {{"kd", kd}, {"ce", ce}}};
   }
 

@@ -23,8 +23,8 @@ namespace tutor::testing {
 struct SyntheticData {
   ScratchDir scratch;
   std::filesystem::path dir = scratch.dir;
-  std::vector<uint8_t> test_pixels;  // [test, 28, 28]
-  std::vector<int64_t> test_labels;
+  std::vector<uint8_t> train_pixels, test_pixels;  // [N, 28, 28]
+  std::vector<int64_t> train_labels, test_labels;
 
   explicit SyntheticData(int train = 64, int test = 32, int classes = 2) : classes(classes) {
     write_split("train", train, 1);
@@ -49,10 +49,8 @@ struct SyntheticData {
     }
     write_idx(dir / (prefix + "-images-idx3-ubyte.gz"), 0x803, {uint32_t(n), 28, 28}, pixels);
     write_idx(dir / (prefix + "-labels-idx1-ubyte.gz"), 0x801, {uint32_t(n)}, labels);
-    if (prefix == "t10k") {
-      test_pixels = pixels;
-      test_labels.assign(labels.begin(), labels.end());
-    }
+    (prefix == "t10k" ? test_pixels : train_pixels) = pixels;
+    (prefix == "t10k" ? test_labels : train_labels).assign(labels.begin(), labels.end());
   }
 
   // IDX: big-endian u32 magic, big-endian u32 sizes, then the bytes; gzip-compressed.
@@ -71,13 +69,16 @@ struct SyntheticData {
     REQUIRE(gzclose(gz) == Z_OK);
   }
 
-  // The test images as the commands see them: (x / 255 - mean) / std, [test, 1, 28, 28].
-  tutor::Tensor normalized_test_images() const {
+  // The images as the commands see them: (x / 255 - mean) / std, [N, 1, 28, 28].
+  tutor::Tensor normalized_test_images() const { return normalized(test_pixels); }
+  tutor::Tensor normalized_train_images() const { return normalized(train_pixels); }
+
+  static tutor::Tensor normalized(const std::vector<uint8_t>& pixels) {
     std::vector<float> v;
-    for (uint8_t p : test_pixels)
+    for (uint8_t p : pixels)
       v.push_back(float((double(p) / 255.0 - tutor::cli::kFashionMnistMean) /
                         tutor::cli::kFashionMnistStd));
-    tutor::Tensor t = tutor::empty({int64_t(test_labels.size()), 1, 28, 28});
+    tutor::Tensor t = tutor::empty({int64_t(pixels.size() / (28 * 28)), 1, 28, 28});
     std::copy(v.begin(), v.end(), t.data<float>());
     return t;
   }

@@ -471,14 +471,15 @@ TEST_CASE("cli: distill refuses objectives whose inputs a recipe does not provid
   CHECK(m.err.find("experiment 'x': objective dist_plus reads 'student.layer9', which this "
                    "recipe does not provide") != std::string::npos);
   CHECK(m.err.find("training") == std::string::npos);
-  // lelp finds its inputs but, without a fitted projection, fails on the probe batch.
-  fs::path recipe =
-      write_objective_recipe(data, "lelp", "", "  - {name: x, objectives: [{name: lelp}]}\n");
+  // lelp's projection, from a file that is not there, fails on the probe batch.
+  fs::path recipe = write_objective_recipe(
+      data, "lelp", "",
+      "  - {name: x, objectives: [{name: lelp, params: {projection: none.safetensors}}]}\n");
   Run r = run({"distill", "--recipe", recipe.string(), "--out", (data.dir / "out").string()});
   INFO(r.err);
   CHECK(r.code == 1);
-  CHECK(r.err.find("experiment 'x': objective lelp fails on the first training batch: "
-                   "objective lelp") != std::string::npos);
+  CHECK(r.err.find("experiment 'x', objectives[0].params: ") != std::string::npos);
+  CHECK(r.err.find("none.safetensors") != std::string::npos);
   CHECK(r.err.find("training teacher") == std::string::npos);
 }
 

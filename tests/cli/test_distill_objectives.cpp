@@ -261,3 +261,133 @@ TEST_CASE("cli: distill drives multi_aspect with aspect targets from a file") {
   CHECK(r.code == 1);
   CHECK(r.err.find("big.safetensors: aspect_targets must lie in [0, 1]") != std::string::npos);
 }
+
+// LELP: the projection fitted on the trained teacher's pooled embeddings of the first 8 training
+// images of each class (written out), a C*k-way student evaluated by its class logits; the same
+// run from the written projection file (params.projection) trains the same student.
+TEST_CASE("cli: distill drives lelp with a projection fitted on the teacher's embeddings") {
+  SyntheticData data(60, 20, 10);
+  const std::string teacher = "teacher: {model: resnet8, train: {epochs: 1}}\nbaseline: false\n";
+  Run r = run_recipe(data, "lelp",
+                     teacher +
+                         "lelp_projection: {per_class: 4}\nexperiments:\n"
+                         "  - {name: lelp, objectives: [{name: lelp, params: {T: 2}}]}\n");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.err.find("tutor distill: lelp projection (k = 2) from resnet8's pooled on 4 images per "
+                   "class") != std::string::npos);
+  fs::path out = data.dir / "out";
+  std::vector<std::string> lines = log_lines(out);
+  REQUIRE(lines.size() == 2);
+  check_parts(lines[1], "lelp", {"lelp", "lelp.kd", "lelp.ce"});
+  CHECK(number_after(lines[1], "\"lelp.kd\":") > 0);
+  // The student's classifier is C*k = 20-way; its test accuracy is that of its class logits.
+  SafetensorsContents w = load_safetensors((out / "student-lelp.safetensors").string());
+  CHECK(w.tensors.at("fc.weight").sizes() == Shape{20, 64});
+  auto student = models::create_model("resnet8", {.num_classes = 20, .in_channels = 1});
+  cli::load_weights(*student, (out / "student-lelp.safetensors").string());
+  student->eval();
+  NoGradGuard no_grad;  // until the run below, which trains under EnableGradGuard
+  Tensor z = student->forward(data.normalized_test_images(), nullptr).to(DType::f64);
+  std::vector<double> zs = z.to_vector<double>();
+  int64_t correct = 0;
+  for (size_t i = 0; i < data.test_labels.size(); ++i) {
+    // p(class c) = p(2c) + p(2c + 1): the argmax of exp(z_2c) + exp(z_2c+1).
+    int64_t best = 0;
+    double best_mass = -1;
+    for (int64_t c = 0; c < 10; ++c) {
+      double mass = std::exp(zs[i * 20 + size_t(2 * c)]) + std::exp(zs[i * 20 + size_t(2 * c + 1)]);
+      if (mass > best_mass) best = c, best_mass = mass;
+    }
+    correct += best == data.test_labels[i];
+  }
+  CHECK(number_after(lines[1], "\"test_acc\":") ==
+        doctest::Approx(double(correct) / double(data.test_labels.size())));
+
+  // The projection against the trained teacher's embeddings computed here (rows i % 10 == c are
+  // class c; the first 4 of them): P is the orthogonal projector onto the null space of fc.weight
+  // (symmetric, idempotent, W P = 0, trace D - C); mu_c the mean of P h; each direction a unit
+  // eigenvector of the unbiased covariance of P h with eigenvalue s^2, the leading ones first.
+  auto t = models::create_model("resnet8", {.num_classes = 10, .in_channels = 1});
+  cli::load_weights(*t, (out / "teacher.safetensors").string());
+  t->eval();
+  models::Taps taps({"pooled"});
+  t->forward(data.normalized_train_images(), &taps);
+  std::vector<double> h = taps.at("pooled").to(DType::f64).to_vector<double>();  // [60, 64]
+  SafetensorsContents f = load_safetensors((out / "lelp-lelp.safetensors").string());
+  std::vector<double> P = f.tensors.at("null_projector").to_vector<double>(),
+                      mu = f.tensors.at("means").to_vector<double>(),
+                      v = f.tensors.at("directions").to_vector<double>(),
+                      s = f.tensors.at("scales").to_vector<double>();
+  REQUIRE(f.tensors.at("directions").sizes() == Shape{10, 2, 64});
+  std::vector<double> W;
+  for (const auto& [name, p] : t->state_dict())
+    if (name == "fc.weight") W = p.to(DType::f64).to_vector<double>();
+  REQUIRE(W.size() == 10 * 64);
+  const size_t D = 64;
+  double trace = 0;
+  for (size_t i = 0; i < D; ++i) {
+    trace += P[i * D + i];
+    for (size_t j = 0; j < D; ++j) {
+      CHECK(P[i * D + j] == doctest::Approx(P[j * D + i]).epsilon(1e-9));
+      double pp = 0;
+      for (size_t m = 0; m < D; ++m) pp += P[i * D + m] * P[m * D + j];
+      CHECK(pp == doctest::Approx(P[i * D + j]).epsilon(1e-9).scale(1));
+    }
+    for (size_t c = 0; c < 10; ++c) {
+      double wp = 0;
+      for (size_t m = 0; m < D; ++m) wp += W[c * D + m] * P[m * D + i];
+      CHECK(std::abs(wp) < 1e-9);
+    }
+  }
+  CHECK(trace == doctest::Approx(double(D - 10)).epsilon(1e-9));
+  for (size_t c = 0; c < 10; ++c) {
+    std::vector<std::vector<double>> u;  // P h of class c's first 4 images
+    for (size_t row = c; u.size() < 4; row += 10) {
+      std::vector<double> x(D, 0.0);
+      for (size_t i = 0; i < D; ++i)
+        for (size_t m = 0; m < D; ++m) x[i] += P[i * D + m] * h[row * D + m];
+      u.push_back(x);
+    }
+    std::vector<double> mean(D, 0.0);
+    for (const auto& x : u)
+      for (size_t i = 0; i < D; ++i) mean[i] += x[i] / 4;
+    double scale = 0;
+    for (size_t i = 0; i < D; ++i) scale = std::max(scale, std::abs(mean[i]));
+    for (size_t i = 0; i < D; ++i) CHECK(std::abs(mu[c * D + i] - mean[i]) <= 1e-4 * scale);
+    std::vector<double> cov(D * D, 0.0);
+    for (const auto& x : u)
+      for (size_t i = 0; i < D; ++i)
+        for (size_t j = 0; j < D; ++j) cov[i * D + j] += (x[i] - mean[i]) * (x[j] - mean[j]) / 3;
+    const double top = s[c * 2] * s[c * 2];
+    CHECK(s[c * 2] >= s[c * 2 + 1]);
+    for (size_t j = 0; j < 2; ++j) {
+      const double* dir = &v[(c * 2 + j) * D];
+      double norm = 0;
+      for (size_t i = 0; i < D; ++i) norm += dir[i] * dir[i];
+      CHECK(norm == doctest::Approx(1).epsilon(1e-9));
+      for (size_t i = 0; i < D; ++i) {
+        double cv = 0;
+        for (size_t m = 0; m < D; ++m) cv += cov[i * D + m] * dir[m];
+        CHECK(std::abs(cv - s[c * 2 + j] * s[c * 2 + j] * dir[i]) <= 1e-3 * top);
+      }
+    }
+    // The leading eigenvalue bounds every Rayleigh quotient (here: each coordinate axis).
+    for (size_t i = 0; i < D; ++i) CHECK(cov[i * D + i] <= top * (1 + 1e-3));
+  }
+
+  // From the written file instead: the same student, step for step.
+  EnableGradGuard grad;
+  fs::copy_file(out / "lelp-lelp.safetensors", data.dir / "P.safetensors");
+  fs::remove_all(out);
+  r = run_recipe(data, "lelp",
+                 teacher +
+                     "experiments:\n  - {name: lelp, objectives: [{name: lelp, params: "
+                     "{T: 2, projection: P.safetensors}}]}\n");
+  REQUIRE(r.code == 0);
+  CHECK(r.err.find("lelp projection") == std::string::npos);
+  std::vector<std::string> again = log_lines(out);
+  REQUIRE(again.size() == 2);
+  CHECK(number_after(again[1], "\"train_loss\":") == number_after(lines[1], "\"train_loss\":"));
+  CHECK(number_after(again[1], "\"test_acc\":") == number_after(lines[1], "\"test_acc\":"));
+}

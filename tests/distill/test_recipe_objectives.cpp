@@ -101,8 +101,10 @@ TEST_CASE("recipe: fmnist-objectives.yaml has one experiment per objective and b
     names.push_back(e.name);
     CHECK_NOTHROW(make_terms(r, e, {}));
   }
-  CHECK(names == std::vector<std::string>{"baseline", "sskd", "wkd-l", "mlkd"});
+  CHECK(names == std::vector<std::string>{"baseline", "sskd", "wkd-l", "mlkd", "lelp"});
   CHECK(r.data.strong_view->ops == 2);
+  CHECK(r.lelp_projection->per_class == 100);
+  CHECK(subclasses_per_class(r.experiments[4]) == 2);
   CHECK(r.cost_matrix->features == "layer3");
   CHECK(r.experiments[1].rotations);
   CHECK(r.teachers.at(0).ss_module->epochs == 3);
@@ -219,4 +221,53 @@ TEST_CASE("recipe: multi_aspect's aspect_targets file") {
           "  - {name: a, rotations: true, objectives: [{name: multi_aspect}]}\n",
       "experiments[0].objectives[0]: objective multi_aspect reads aspect_targets, one row "
       "per image, which rotation batches do not keep");
+}
+
+TEST_CASE("recipe: lelp's projection and its C*k-way student") {
+  const std::string teacher = "teacher: {model: resnet8, train: {epochs: 1}}\n";
+  const std::string lelp =
+      "experiments:\n  - {name: l, objectives: [{name: lelp, params: {k: 3}}]}\n";
+  Recipe r = parse_recipe(kBase + teacher + "lelp_projection: {per_class: 50}\n" + lelp, "r.yaml");
+  REQUIRE(r.lelp_projection);
+  CHECK(r.lelp_projection->per_class == 50);
+  CHECK(subclasses_per_class(r.experiments[1]) == 3);
+  CHECK(subclasses_per_class(r.experiments[0]) == 1);  // the baseline
+  CHECK(parse_recipe(kBase + teacher + "lelp_projection: {}\n", "r.yaml")
+            .lelp_projection->per_class == 100);
+  // A given projection file is relative to the recipe and needs no lelp_projection; k defaults
+  // to the objective's 2.
+  r = parse_recipe(kBase + teacher +
+                       "experiments:\n  - {name: l, objectives: [{name: lelp, params: "
+                       "{projection: p/P.safetensors}}]}\n",
+                   "dir/r.yaml");
+  CHECK(r.experiments[1].objectives[0].params.at("projection") == "dir/p/P.safetensors");
+  CHECK(subclasses_per_class(r.experiments[1]) == 2);
+
+  check_refused(kBase + teacher + lelp,
+                "experiments[0].objectives[0]: objective lelp needs a projection: add "
+                "`lelp_projection: {per_class: N}` to the recipe");
+  check_refused(kBase + "lelp_projection: {per_class: 5}\n",
+                "lelp_projection: expected a `teacher:` whose embeddings it reads");
+  check_refused(kBase + teacher + "lelp_projection: {per_class: 0}\n",
+                "lelp_projection.per_class: expected");
+  check_refused(kBase + teacher + "lelp_projection: {file: a}\n",
+                "lelp_projection.file: unknown key (known here: per_class)");
+  const std::string fitted = kBase + teacher + "lelp_projection: {}\n";
+  check_refused(fitted + "experiments:\n  - {name: l, objectives: [{name: ce}, {name: lelp}]}\n",
+                "experiments[0].objectives[0]: objective ce reads student.logits, which lelp "
+                "(objectives[1]) makes C*k-way (lelp has its own ce part)");
+  check_refused(fitted + "experiments:\n  - {name: l, objectives: [{name: lelp}, {name: lelp}]}\n",
+                "experiments[0].objectives[1]: a second lelp objective");
+  check_refused(
+      fitted + "experiments:\n  - {name: l, rotations: true, objectives: [{name: lelp}]}\n",
+      "experiments[0].objectives[0]: objective lelp in an experiment with rotation "
+      "batches is not supported");
+  check_refused(fitted +
+                    "data: {strong_view: {ops: 2}}\nexperiments:\n  - {name: l, objectives: "
+                    "[{name: lelp, view: strong}]}\n",
+                "experiments[0].objectives[0].view: objective lelp reads the weak view only");
+  check_refused("name: m\nbatch_size: 64\noptimizer: {lr: 0.2}\n" + teacher +
+                    "lelp_projection: {}\nstudents: [{model: resnet8}, {model: resnet8}]\n"
+                    "experiments:\n  - {name: l, objectives: [{name: lelp}]}\n",
+                "experiments[0].objectives[0]: objective lelp with several students");
 }

@@ -9,6 +9,7 @@
 #include "distill/distiller.h"
 #include "distill/dual_head_inference.h"
 #include "distill/evaluate.h"
+#include "distill/lelp.h"
 #include "distill/recipe.h"
 #include "distill/rotation.h"
 #include "distill/ss_module.h"
@@ -112,6 +113,12 @@ void probe_model(distill::Inputs& probe, const std::string& prefix, models::Mode
 }
 
 // Whether an objective of `terms` reads `input`.
+// An experiment's lelp objective whose projection the run fits (no params.projection).
+bool fits_lelp_projection(const distill::ObjectiveEntry& o) {
+  auto given = o.params.find("projection");
+  return o.name == "lelp" && (given == o.params.end() || given->second == "none");
+}
+
 bool reads(const std::vector<distill::Term>& terms, const std::string& input) {
   return std::any_of(terms.begin(), terms.end(), [&](const distill::Term& t) {
     std::vector<std::string> in = t.objective->inputs();
@@ -214,6 +221,7 @@ class DistillRun {
       if (teacher_ss_[k]) train_teacher_ss_module(k);
     }
     if (r_.cost_matrix && !r_.cost_matrix->features.empty()) compute_cost_matrix();
+    if (r_.lelp_projection) fit_lelp_projections(selected);
     if (!r_.teacher_outputs.file.empty()) prepare_teacher_outputs();
     bool cacheable = use_cache_ && !outputs_ && !r_.data.augments();
     for (const distill::TeacherSpec& t : r_.teachers) cacheable = cacheable && !t.train_mode;
@@ -291,8 +299,10 @@ class DistillRun {
     return std::make_shared<data::TensorDataset>(b.images, b.labels, d.num_classes());
   }
 
-  std::shared_ptr<models::Model> new_model(const std::string& name) {
-    return models::create_model(name, {.num_classes = num_classes_, .in_channels = in_channels_});
+  // With subclasses = k > 1, a C*k-way classifier (lelp's student).
+  std::shared_ptr<models::Model> new_model(const std::string& name, int64_t subclasses = 1) {
+    return models::create_model(
+        name, {.num_classes = num_classes_ * subclasses, .in_channels = in_channels_});
   }
 
   // The terms of experiment `e` for every student, each after its student's index, built with
@@ -386,8 +396,10 @@ class DistillRun {
         }
         NoGradGuard no_grad;
         t.objective->eval();
+        distill::Inputs seen = e->rotations ? rotation_views[i] : views[i];
+        if (t.objective->name() == "lelp") prepare_lelp_probe(*t.objective, *e, seen);
         try {
-          t.objective->compute(e->rotations ? rotation_views[i] : views[i], {0, r_.epochs, 0});
+          t.objective->compute(seen, {0, r_.epochs, 0});
         } catch (const Error& error) {
           fail("{}: experiment '{}': {}objective {} fails on the first training batch: {}",
                r_.path, e->name, who, t.objective->name(), error.what());
@@ -453,6 +465,86 @@ class DistillRun {
     return views;
   }
 
+  // lelp on the probe: the student's logits as its C*k-way head gives them (zeros; the probe's
+  // model has C outputs) and, where the run fits the projection once the teacher is trained, a
+  // stand-in of the fitted shapes (P = I, means 0, the first k unit vectors, scales 1), so the
+  // objective's shape checks run before any training.
+  void prepare_lelp_probe(distill::Objective& lelp, const distill::Experiment& e,
+                          distill::Inputs& view) const {
+    const int64_t k = distill::subclasses_per_class(e);
+    const Tensor& logits = view.at("student.logits");
+    view.set("student.logits", zeros({logits.size(0), num_classes_ * k}, logits.dtype()));
+    if (std::none_of(e.objectives.begin(), e.objectives.end(), fits_lelp_projection)) return;
+    int64_t D = 0;
+    for (const auto& [name, buffer] : lelp.named_buffers())
+      if (name == "null_projector") D = buffer.size(0);
+    std::vector<double> directions(size_t(num_classes_ * k * D), 0.0);
+    for (int64_t c = 0; c < num_classes_; ++c)
+      for (int64_t j = 0; j < std::min(k, D); ++j) directions[size_t((c * k + j) * D + j)] = 1;
+    lelp.load_state_dict(
+        {{"null_projector", eye(D, {}, TensorOptions(DType::f64))},
+         {"means", zeros({num_classes_, D}, DType::f64)},
+         {"directions", from_vector(directions, {num_classes_, k, D}, TensorOptions(DType::f64))},
+         {"scales", ones({num_classes_, k}, DType::f64)}});
+  }
+
+  // lelp's projection (distill/lelp.h lelp_fit) for each selected experiment that has lelp
+  // without params.projection: the first teacher's embedding tap (the objective's `embedding`,
+  // the input of its classifier fc) on the first per_class un-augmented training images of each
+  // class, in eval mode, with fc.weight; written to lelp-<experiment>.safetensors.
+  void fit_lelp_projections(const std::vector<const distill::Experiment*>& selected) {
+    const int64_t per_class = r_.lelp_projection->per_class;
+    Tensor classifier;
+    for (const auto& [name, w] : teachers_[0]->state_dict())
+      if (name == "fc.weight") classifier = w;
+    TUTOR_CHECK(classifier.defined(), "{}: lelp_projection: teacher {} has no classifier fc.weight",
+                r_.path, r_.teachers[0].model);
+    for (const distill::Experiment* e : selected)
+      for (const distill::ObjectiveEntry& o : e->objectives) {
+        if (!fits_lelp_projection(o)) continue;
+        distill::Params p(distill::objective_spec("lelp"), o.params);
+        const std::string tap = p.text("embedding");
+        Tensor classes = distill::gather_class_features(teacher_features(tap), train_set_->labels(),
+                                                        num_classes_,
+                                                        per_class);  // [C, per_class, D]
+        Tensor labels = repeat_interleave(arange(double(num_classes_)).to(DType::i64), per_class);
+        distill::LelpProjection fitted;
+        try {
+          fitted = distill::lelp_fit(classes.reshape({-1, classes.size(2)}), labels, classifier,
+                                     p.integer("k"));
+        } catch (const Error& error) {
+          fail("{}: experiment '{}': lelp's projection from teacher {}'s {}: {}", r_.path, e->name,
+               r_.teachers[0].model, tap, error.what());
+        }
+        const fs::path file = out_ / ("lelp-" + e->name + ".safetensors");
+        distill::save_lelp_projection(file.string(), fitted);
+        lelp_projections_[e->name] = fitted;
+        io_.err << fmt::format(
+            "tutor distill: lelp projection (k = {}) from {}'s {} on {} images per class, written "
+            "to {}\n",
+            p.integer("k"), r_.teachers[0].model, tap, per_class, file.string());
+      }
+  }
+
+  // The first teacher's tap (or its logits) on every un-augmented training image, in eval mode.
+  Tensor teacher_features(const std::string& tap) {
+    models::Model& teacher = *teachers_[0];
+    teacher.eval();
+    NoGradGuard no_grad;
+    std::vector<Tensor> features;
+    auto loader = eval_loader(train_set_, r_.batch_size);
+    for (data::Batch& b : loader->epoch(0)) {
+      if (tap == "logits") {
+        features.push_back(teacher.forward(b.images, nullptr));
+        continue;
+      }
+      models::Taps taps({tap});
+      teacher.forward(b.images, &taps);
+      features.push_back(taps.at(tap));
+    }
+    return cat(features, 0);
+  }
+
   // multi_aspect's targets: [N, A] in [0, 1], a row per training image (the dataset's order).
   void load_aspect_targets(const std::string& file) {
     SafetensorsContents c = load_safetensors(file);
@@ -492,23 +584,9 @@ class DistillRun {
   // linear CKA and sharpened (distill/cost_matrix.h); written to cost_matrix.safetensors.
   void compute_cost_matrix() {
     const distill::CostMatrixSpec& spec = *r_.cost_matrix;
-    models::Model& teacher = *teachers_[0];
-    teacher.eval();
-    NoGradGuard no_grad;
-    std::vector<Tensor> features;
-    auto loader = eval_loader(train_set_, r_.batch_size);
-    for (data::Batch& b : loader->epoch(0)) {
-      if (spec.features == "logits") {
-        features.push_back(teacher.forward(b.images, nullptr));
-        continue;
-      }
-      models::Taps taps({spec.features});
-      teacher.forward(b.images, &taps);
-      features.push_back(taps.at(spec.features));
-    }
-    Tensor all = cat(features, 0);
     cost_matrix_ = distill::cka_cost_matrix(
-        distill::gather_class_features(all, train_set_->labels(), num_classes_, spec.per_class),
+        distill::gather_class_features(teacher_features(spec.features), train_set_->labels(),
+                                       num_classes_, spec.per_class),
         spec.sharpen);
     save_safetensors((out_ / "cost_matrix.safetensors").string(),
                      std::map<std::string, Tensor>{{"cost_matrix", cost_matrix_}},
@@ -727,9 +805,10 @@ class DistillRun {
   std::vector<RunRecord> run_student(const distill::Experiment& e) {
     const size_t n = r_.students.size();
     manual_seed(r_.seed);  // every experiment starts from the same students
+    const int64_t subclasses = distill::subclasses_per_class(e);  // lelp: a C*k-way student
     std::vector<std::shared_ptr<models::Model>> students;
     for (const std::string& model : r_.students) {
-      students.push_back(new_model(model));
+      students.push_back(new_model(model, subclasses));
       students.back()->train();
     }
     std::vector<distill::Student> cohort;
@@ -738,6 +817,13 @@ class DistillRun {
     std::vector<nn::ModulePtr> kd_heads(n);  // DHO's second head of each student, or null
     for (size_t k = 0; k < n; ++k) {
       std::vector<distill::Term> terms = distill::make_terms(r_, e, shapes_[k]);
+      if (auto fitted = lelp_projections_.find(e.name); fitted != lelp_projections_.end())
+        for (distill::Term& t : terms)
+          if (t.objective->name() == "lelp")
+            t.objective->load_state_dict({{"null_projector", fitted->second.null_projector},
+                                          {"means", fitted->second.means},
+                                          {"directions", fitted->second.directions},
+                                          {"scales", fitted->second.scales}});
       // MLKD's two views: every participant sees the rows [weak; strong], each half separately.
       for (const distill::Term& t : terms) {
         std::vector<std::string> in = t.objective->inputs();
@@ -903,9 +989,11 @@ class DistillRun {
         for (auto& so : o.students) so.parts.emplace_back("outer.held_out_ce", held_out_ce);
       }
       Tensor scored = r_.data.mixup ? b.targets.argmax(1) : labels;
-      // Rotation batches: the training accuracy counts the unrotated images (rows 4i).
+      // Rotation batches: the training accuracy counts the unrotated images (rows 4i); lelp's
+      // subclass head its class logits.
       auto unrotated = [&](const Tensor& logits) {
-        return e.rotations ? logits.reshape({-1, 4, num_classes_}).select(1, 0) : logits;
+        return e.rotations ? logits.reshape({-1, 4, num_classes_}).select(1, 0)
+                           : distill::class_logits_of_subclasses(logits, subclasses);
       };
       if (e.rotations) scored = b.labels;
       for (size_t k = 0; k < n; ++k)
@@ -926,7 +1014,7 @@ class DistillRun {
       EpochStats s = train_epoch(loader, epoch, *optimizer, step, fn, bar);
       schedule->step();
       for (size_t k = 0; k < n; ++k) {
-        EvalResult ev = evaluate(*students[k], *test_loader, num_classes_, &bar);
+        EvalResult ev = evaluate(*students[k], *test_loader, num_classes_, &bar, subclasses);
         EpochStats own = means[k].stats();
         EpochPoint p;
         p.epoch = epoch + 1;
@@ -1005,6 +1093,7 @@ class DistillRun {
   std::vector<distill::Shapes> shapes_;  // per student: the inputs as its objectives see them
   std::unique_ptr<TeacherCache> cache_;
   Tensor cost_matrix_;
+  std::map<std::string, distill::LelpProjection> lelp_projections_;  // by experiment
   Tensor aspect_targets_;  // multi_aspect's, [N, A] f32, a row per training image  // wkd_l's, [C,
                            // C] f32: loaded with the recipe or computed after teachers
   std::unique_ptr<TeacherOutputs> outputs_;

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <optional>
 
+#include "distill/lelp.h"
 #include "engine/autograd/grad_mode.h"
 #include "engine/core/error.h"
 #include "engine/io/safetensors.h"
@@ -116,7 +117,7 @@ std::unique_ptr<data::DataLoader> eval_loader(std::shared_ptr<const data::Tensor
 }
 
 EvalResult evaluate(models::Model& model, data::DataLoader& loader, int64_t num_classes,
-                    ProgressBar* bar) {
+                    ProgressBar* bar, int64_t subclasses) {
   bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
@@ -126,7 +127,8 @@ EvalResult evaluate(models::Model& model, data::DataLoader& loader, int64_t num_
   int64_t& correct = r.correct;
   int64_t batches = loader.batches_per_epoch();
   for (data::Batch& b : loader.epoch(0)) {
-    Tensor logits = model.forward(b.images, nullptr);
+    Tensor logits =
+        distill::class_logits_of_subclasses(model.forward(b.images, nullptr), subclasses);
     loss_sum += cross_entropy(logits, b.labels, {}, -100, Reduction::sum).item();
     std::vector<int64_t> predicted = logits.argmax(1).to_vector<int64_t>();
     std::vector<int64_t> labels = b.labels.to_vector<int64_t>();

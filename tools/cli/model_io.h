@@ -62,8 +62,9 @@ struct EvalResult {
 };
 
 // One pass in eval mode without gradients; the model's train/eval mode is restored afterwards.
-// `bar` (may be null) shows progress.
+// `bar` (may be null) shows progress. With subclasses = k > 1 the model has a C*k-way subclass
+// head (lelp), scored by its class logits (distill/lelp.h class_logits_of_subclasses).
 EvalResult evaluate(models::Model& model, data::DataLoader& loader, int64_t num_classes,
-                    ProgressBar* bar);
+                    ProgressBar* bar, int64_t subclasses = 1);
 
 }  // namespace tutor::cli
