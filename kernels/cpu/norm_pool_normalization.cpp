@@ -32,8 +32,13 @@ struct Segments {
   bool shared;
 
   explicit Segments(const NormParams& p)
-      : outer(p.outer), channels(p.channels), inner(p.inner), groups(p.groups),
-        cg(p.channels / p.groups), count(p.outer * p.groups), shared(p.shared_over_outer) {}
+      : outer(p.outer),
+        channels(p.channels),
+        inner(p.inner),
+        groups(p.groups),
+        cg(p.channels / p.groups),
+        count(p.outer * p.groups),
+        shared(p.shared_over_outer) {}
   int64_t stat(int64_t seg) const { return shared ? seg % groups : seg; }
   int64_t first_channel(int64_t seg) const { return (seg % groups) * cg; }
   int64_t offset(int64_t seg) const { return seg * cg * inner; }  // (n * C + g * cg) * inner
@@ -227,7 +232,8 @@ void batch_norm_backward_nhwc(const KernelArgs& a, const NormParams& p) {
   float* db = f32_ptr(a.out[2]);
   // dx = a g - k (x - mean) - m0 with a = rstd w, k = rstd^2 w sgx / M, m0 = rstd w sg / M
   // (norm_backward's, one statistic per channel); eval: dx = rstd w g.
-  std::vector<float> ac(static_cast<size_t>(C)), k(static_cast<size_t>(C), 0.f), m0(static_cast<size_t>(C), 0.f);
+  std::vector<float> ac(static_cast<size_t>(C)), k(static_cast<size_t>(C), 0.f),
+      m0(static_cast<size_t>(C), 0.f);
   const double inv_m = 1.0 / double(rows);
   for (int64_t c = 0; c < C; ++c) {
     const size_t i = size_t(c);
@@ -252,6 +258,64 @@ void batch_norm_backward_nhwc(const KernelArgs& a, const NormParams& p) {
   });
 }
 
+// The backward of a norm over each row of a row-major [rows, C] block (layer_norm over the last
+// dims: one statistic per row, inner = 1), with norm_backward's formulas. The generic segment
+// walk would take every element as a channel of its own; here dweight and dbias are column sums
+// over fixed row blocks (as batch_norm on channels-last), and dx is one vectorized pass per row.
+void row_norm_backward(const KernelArgs& a, const NormParams& p) {
+  const Tensor gt = a.in[0].contiguous_raw(), xt = a.in[1].contiguous_raw();
+  const float* g = f32_ptr(gt);
+  const float* x = f32_ptr(xt);
+  const int64_t rows = p.outer, C = p.channels;
+  const std::vector<float> w = per_channel(a.in[2], C, 1.f);
+  const std::vector<float> mean = a.in[3].to_vector<float>(), rstd = a.in[4].to_vector<float>();
+  const std::vector<double> sums =
+      column_sums(rows, C, 2, [&](int64_t r0, int64_t r1, double* acc) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const float* gr = g + r * C;
+          const float* xr = x + r * C;
+          const double m = mean[size_t(r)], rs = rstd[size_t(r)];
+#pragma omp simd
+          for (int64_t c = 0; c < C; ++c) {
+            acc[c] += double(gr[c]);
+            acc[C + c] += double(gr[c]) * (double(xr[c]) - m) * rs;
+          }
+        }
+      });
+  float* dw = f32_ptr(a.out[1]);
+  float* db = f32_ptr(a.out[2]);
+  for (int64_t c = 0; c < C; ++c)
+    dw[c] = float(sums[size_t(C + c)]), db[c] = float(sums[size_t(c)]);
+
+  // Per row: wg = sum w g, wgx = rstd sum w g (x - mean); dx = rstd w g - k (x - mean) - m0 with
+  // k = rstd^2 wgx / C, m0 = rstd wg / C; eval: dx = rstd w g.
+  const double inv_c = 1.0 / double(C);
+  const float* ws = w.data();
+  float* dx = f32_ptr(a.out[0]);
+  parallel_range(rows, 2 * C, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* gr = g + r * C;
+      const float* xr = x + r * C;
+      float* dxr = dx + r * C;
+      const float m = mean[size_t(r)], rs = rstd[size_t(r)];
+      float k = 0.f, m0 = 0.f;
+      if (p.use_input_stats) {
+        double wg = 0, wgx = 0;
+#pragma omp simd reduction(+ : wg, wgx)
+        for (int64_t c = 0; c < C; ++c) {
+          const double wgc = double(ws[c]) * double(gr[c]);
+          wg += wgc;
+          wgx += wgc * (double(xr[c]) - double(m));
+        }
+        k = float(double(rs) * rs * rs * wgx * inv_c);
+        m0 = float(double(rs) * wg * inv_c);
+      }
+#pragma omp simd
+      for (int64_t c = 0; c < C; ++c) dxr[c] = rs * ws[c] * gr[c] - k * (xr[c] - m) - m0;
+    }
+  });
+}
+
 // in: grad_y, x, weight (may be undefined), mean, rstd; out: dx, dweight, dbias.
 // Per (n, c): sg = sum g, sgx = sum g * xhat; then dbias[c] = sum_n sg, dweight[c] = sum_n sgx,
 // and per statistic mean(gxhat) = sum w[c] sg / M, mean(gxhat xhat) = sum w[c] sgx / M.
@@ -259,6 +323,7 @@ void norm_backward(const KernelArgs& a) {
   apply_num_threads();
   const auto& p = a.p<NormParams>();
   if (nhwc_output(a.out[0])) return batch_norm_backward_nhwc(a, p);
+  if (p.inner == 1 && p.groups == 1 && !p.shared_over_outer) return row_norm_backward(a, p);
   const Segments s(p);
   Tensor gt = a.in[0].contiguous_raw(), xt = a.in[1].contiguous_raw();
   const float* g = f32_ptr(gt);

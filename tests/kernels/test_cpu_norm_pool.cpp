@@ -18,7 +18,7 @@ namespace {
 
 // ResNet's shapes (batch 8, channels 16/32/64 at 28x28, 14x14, 7x7), odd sizes and batch 1.
 const std::vector<Shape> kImageShapes = {{8, 16, 28, 28}, {8, 32, 14, 14}, {8, 64, 7, 7},
-                                         {3, 5, 7, 9},    {1, 3, 5, 5},     {1, 7, 13, 1}};
+                                         {3, 5, 7, 9},    {1, 3, 5, 5},    {1, 7, 13, 1}};
 
 // A [N, C, H, W] view with strides of a contiguous [N, H, C, W]: not contiguous.
 Tensor transposed_nchw(const Shape& s, uint64_t seed) {
@@ -37,11 +37,10 @@ Running running_stats(int64_t channels, uint64_t seed) {
 }  // namespace
 
 TEST_CASE("cpu norm pool: registered as the cpu backend for f32") {
-  for (const char* name :
-       {"batch_norm", "batch_norm_backward", "layer_norm", "layer_norm_backward", "group_norm",
-        "group_norm_backward", "max_pool2d", "adaptive_max_pool2d", "max_pool2d_backward",
-        "avg_pool2d", "avg_pool2d_backward", "adaptive_avg_pool2d",
-        "adaptive_avg_pool2d_backward"}) {
+  for (const char* name : {"batch_norm", "batch_norm_backward", "layer_norm", "layer_norm_backward",
+                           "group_norm", "group_norm_backward", "max_pool2d", "adaptive_max_pool2d",
+                           "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
+                           "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward"}) {
     INFO(name);
     const ops::Kernel k(name);
     CHECK(ops::backend_for(k, kCPU, DType::f32) == kernels::Backend::cpu);
@@ -66,10 +65,10 @@ TEST_CASE("cpu norm pool: batch_norm training and eval, with and without affine"
     cases.push_back({"batch_norm training, no affine " + shape, {x}, [](const TensorList& t) {
                        return batch_norm(t[0], {}, {}, {}, {}, true, 0.1, 1e-3);
                      }});
-    cases.push_back({"batch_norm training, non-contiguous " + shape,
-                     {transposed_nchw(s, seed++), w, b}, [](const TensorList& t) {
-                       return batch_norm(t[0], {}, {}, t[1], t[2], true);
-                     }});
+    cases.push_back(
+        {"batch_norm training, non-contiguous " + shape,
+         {transposed_nchw(s, seed++), w, b},
+         [](const TensorList& t) { return batch_norm(t[0], {}, {}, t[1], t[2], true); }});
   }
   // BatchNorm1d: [N, C] (one value per sample and channel) and a shifted mean.
   cases.push_back({"batch_norm training [64, 37], mean 5",
@@ -108,25 +107,30 @@ TEST_CASE("cpu norm pool: layer_norm and group_norm") {
     Tensor x = add(randn_f32(l.input, seed++, 2), 3.0).detach();
     Tensor w = randn_f32(l.normalized, seed++), b = randn_f32(l.normalized, seed++);
     const Shape ns = l.normalized;
-    cases.push_back({"layer_norm " + shape_str(l.input), {x, w, b},
-                     [ns](const TensorList& t) { return layer_norm(t[0], ns, t[1], t[2]); }});
-    cases.push_back({"layer_norm, no affine " + shape_str(l.input), {x},
-                     [ns](const TensorList& t) { return layer_norm(t[0], ns); }});
+    cases.push_back({"layer_norm " + shape_str(l.input), {x, w, b}, [ns](const TensorList& t) {
+                       return layer_norm(t[0], ns, t[1], t[2]);
+                     }});
+    cases.push_back({"layer_norm, no affine " + shape_str(l.input), {x}, [ns](const TensorList& t) {
+                       return layer_norm(t[0], ns);
+                     }});
   }
-  cases.push_back({"layer_norm, non-contiguous [9, 6, 5]", {randn_f32({9, 5, 6}, seed++).transpose(1, 2)},
+  cases.push_back({"layer_norm, non-contiguous [9, 6, 5]",
+                   {randn_f32({9, 5, 6}, seed++).transpose(1, 2)},
                    [](const TensorList& t) { return layer_norm(t[0], {5}); }});
   struct Gn {
     Shape input;
     int64_t groups;
   };
+  // [5, 12] with one group is a norm over each row, as layer_norm (row_norm_backward).
   for (const Gn& g : {Gn{{8, 32, 14, 14}, 8}, Gn{{2, 6, 5, 3}, 3}, Gn{{1, 4, 7, 7}, 1},
-                      Gn{{3, 5, 4, 4}, 5}}) {
+                      Gn{{5, 12}, 1}, Gn{{3, 5, 4, 4}, 5}}) {
     Tensor x = randn_f32(g.input, seed++, 2);
     Tensor w = randn_f32({g.input[1]}, seed++), b = randn_f32({g.input[1]}, seed++);
     const int64_t groups = g.groups;
-    cases.push_back({"group_norm " + shape_str(g.input) + " groups " + std::to_string(groups),
-                     {x, w, b},
-                     [groups](const TensorList& t) { return group_norm(t[0], groups, t[1], t[2]); }});
+    cases.push_back(
+        {"group_norm " + shape_str(g.input) + " groups " + std::to_string(groups),
+         {x, w, b},
+         [groups](const TensorList& t) { return group_norm(t[0], groups, t[1], t[2]); }});
   }
   check_cases(cases);
 }
@@ -147,20 +151,26 @@ TEST_CASE("cpu norm pool: max_pool2d and adaptive_max_pool2d, values, indices an
   for (const Mp& m : pools) {
     for (bool contiguous : {true, false}) {
       Tensor x = contiguous ? randn_f32(m.input, seed++) : transposed_nchw(m.input, seed++);
-      const std::string name = "max_pool2d " + shape_str(m.input) + (contiguous ? "" : " non-contiguous");
+      const std::string name =
+          "max_pool2d " + shape_str(m.input) + (contiguous ? "" : " non-contiguous");
       cases.push_back({name, {x}, [m](const TensorList& t) {
                          return max_pool2d(t[0], m.k, m.stride, m.pad, m.dilation, m.ceil);
                        }});
-      auto [fast_values, fast_idx] = max_pool2d_with_indices(x, m.k, m.stride, m.pad, m.dilation, m.ceil);
+      auto [fast_values, fast_idx] =
+          max_pool2d_with_indices(x, m.k, m.stride, m.pad, m.dilation, m.ceil);
       ops::ReferenceOnlyGuard guard;
-      auto [ref_values, ref_idx] = max_pool2d_with_indices(x, m.k, m.stride, m.pad, m.dilation, m.ceil);
+      auto [ref_values, ref_idx] =
+          max_pool2d_with_indices(x, m.k, m.stride, m.pad, m.dilation, m.ceil);
       INFO(name);
       CHECK(fast_idx.to_vector<int64_t>() == ref_idx.to_vector<int64_t>());
       CHECK(fast_values.to_vector<float>() == ref_values.to_vector<float>());
     }
   }
-  cases.push_back({"adaptive_max_pool2d [2, 3, 11, 7] to 4x3", {randn_f32({2, 3, 11, 7}, seed++)},
-                   [](const TensorList& t) { return adaptive_max_pool2d(t[0], {4, 3}); }});
+  cases.push_back({"adaptive_max_pool2d [2, 3, 11, 7] to 4x3",
+                   {randn_f32({2, 3, 11, 7}, seed++)},
+                   [](const TensorList& t) {
+                     return adaptive_max_pool2d(t[0], {4, 3});
+                   }});
   check_cases(cases);
 }
 
@@ -181,21 +191,25 @@ TEST_CASE("cpu norm pool: avg_pool2d and adaptive_avg_pool2d") {
                       {{1, 2, 7, 7}, 7, 1, 0, false, true, {}}};
   for (const Ap& p : pools)
     for (bool contiguous : {true, false})
-      cases.push_back(
-          {"avg_pool2d " + shape_str(p.input) + (contiguous ? "" : " non-contiguous"),
-           {contiguous ? randn_f32(p.input, seed++) : transposed_nchw(p.input, seed++)},
-           [p](const TensorList& t) {
-             return avg_pool2d(t[0], p.k, p.stride, p.pad, p.ceil, p.count_include_pad, p.divisor);
-           }});
+      cases.push_back({"avg_pool2d " + shape_str(p.input) + (contiguous ? "" : " non-contiguous"),
+                       {contiguous ? randn_f32(p.input, seed++) : transposed_nchw(p.input, seed++)},
+                       [p](const TensorList& t) {
+                         return avg_pool2d(t[0], p.k, p.stride, p.pad, p.ceil, p.count_include_pad,
+                                           p.divisor);
+                       }});
   // The global pool on every ResNet's head, then windows that overlap.
   for (const Shape& s : kImageShapes) {
-    cases.push_back({"adaptive_avg_pool2d global " + shape_str(s), {randn_f32(s, seed++)},
+    cases.push_back({"adaptive_avg_pool2d global " + shape_str(s),
+                     {randn_f32(s, seed++)},
                      [](const TensorList& t) { return adaptive_avg_pool2d(t[0], 1); }});
     cases.push_back({"adaptive_avg_pool2d global non-contiguous " + shape_str(s),
                      {transposed_nchw(s, seed++)},
                      [](const TensorList& t) { return adaptive_avg_pool2d(t[0], 1); }});
   }
-  cases.push_back({"adaptive_avg_pool2d [2, 3, 11, 7] to 4x3", {randn_f32({2, 3, 11, 7}, seed++)},
-                   [](const TensorList& t) { return adaptive_avg_pool2d(t[0], {4, 3}); }});
+  cases.push_back({"adaptive_avg_pool2d [2, 3, 11, 7] to 4x3",
+                   {randn_f32({2, 3, 11, 7}, seed++)},
+                   [](const TensorList& t) {
+                     return adaptive_avg_pool2d(t[0], {4, 3});
+                   }});
   check_cases(cases);
 }
