@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/core/error.h"
+#include "tutor_git_describe.h"  // generated at every build: tools/cmake/git_describe.cmake
 
 namespace tutor::cli {
 
