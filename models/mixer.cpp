@@ -82,19 +82,16 @@ std::vector<std::string> MlpMixer::tap_names() const {
 }
 
 Tensor MlpMixer::run(const Tensor& x, Taps* taps) {
-  auto offer = [&](const std::string& name, const Tensor& t) {
-    if (taps != nullptr) taps->offer(name, t);
-  };
   Tensor tokens = stem->forward(x);
-  offer("stem", tokens);
+  offer(taps, "stem", tokens);
   for (int64_t i = 0; i < blocks->size(); ++i) {
     tokens = blocks->at<MixerBlock>(i)->forward(tokens);
-    offer(fmt::format("blocks.{}", i), tokens);
+    offer(taps, fmt::format("blocks.{}", i), tokens);
   }
   tokens = norm->forward(tokens);
-  offer("tokens", tokens);
+  offer(taps, "tokens", tokens);
   Tensor pooled = tokens.mean({1});
-  offer("pooled", pooled);
+  offer(taps, "pooled", pooled);
   return head->forward(pooled);
 }
 

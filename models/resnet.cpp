@@ -88,8 +88,8 @@ Tensor Bottleneck::forward_preact(const Tensor& x) {
 ResNet::ResNet(ResNetConfig config) : Model("ResNet", config.name), config_(std::move(config)) {
   const ResNetConfig& c = config_;
   TUTOR_CHECK(!c.planes.empty() && c.planes.size() == c.blocks.size(),
-              "{}: planes {} and blocks {} must be non-empty and of equal length", c.name,
-              c.planes, c.blocks);
+              "{}: planes {} and blocks {} must be non-empty and of equal length", c.name, c.planes,
+              c.blocks);
   TUTOR_CHECK(c.in_channels >= 1 && c.num_classes >= 1 && c.stem_width >= 1,
               "{}: in_channels {}, num_classes {} and stem_width {} must be positive", c.name,
               c.in_channels, c.num_classes, c.stem_width);
@@ -99,10 +99,9 @@ ResNet::ResNet(ResNetConfig config) : Model("ResNet", config.name), config_(std:
                 c.blocks[s], c.planes[s]);
 
   const bool imagenet = c.stem == ResNetConfig::Stem::imagenet;
-  conv1 = register_module(
-      "conv1", imagenet ? std::make_shared<nn::Conv2d>(c.in_channels, c.stem_width, 7, 2, 3, 1, 1,
-                                                       false)
-                        : conv3x3(c.in_channels, c.stem_width, 1));
+  conv1 = register_module("conv1", imagenet ? std::make_shared<nn::Conv2d>(
+                                                  c.in_channels, c.stem_width, 7, 2, 3, 1, 1, false)
+                                            : conv3x3(c.in_channels, c.stem_width, 1));
   bn1 = register_module("bn1", bn(c.stem_width));
 
   int64_t in_planes = c.stem_width;
@@ -168,9 +167,6 @@ Tensor ResNet::run(const Tensor& x, Taps* taps) {
   TUTOR_CHECK(x.dim() == 4 && x.size(1) == config_.in_channels,
               "{}: expected an input [N, {}, H, W], got {}", name(), config_.in_channels,
               shape_str(x.sizes()));
-  auto offer = [&](const std::string& name, const Tensor& t) {
-    if (taps != nullptr) taps->offer(name, t);
-  };
   // The network runs in the layout its convolutions run fastest in: channels-last on the CPU,
   // where oneDNN's convolutions take nhwc activations as they are while NCHW ones cost a reorder
   // of x, y and their gradients at every call. Converting here, once, keeps it out of users'
@@ -178,9 +174,9 @@ Tensor ResNet::run(const Tensor& x, Taps* taps) {
   // state dicts stay in PyTorch's plain layout, and the pooled features and logits are plain
   // [N, C] tensors. Taps are ordinary strided tensors either way.
   Tensor y = bn1->forward(conv1->forward(to_conv_layout(x)));
-  offer("stem_preact", y);
+  offer(taps, "stem_preact", y);
   y = y.relu();
-  offer("stem", y);
+  offer(taps, "stem", y);
   if (config_.stem == ResNetConfig::Stem::imagenet) y = max_pool2d(y, 3, Size2(2), 1);
 
   for (size_t s = 0; s < layers.size(); ++s) {
@@ -190,13 +186,13 @@ Tensor ResNet::run(const Tensor& x, Taps* taps) {
       Tensor pre = stage.at<ResidualBlock>(j)->forward_preact(y);
       y = pre.relu();
       if (j == n - 1) {
-        offer(fmt::format("layer{}_preact", s + 1), pre);
-        offer(fmt::format("layer{}", s + 1), y);
+        offer(taps, fmt::format("layer{}_preact", s + 1), pre);
+        offer(taps, fmt::format("layer{}", s + 1), y);
       }
     }
   }
   Tensor pooled = adaptive_avg_pool2d(y, 1).flatten(1);
-  offer("pooled", pooled);
+  offer(taps, "pooled", pooled);
   return fc->forward(pooled);
 }
 
@@ -221,9 +217,9 @@ const std::vector<Named>& torchvision_table() {
 
 // RepDistiller's depths; "x4" adds the wide variant of the depths it names.
 const std::vector<std::pair<int64_t, bool>>& cifar_table() {
-  static const std::vector<std::pair<int64_t, bool>> table{
-      {8, false}, {14, false}, {20, false}, {32, false}, {44, false},
-      {56, false}, {110, false}, {8, true}, {32, true}};
+  static const std::vector<std::pair<int64_t, bool>> table{{8, false},   {14, false}, {20, false},
+                                                           {32, false},  {44, false}, {56, false},
+                                                           {110, false}, {8, true},   {32, true}};
   return table;
 }
 

@@ -128,11 +128,8 @@ std::vector<std::string> VisionTransformer::tap_names() const {
 }
 
 Tensor VisionTransformer::run(const Tensor& x, Taps* taps) {
-  auto offer = [&](const std::string& name, const Tensor& t) {
-    if (taps != nullptr) taps->offer(name, t);
-  };
   Tensor tokens = patch_embed->forward(x);
-  offer("patch_embed", tokens);
+  offer(taps, "patch_embed", tokens);
   const int64_t batch = tokens.size(0), dim = config_.embed_dim;
   if (num_prefix_tokens() > 0) {
     std::vector<Tensor> parts;
@@ -148,24 +145,24 @@ Tensor VisionTransformer::run(const Tensor& x, Taps* taps) {
     const bool want_weights = taps != nullptr && taps->wants(name + ".attn_weights");
     Tensor weights;
     tokens = blocks->at<Block>(i)->forward(tokens, want_weights ? &weights : nullptr);
-    if (want_weights) offer(name + ".attn_weights", weights);
-    offer(name, tokens);
+    if (want_weights) offer(taps, name + ".attn_weights", weights);
+    offer(taps, name, tokens);
   }
   if (norm) tokens = norm->forward(tokens);
-  offer("tokens", tokens);
+  offer(taps, "tokens", tokens);
 
   const int64_t prefix = num_prefix_tokens();
   Tensor pooled = config_.global_pool == ViTConfig::Pool::token
                       ? tokens.select(1, 0)
                       : tokens.narrow(1, prefix, tokens.size(1) - prefix).mean({1});
   if (fc_norm) pooled = fc_norm->forward(pooled);
-  offer("pooled", pooled);
+  offer(taps, "pooled", pooled);
   Tensor logits = head->forward(pooled);
   if (!head_dist) return logits;
 
   Tensor dist_logits = head_dist->forward(tokens.select(1, 1));
-  offer("cls_logits", logits);
-  offer("dist_logits", dist_logits);
+  offer(taps, "cls_logits", logits);
+  offer(taps, "dist_logits", dist_logits);
   return is_training() ? logits : mul(logits + dist_logits, 0.5);
 }
 

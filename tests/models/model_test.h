@@ -12,10 +12,18 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/random.h"
+#include "engine/core/rng.h"
 #include "engine/nn/module.h"
 #include "models/model.h"
 
 namespace tutor::testing {
+
+// A standard-normal model input, reproducible by seed.
+inline Tensor randn_input(const Shape& shape, uint64_t seed) {
+  Generator gen(seed);
+  return randn(shape, {}, &gen);
+}
 
 using FileTensors = std::map<std::string, Tensor>;
 

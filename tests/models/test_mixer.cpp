@@ -23,11 +23,6 @@ using models::VisionInit;
 
 namespace {
 
-Tensor randn_input(const Shape& shape, uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, {}, &gen);
-}
-
 MixerConfig small_config(std::string name, int64_t img, int64_t in, int64_t patch, int64_t dim,
                          int64_t depth, double ratio_channels, int64_t classes) {
   MixerConfig c;
@@ -96,7 +91,7 @@ TEST_CASE("models: Mixer taps are the values the layers give") {
   CHECK(m.tap_names() ==
         std::vector<std::string>{"stem", "blocks.0", "blocks.1", "tokens", "pooled", "logits"});
   models::Taps taps(m.tap_names());
-  Tensor x = randn_input({2, 2, 8, 8}, 4);
+  Tensor x = testing::randn_input({2, 2, 8, 8}, 4);
   Tensor logits = m.forward(x, &taps);
   auto expect = [&](const std::string& name, const Tensor& value) {
     CAPTURE(name);
@@ -174,7 +169,7 @@ TEST_CASE("models: Mixer drop path: the same rate in every block, identity in ev
   c.drop_path_rate = 0;
   MlpMixer plain(c);
   plain.load_state_dict(m.state_dict());
-  Tensor x = randn_input({16, 1, 8, 8}, 9);
+  Tensor x = testing::randn_input({16, 1, 8, 8}, 9);
   m.eval();
   plain.eval();
   testing::check_close(m.forward(x), plain.forward(x), 0, 0);
@@ -213,10 +208,16 @@ TEST_CASE("models: Mixer options, registry names and bad input") {
     CHECK_MESSAGE(std::find(names.begin(), names.end(), n) != names.end(), n);
 
   auto small = models::create_model("mixer_small28");
-  testing::check_error([&] { small->forward(randn_input({2, 3, 28, 28}, 1)); },
-                       {"mixer_small28", "expected an input [N, 1, 28, 28]", "[2, 3, 28, 28]"});
-  testing::check_error([&] { small->forward(randn_input({2, 1, 32, 32}, 1)); },
-                       {"mixer_small28", "[N, 1, 28, 28]", "[2, 1, 32, 32]"});
+  testing::check_error(
+      [&] {
+        small->forward(testing::randn_input({2, 3, 28, 28}, 1));
+      },
+      {"mixer_small28", "expected an input [N, 1, 28, 28]", "[2, 3, 28, 28]"});
+  testing::check_error(
+      [&] {
+        small->forward(testing::randn_input({2, 1, 32, 32}, 1));
+      },
+      {"mixer_small28", "[N, 1, 28, 28]", "[2, 1, 32, 32]"});
   MixerConfig c = small_config("bad_mixer", 8, 1, 4, 1, 1, 2, 3);  // token MLP int(0.5) = 0
   testing::check_error([&] { MlpMixer{c}; }, {"bad_mixer", "MLP widths 0 (tokens)"});
   testing::check_error([] { models::mixer_config("mixer_b16"); },
@@ -228,5 +229,5 @@ TEST_CASE("models: a Mixer's state dict exports to safetensors and loads into a 
   auto from = models::create_model("mixer_small28");
   manual_seed(16);
   auto into = models::create_model("mixer_small28");
-  testing::check_safetensors_round_trip(*from, *into, randn_input({2, 1, 28, 28}, 17));
+  testing::check_safetensors_round_trip(*from, *into, testing::randn_input({2, 1, 28, 28}, 17));
 }

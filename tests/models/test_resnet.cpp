@@ -15,14 +15,7 @@
 using namespace tutor;
 using models::ModelOptions;
 
-namespace {
-
-Tensor randn_input(const Shape& shape, uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, {}, &gen);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("models: every ResNet's state dict and parameter count equal PyTorch's") {
   // shared/spec/models-and-transformer-kd.md §A7.1 (torchvision at 1000 classes) and §A2.1 (CIFAR
@@ -54,13 +47,18 @@ TEST_CASE("models: ResNet options change the stem's input channels and the head'
   CHECK(w->conv1->weight.sizes() == Shape{32, 3, 3, 3});
   CHECK(w->fc->weight.sizes() == Shape{10, 256});
   CHECK(w->feature_dim() == 256);
-  testing::check_error([&] { w->forward(randn_input({2, 1, 32, 32}, 1)); },
-                       {"resnet8x4", "expected an input [N, 3, H, W]", "[2, 1, 32, 32]"});
-  testing::check_error([&] { w->forward(randn_input({3, 32, 32}, 1)); },
-                       {"resnet8x4", "[3, 32, 32]"});
+  testing::check_error(
+      [&] {
+        w->forward(testing::randn_input({2, 1, 32, 32}, 1));
+      },
+      {"resnet8x4", "expected an input [N, 3, H, W]", "[2, 1, 32, 32]"});
+  testing::check_error(
+      [&] {
+        w->forward(testing::randn_input({3, 32, 32}, 1));
+      },
+      {"resnet8x4", "[3, 32, 32]"});
   testing::check_error([] { models::cifar_resnet(10, false); }, {"resnet10", "6n + 2", "10"});
-  testing::check_error([] { models::resnet18({.num_classes = 0}); },
-                       {"resnet18", "num_classes 0"});
+  testing::check_error([] { models::resnet18({.num_classes = 0}); }, {"resnet18", "num_classes 0"});
 }
 
 TEST_CASE("models: ResNet output and tap shapes, torchvision and CIFAR stems") {
@@ -75,27 +73,43 @@ TEST_CASE("models: ResNet output and tap shapes, torchvision and CIFAR stems") {
       {"resnet8",
        {10, 1},
        {2, 1, 28, 28},
-       {{"stem_preact", {2, 16, 28, 28}}, {"stem", {2, 16, 28, 28}},
-        {"layer1_preact", {2, 16, 28, 28}}, {"layer1", {2, 16, 28, 28}},
-        {"layer2", {2, 32, 14, 14}}, {"layer3_preact", {2, 64, 7, 7}},
-        {"layer3", {2, 64, 7, 7}}, {"pooled", {2, 64}}, {"logits", {2, 10}}}},
+       {{"stem_preact", {2, 16, 28, 28}},
+        {"stem", {2, 16, 28, 28}},
+        {"layer1_preact", {2, 16, 28, 28}},
+        {"layer1", {2, 16, 28, 28}},
+        {"layer2", {2, 32, 14, 14}},
+        {"layer3_preact", {2, 64, 7, 7}},
+        {"layer3", {2, 64, 7, 7}},
+        {"pooled", {2, 64}},
+        {"logits", {2, 10}}}},
       {"resnet8x4",
        {},
        {1, 3, 32, 32},
-       {{"stem", {1, 32, 32, 32}}, {"layer1", {1, 64, 32, 32}}, {"layer2", {1, 128, 16, 16}},
-        {"layer3", {1, 256, 8, 8}}, {"pooled", {1, 256}}, {"logits", {1, 100}}}},
+       {{"stem", {1, 32, 32, 32}},
+        {"layer1", {1, 64, 32, 32}},
+        {"layer2", {1, 128, 16, 16}},
+        {"layer3", {1, 256, 8, 8}},
+        {"pooled", {1, 256}},
+        {"logits", {1, 100}}}},
       // 32 -> conv1 16 -> maxpool 8 -> 8, 4, 2, 1.
       {"resnet18",
        {10, 3},
        {2, 3, 32, 32},
-       {{"stem_preact", {2, 64, 16, 16}}, {"stem", {2, 64, 16, 16}},
-        {"layer1", {2, 64, 8, 8}}, {"layer2", {2, 128, 4, 4}}, {"layer3", {2, 256, 2, 2}},
-        {"layer4_preact", {2, 512, 1, 1}}, {"layer4", {2, 512, 1, 1}}, {"pooled", {2, 512}},
+       {{"stem_preact", {2, 64, 16, 16}},
+        {"stem", {2, 64, 16, 16}},
+        {"layer1", {2, 64, 8, 8}},
+        {"layer2", {2, 128, 4, 4}},
+        {"layer3", {2, 256, 2, 2}},
+        {"layer4_preact", {2, 512, 1, 1}},
+        {"layer4", {2, 512, 1, 1}},
+        {"pooled", {2, 512}},
         {"logits", {2, 10}}}},
       {"resnet50",
        {},
        {1, 3, 32, 32},
-       {{"layer1", {1, 256, 8, 8}}, {"layer4", {1, 2048, 1, 1}}, {"pooled", {1, 2048}},
+       {{"layer1", {1, 256, 8, 8}},
+        {"layer4", {1, 2048, 1, 1}},
+        {"pooled", {1, 2048}},
         {"logits", {1, 1000}}}},
   };
   for (const Case& c : cases) {
@@ -105,7 +119,7 @@ TEST_CASE("models: ResNet output and tap shapes, torchvision and CIFAR stems") {
     std::vector<std::string> names;
     for (const auto& [name, shape] : c.taps) names.push_back(name);
     models::Taps taps(names);
-    Tensor x = randn_input(c.input, 3);
+    Tensor x = testing::randn_input(c.input, 3);
     Tensor logits = m->forward(x, &taps);
     CHECK(taps.tensors().size() == c.taps.size());  // only what was asked
     for (const auto& [name, shape] : c.taps) {
@@ -121,12 +135,11 @@ TEST_CASE("models: ResNet taps are the values the layers give") {
   // resnet8 has one block per stage, so each stage's taps follow from that block's layers.
   auto m = models::cifar_resnet(8, false, {.num_classes = 10, .in_channels = 1});
   m->eval();
-  CHECK(m->tap_names() ==
-        std::vector<std::string>{"stem_preact", "stem", "layer1_preact", "layer1",
-                                 "layer2_preact", "layer2", "layer3_preact", "layer3", "pooled",
-                                 "logits"});
+  CHECK(m->tap_names() == std::vector<std::string>{"stem_preact", "stem", "layer1_preact", "layer1",
+                                                   "layer2_preact", "layer2", "layer3_preact",
+                                                   "layer3", "pooled", "logits"});
   models::Taps taps(m->tap_names());
-  Tensor x = randn_input({2, 1, 12, 12}, 5);
+  Tensor x = testing::randn_input({2, 1, 12, 12}, 5);
   Tensor logits = m->forward(x, &taps);
   auto expect = [&](const std::string& name, const Tensor& value) {
     CAPTURE(name);
@@ -137,8 +150,8 @@ TEST_CASE("models: ResNet taps are the values the layers give") {
   Tensor in = taps.at("stem");
   for (int k = 1; k <= 3; ++k) {
     auto block = m->layers[size_t(k - 1)]->at<models::BasicBlock>(0);
-    Tensor branch = block->bn2->forward(block->conv2->forward(
-        block->bn1->forward(block->conv1->forward(in)).relu()));
+    Tensor branch = block->bn2->forward(
+        block->conv2->forward(block->bn1->forward(block->conv1->forward(in)).relu()));
     Tensor identity = block->downsample ? block->downsample->forward(in) : in;
     CHECK((block->downsample != nullptr) == (k > 1));
     expect(fmt::format("layer{}_preact", k), branch + identity);
@@ -155,9 +168,12 @@ TEST_CASE("models: ResNet taps are the values the layers give") {
 TEST_CASE("models: unknown taps are an error listing the valid ones") {
   auto m = models::create_model("resnet20", {.num_classes = 10, .in_channels = 1});
   models::Taps taps{"layer3", "layer4", "feats"};
-  testing::check_error([&] { m->forward(randn_input({1, 1, 8, 8}, 1), &taps); },
-                       {"resnet20", "unknown taps layer4, feats", "valid taps:",
-                        "stem_preact, stem, layer1_preact", "pooled, logits"});
+  testing::check_error(
+      [&] {
+        m->forward(testing::randn_input({1, 1, 8, 8}, 1), &taps);
+      },
+      {"resnet20", "unknown taps layer4, feats", "valid taps:", "stem_preact, stem, layer1_preact",
+       "pooled, logits"});
   testing::check_error([] { models::Taps{"pooled", "pooled"}; }, {"'pooled' is requested twice"});
   models::Taps asked{"pooled"};
   testing::check_error([&] { asked.at("pooled"); }, {"'pooled'", "has not run"});
@@ -251,8 +267,9 @@ TEST_CASE("models: a ResNet's state dict exports to safetensors and loads into a
   manual_seed(4);
   auto trained = models::create_model("resnet14", {.num_classes = 10, .in_channels = 1});
   trained->train();
-  trained->forward(randn_input({4, 1, 12, 12}, 8));  // moves the running statistics off 0 and 1
+  trained->forward(
+      testing::randn_input({4, 1, 12, 12}, 8));  // moves the running statistics off 0 and 1
   manual_seed(5);
   auto loaded = models::create_model("resnet14", {.num_classes = 10, .in_channels = 1});
-  testing::check_safetensors_round_trip(*trained, *loaded, randn_input({2, 1, 12, 12}, 9));
+  testing::check_safetensors_round_trip(*trained, *loaded, testing::randn_input({2, 1, 12, 12}, 9));
 }

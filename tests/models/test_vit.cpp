@@ -24,11 +24,6 @@ using models::ViTConfig;
 
 namespace {
 
-Tensor randn_input(const Shape& shape, uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, {}, &gen);
-}
-
 ViTConfig small_config(std::string name, int64_t img, int64_t in, int64_t patch, int64_t dim,
                        int64_t depth, int64_t heads, double mlp_ratio, int64_t classes) {
   ViTConfig c;
@@ -172,7 +167,7 @@ TEST_CASE("models: ViT taps are the values the layers give") {
     expected_names.push_back("logits");
     CHECK(m.tap_names() == expected_names);
     models::Taps taps(m.tap_names());
-    Tensor x = randn_input({2, 2, 8, 8}, 4);
+    Tensor x = testing::randn_input({2, 2, 8, 8}, 4);
     Tensor logits = m.forward(x, &taps);
     auto expect = [&](const std::string& name, const Tensor& value) {
       CAPTURE(name);
@@ -236,7 +231,7 @@ TEST_CASE("models: ViT mean pooling excludes the prefix tokens; fc_norm moves th
     CHECK((m.fc_norm == nullptr) == !fc_norm);
     models::Taps taps{"blocks.0", "tokens", "pooled"};
     m.eval();
-    m.forward(randn_input({2, 1, 8, 8}, 7), &taps);
+    m.forward(testing::randn_input({2, 1, 8, 8}, 7), &taps);
     Tensor patches = taps.at("blocks.0").narrow(1, 1, 4);
     if (fc_norm) {
       testing::check_close(taps.at("tokens"), taps.at("blocks.0"), 0, 0);
@@ -292,7 +287,7 @@ TEST_CASE("models: ViT drop path: timm's linear ramp over the blocks, identity i
   c.drop_path_rate = 0;
   VisionTransformer plain(c);
   plain.load_state_dict(m.state_dict());
-  Tensor x = randn_input({16, 1, 8, 8}, 9);
+  Tensor x = testing::randn_input({16, 1, 8, 8}, 9);
   m.eval();
   plain.eval();
   testing::check_close(m.forward(x), plain.forward(x), 0, 0);
@@ -347,15 +342,27 @@ TEST_CASE("models: ViT options, registry names and bad input") {
     CHECK_MESSAGE(std::find(names.begin(), names.end(), n) != names.end(), n);
 
   auto small = models::create_model("vit_small28");
-  testing::check_error([&] { small->forward(randn_input({2, 3, 28, 28}, 1)); },
-                       {"vit_small28", "expected an input [N, 1, 28, 28]", "[2, 3, 28, 28]"});
-  testing::check_error([&] { small->forward(randn_input({2, 1, 32, 32}, 1)); },
-                       {"vit_small28", "[N, 1, 28, 28]", "[2, 1, 32, 32]"});
-  testing::check_error([&] { small->forward(randn_input({1, 28, 28}, 1)); },
-                       {"vit_small28", "[1, 28, 28]"});
+  testing::check_error(
+      [&] {
+        small->forward(testing::randn_input({2, 3, 28, 28}, 1));
+      },
+      {"vit_small28", "expected an input [N, 1, 28, 28]", "[2, 3, 28, 28]"});
+  testing::check_error(
+      [&] {
+        small->forward(testing::randn_input({2, 1, 32, 32}, 1));
+      },
+      {"vit_small28", "[N, 1, 28, 28]", "[2, 1, 32, 32]"});
+  testing::check_error(
+      [&] {
+        small->forward(testing::randn_input({1, 28, 28}, 1));
+      },
+      {"vit_small28", "[1, 28, 28]"});
   models::Taps taps{"blocks.4"};
-  testing::check_error([&] { small->forward(randn_input({1, 1, 28, 28}, 1), &taps); },
-                       {"vit_small28", "unknown tap blocks.4", "blocks.3.attn_weights"});
+  testing::check_error(
+      [&] {
+        small->forward(testing::randn_input({1, 1, 28, 28}, 1), &taps);
+      },
+      {"vit_small28", "unknown tap blocks.4", "blocks.3.attn_weights"});
 
   ViTConfig c = small_config("bad_vit", 8, 1, 4, 10, 1, 4, 2, 3);
   testing::check_error([&] { VisionTransformer{c}; },
@@ -377,5 +384,5 @@ TEST_CASE("models: a ViT's state dict exports to safetensors and loads into a ne
   auto from = models::create_model("vit_micro_p4_28");
   manual_seed(16);
   auto into = models::create_model("vit_micro_p4_28");
-  testing::check_safetensors_round_trip(*from, *into, randn_input({2, 1, 28, 28}, 17));
+  testing::check_safetensors_round_trip(*from, *into, testing::randn_input({2, 1, 28, 28}, 17));
 }
