@@ -53,7 +53,8 @@ class Model : public nn::Module {
 
 // Prepares a model for inference: folds every eval-mode BatchNorm of model.conv_bn_pairs() into
 // its conv (nn::fold_batch_norm: the convs get new weight and bias tensors, the BatchNorms become
-// identities) and returns how many it folded. The model must be in evaluation mode (an Error
+// identities) and returns how many it folded. A model whose forward sees its BatchNorms folded may
+// then run fused ops (the ResNets: conv2d_relu for conv -> ReLU and conv -> add -> ReLU). The model must be in evaluation mode (an Error
 // otherwise; folding is never done behind a training model's back), and stays inference-only:
 // its folded BatchNorms refuse to run in training mode. Tensors and state dicts taken from the
 // model before keep the unfolded values.

@@ -19,6 +19,13 @@ std::shared_ptr<nn::BatchNorm2d> bn(int64_t channels) {
   return std::make_shared<nn::BatchNorm2d>(channels);
 }
 
+// relu(conv(x) + residual) as one conv2d_relu with conv's hyper-parameters: the conv -> BN ->
+// ReLU (-> add) of a block whose BN is folded into the conv.
+Tensor conv_relu(const nn::Conv2d& conv, const Tensor& x, const Tensor& residual = Tensor()) {
+  return conv2d_relu(x, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation,
+                     conv.groups, residual);
+}
+
 int64_t expansion(ResNetConfig::Block block) {
   return block == ResNetConfig::Block::basic ? BasicBlock::expansion : Bottleneck::expansion;
 }
@@ -32,6 +39,16 @@ void ResidualBlock::add_downsample(int64_t in_planes, int64_t out_planes, int64_
   downsample = register_module(
       "downsample", std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
                         conv1x1(in_planes, out_planes, stride), bn(out_planes)}));
+}
+
+bool ResidualBlock::folded() const {
+  for (const auto& [conv, norm] : conv_bn_pairs())
+    if (!norm->folded()) return false;
+  return true;
+}
+
+Tensor ResidualBlock::forward(const Tensor& x) {
+  return folded() ? forward_fused(x) : forward_preact(x).relu();
 }
 
 // The downsample's pair after the block's own (it runs on the block input, in any order).
@@ -65,6 +82,10 @@ Tensor BasicBlock::forward_preact(const Tensor& x) {
   return y + shortcut(x);
 }
 
+Tensor BasicBlock::forward_fused(const Tensor& x) {
+  return conv_relu(*conv2, conv_relu(*conv1, x), shortcut(x));
+}
+
 Bottleneck::Bottleneck(int64_t in_planes, int64_t planes, int64_t stride)
     : ResidualBlock("Bottleneck") {
   conv1 = register_module("conv1", conv1x1(in_planes, planes, 1));
@@ -81,6 +102,10 @@ Tensor Bottleneck::forward_preact(const Tensor& x) {
   y = bn2->forward(conv2->forward(y)).relu();
   y = bn3->forward(conv3->forward(y));
   return y + shortcut(x);
+}
+
+Tensor Bottleneck::forward_fused(const Tensor& x) {
+  return conv_relu(*conv3, conv_relu(*conv2, conv_relu(*conv1, x)), shortcut(x));
 }
 
 // ---- the network ----
@@ -173,9 +198,18 @@ Tensor ResNet::run(const Tensor& x, Taps* taps) {
   // hands: every op downstream (batch_norm, relu, add, pooling) keeps the layout, the weights and
   // state dicts stay in PyTorch's plain layout, and the pooled features and logits are plain
   // [N, C] tensors. Taps are ordinary strided tensors either way.
-  Tensor y = bn1->forward(conv1->forward(to_conv_layout(x)));
-  offer(taps, "stem_preact", y);
-  y = y.relu();
+  //
+  // Once fuse_for_inference folded the BatchNorms, the stem's conv + ReLU and each block run
+  // through conv2d_relu (ResidualBlock::forward), except where a pre-activation tap is asked for.
+  auto wants = [taps](const std::string& name) { return taps != nullptr && taps->wants(name); };
+  Tensor y;
+  if (bn1->folded() && !wants("stem_preact")) {
+    y = conv_relu(*conv1, to_conv_layout(x));
+  } else {
+    y = bn1->forward(conv1->forward(to_conv_layout(x)));
+    offer(taps, "stem_preact", y);
+    y = y.relu();
+  }
   offer(taps, "stem", y);
   if (config_.stem == ResNetConfig::Stem::imagenet) y = max_pool2d(y, 3, Size2(2), 1);
 
@@ -183,12 +217,16 @@ Tensor ResNet::run(const Tensor& x, Taps* taps) {
     const nn::Sequential& stage = *layers[s];
     const int64_t n = stage.size();
     for (int64_t j = 0; j < n; ++j) {
-      Tensor pre = stage.at<ResidualBlock>(j)->forward_preact(y);
-      y = pre.relu();
-      if (j == n - 1) {
-        offer(taps, fmt::format("layer{}_preact", s + 1), pre);
-        offer(taps, fmt::format("layer{}", s + 1), y);
+      const auto block = stage.at<ResidualBlock>(j);
+      const std::string preact = fmt::format("layer{}_preact", s + 1);
+      if (j == n - 1 && wants(preact)) {
+        Tensor pre = block->forward_preact(y);
+        offer(taps, preact, pre);
+        y = pre.relu();
+      } else {
+        y = block->forward(y);
       }
+      if (j == n - 1) offer(taps, fmt::format("layer{}", s + 1), y);
     }
   }
   Tensor pooled = adaptive_avg_pool2d(y, 1).flatten(1);

@@ -36,7 +36,12 @@ class ResidualBlock : public nn::Module {
  public:
   // The residual sum before the block's final ReLU: F(x) + shortcut(x).
   virtual Tensor forward_preact(const Tensor& x) = 0;
-  Tensor forward(const Tensor& x) override { return forward_preact(x).relu(); }
+  // ReLU(forward_preact(x)); once the block's BatchNorms are folded into its convs
+  // (fuse_for_inference), each conv -> ReLU and the closing conv -> add(shortcut) -> ReLU run as
+  // one conv2d_relu each (engine/ops/fused.h), which equals the composition.
+  Tensor forward(const Tensor& x) override;
+  // True when every BatchNorm of the block is folded into its conv.
+  bool folded() const;
   // The BatchNorm closing the residual branch (bn2 / bn3): RepDistiller's get_bn_before_relu.
   virtual std::shared_ptr<nn::BatchNorm2d> last_bn() const = 0;
   // The block's conv -> BN pairs, downsample's included (Model::conv_bn_pairs).
@@ -50,6 +55,8 @@ class ResidualBlock : public nn::Module {
   // width changes (after the branch's layers, so the state-dict order is the reference's).
   void add_downsample(int64_t in_planes, int64_t out_planes, int64_t stride);
   Tensor shortcut(const Tensor& x) { return downsample ? downsample->forward(x) : x; }
+  // forward() of a folded block, through conv2d_relu.
+  virtual Tensor forward_fused(const Tensor& x) = 0;
 };
 
 // conv3x3(stride) -> BN -> ReLU -> conv3x3 -> BN, + shortcut. Expansion 1.
@@ -63,6 +70,9 @@ class BasicBlock : public ResidualBlock {
 
   std::shared_ptr<nn::Conv2d> conv1, conv2;
   std::shared_ptr<nn::BatchNorm2d> bn1, bn2;
+
+ protected:
+  Tensor forward_fused(const Tensor& x) override;
 };
 
 // conv1x1 -> BN -> ReLU -> conv3x3(stride) -> BN -> ReLU -> conv1x1(4 planes) -> BN, + shortcut
@@ -77,13 +87,16 @@ class Bottleneck : public ResidualBlock {
 
   std::shared_ptr<nn::Conv2d> conv1, conv2, conv3;
   std::shared_ptr<nn::BatchNorm2d> bn1, bn2, bn3;
+
+ protected:
+  Tensor forward_fused(const Tensor& x) override;
 };
 
 struct ResNetConfig {
   enum class Block { basic, bottleneck };
   enum class Stem { imagenet, cifar };
 
-  std::string name;             // "resnet18", "resnet8x4", ...
+  std::string name;  // "resnet18", "resnet8x4", ...
   Block block = Block::basic;
   Stem stem = Stem::imagenet;
   int64_t stem_width = 64;      // conv1's output channels

@@ -2,6 +2,7 @@
 
 #include "engine/autograd/node.h"
 #include "engine/ops/catalog.h"
+#include "engine/ops/conv_checks.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/reductions.h"
 #include "kernels/conv_pool_params.h"
@@ -111,29 +112,37 @@ int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1)
 
 }  // namespace
 
-// y[n, o] = bias[o] + sum_c (w[o, c] star x[n, g*C/G + c]), with
 // OH = floor((H + 2*padding - dilation*(kH - 1) - 1) / stride) + 1 (PyTorch docs, torch.nn.Conv2d).
-// Derivatives: see conv, conv_in and conv_w above.
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Size2 stride,
-              Size2 padding, Size2 dilation, int64_t groups) {
-  Conv2dParams p = conv_params("conv2d", input, weight, bias, stride, padding, dilation, groups);
+ops::Conv2dCall ops::check_conv2d(const char* op, const Tensor& input, const Tensor& weight,
+                                  const Tensor& bias, Size2 stride, Size2 padding, Size2 dilation,
+                                  int64_t groups) {
+  Conv2dParams p = conv_params(op, input, weight, bias, stride, padding, dilation, groups);
   const Shape &xs = input.sizes(), &ws = weight.sizes();
   TUTOR_CHECK(xs[1] == ws[1] * groups,
-              "conv2d: weight of shape {} with groups={} expects {} input channels, input has shape {}",
-              shape_str(ws), groups, ws[1] * groups, shape_str(xs));
-  TUTOR_CHECK(ws[0] % groups == 0, "conv2d: weight of shape {} has {} output channels, not divisible by groups={}",
-              shape_str(ws), ws[0], groups);
-  check_bias("conv2d", bias, ws[0], weight);
+              "{}: weight of shape {} with groups={} expects {} input channels, input has shape {}",
+              op, shape_str(ws), groups, ws[1] * groups, shape_str(xs));
+  TUTOR_CHECK(ws[0] % groups == 0, "{}: weight of shape {} has {} output channels, not divisible by groups={}",
+              op, shape_str(ws), ws[0], groups);
+  check_bias(op, bias, ws[0], weight);
   Shape ys = {xs[0], ws[0], 0, 0};
   for (size_t i = 0; i < 2; ++i) {
     const int64_t padded = xs[2 + i] + 2 * p.padding[i], span = p.dilation[i] * (ws[2 + i] - 1) + 1;
     TUTOR_CHECK(padded >= span,
-                "conv2d: input of shape {} padded by {} is smaller than the kernel of weight {} "
+                "{}: input of shape {} padded by {} is smaller than the kernel of weight {} "
                 "(dilation {}): {} < {} along dim {}",
-                shape_str(xs), pair_str(p.padding), shape_str(ws), pair_str(p.dilation), padded, span, 2 + i);
+                op, shape_str(xs), pair_str(p.padding), shape_str(ws), pair_str(p.dilation), padded, span,
+                2 + i);
     ys[2 + i] = (padded - span) / p.stride[i] + 1;
   }
-  return conv(input, weight, bias, ys, p, "conv2d");
+  return {p, ys};
+}
+
+// y[n, o] = bias[o] + sum_c (w[o, c] star x[n, g*C/G + c]), output size as check_conv2d.
+// Derivatives: see conv, conv_in and conv_w above.
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Size2 stride,
+              Size2 padding, Size2 dilation, int64_t groups) {
+  const ops::Conv2dCall c = ops::check_conv2d("conv2d", input, weight, bias, stride, padding, dilation, groups);
+  return conv(input, weight, bias, c.output_shape, c.params, "conv2d");
 }
 
 // The adjoint of conv2d(., weight) in its input, plus bias[o] on output channel o, with

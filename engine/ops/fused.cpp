@@ -2,6 +2,7 @@
 
 #include "engine/autograd/node.h"
 #include "engine/ops/catalog.h"
+#include "engine/ops/conv_checks.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/linalg.h"
@@ -51,8 +52,38 @@ Tensor linear_gelu(const Tensor& x, const Tensor& weight, const Tensor& bias,
   return out.view(shape);
 }
 
+// Training keeps the composition for the same reason as linear_gelu: relu's backward needs the
+// pre-activation (or its sign), which the post-ops never write.
+Tensor conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias, Size2 stride,
+                   Size2 padding, Size2 dilation, int64_t groups, const Tensor& residual) {
+  static const Kernel k("conv2d_relu");
+  const ops::Conv2dCall c =
+      ops::check_conv2d("conv2d_relu", input, weight, bias, stride, padding, dilation, groups);
+  if (residual.defined()) {
+    ops::check_same_dtype("conv2d_relu", {input, residual});
+    ops::check_same_device("conv2d_relu", {input, residual});
+    TUTOR_CHECK(residual.sizes() == c.output_shape,
+                "conv2d_relu: residual of shape {} does not match the convolution's output of "
+                "shape {} (input {}, weight {})",
+                shape_str(residual.sizes()), shape_str(c.output_shape), shape_str(input.sizes()),
+                shape_str(weight.sizes()));
+  }
+  if (autograd::needs_grad({input, weight, bias, residual}) || weight.numel() == 0 ||
+      shape_numel(c.output_shape) == 0) {
+    Tensor y = conv2d(input, weight, bias, stride, padding, dilation, groups);
+    return relu(residual.defined() ? add(y, residual) : y);
+  }
+  Tensor y = empty(c.output_shape, input.options(), ops::output_format(k, input));
+  ops::dispatch(k, input.dtype(),
+                {input.detach(), weight.detach(), bias.defined() ? bias.detach() : Tensor(),
+                 residual.defined() ? residual.detach() : Tensor()},
+                {y}, &c.params);
+  return y;
+}
+
 void ops::add_fused_ops(std::vector<OpInfo>& ops) {
   ops.push_back({"linear_gelu", true, {"linear_gelu"}});
+  ops.push_back({"conv2d_relu", true, {"conv2d_relu"}});
 }
 
 }  // namespace tutor

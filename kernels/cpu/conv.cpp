@@ -9,6 +9,10 @@
 // primitives are created for nhwc activations, which oneDNN's jit convolutions run directly, so
 // only the weight is reordered: what keeps a channels-last CNN free of activation reorders.
 //
+// "conv2d_relu" (engine/ops/fused.h) is the forward primitive with post-ops: a `sum` that adds
+// the residual (copied into the output first, where the primitive reads it back), then ReLU, so a
+// ResNet block's closing conv + BN (folded) + add + ReLU writes its output once.
+//
 // oneDNN's geometry differs from PyTorch's in two ways: its dilation counts the gaps (PyTorch's
 // d is oneDNN's d - 1), and it takes the right/bottom padding explicitly, which must satisfy
 // OH = (H + pad_l + pad_r - ((kH - 1) d + 1)) / s + 1 in integer division.
@@ -113,17 +117,28 @@ Descs descs(DType dtype, const Conv2dParams& p, const Shape& x, const Shape& w, 
           bias.defined() ? onednn::plain_desc(bias) : memory::desc(), geometry(p, x, w, y)};
 }
 
-dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d) {
+// What the forward primitive does after the convolution and bias: add the output's previous
+// contents (`sum`: the residual), then ReLU. Fused calls are inference-only (engine/ops/fused.h).
+struct PostOps {
+  bool sum = false, relu = false;
+};
+
+dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d, PostOps post = {}) {
   using dnnl::convolution_forward;
   const auto& g = d.geo;
+  const auto prop =
+      post.relu ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
   auto desc = d.bias.is_zero()
-                  ? convolution_forward::desc(dnnl::prop_kind::forward_training,
-                                              dnnl::algorithm::convolution_direct, d.x, d.w, d.y,
-                                              g.strides, g.dilates, g.pad_l, g.pad_r)
-                  : convolution_forward::desc(dnnl::prop_kind::forward_training,
-                                              dnnl::algorithm::convolution_direct, d.x, d.w, d.bias,
-                                              d.y, g.strides, g.dilates, g.pad_l, g.pad_r);
-  return convolution_forward::primitive_desc(desc, onednn::engine());
+                  ? convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, d.x, d.w,
+                                              d.y, g.strides, g.dilates, g.pad_l, g.pad_r)
+                  : convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, d.x, d.w,
+                                              d.bias, d.y, g.strides, g.dilates, g.pad_l, g.pad_r);
+  dnnl::post_ops ops;
+  if (post.sum) ops.append_sum(1.0f);
+  if (post.relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  return convolution_forward::primitive_desc(desc, attr, onednn::engine());
 }
 
 onednn::Key conv_key(const char* op, const KernelArgs& a, const Tensor& in0, const Tensor& in1,
@@ -172,30 +187,46 @@ void fill_bias_or_zero(const Tensor& out, const Tensor& bias) {
   if (bias.defined()) add_channel_bias(out, bias);
 }
 
-// in: x [N, C, H, W], w [O, C/G, kH, kW], optional bias [O]; out: y [N, O, OH, OW]
-void conv2d_kernel(const KernelArgs& a) {
+// in: x [N, C, H, W], w [O, C/G, kH, kW], optional bias [O], with post.sum the residual (y's
+// shape); out: y [N, O, OH, OW]
+void run_forward(const KernelArgs& a, const char* op, PostOps post) {
   const Tensor& y = a.out[0];
   if (y.numel() == 0) return;
   const auto& p = a.p<Conv2dParams>();
   const Tensor w = onednn::addressable_or_packed(a.in[1]);
   const Tensor x = reached(onednn::addressable_or_packed(a.in[0]), p, w.sizes(), y.sizes());
-  const Tensor bias =
-      optional_bias(a).defined() ? onednn::addressable_or_packed(optional_bias(a)) : Tensor();
+  // oneDNN's convolution reads the bias as dense whatever its descriptor's strides say (a stride-2
+  // bias came out wrong, as matmul's does), and a packed copy of O values costs nothing.
+  const Tensor bias = optional_bias(a).defined() ? optional_bias(a).contiguous_raw() : Tensor();
+  TUTOR_CHECK(!post.relu || !empty_reduction(w),
+              "{}: the fused kernel needs a non-empty reduction (weight {}); the op composes", op,
+              shape_str(w.sizes()));
   if (empty_reduction(w)) return fill_bias_or_zero(y, bias);
   const bool in_nhwc = nhwc(y);
-  const onednn::Key key = conv_key("conv2d", a, x, w, bias).add(in_nhwc);
+  const onednn::Key key = conv_key(op, a, x, w, bias).add(in_nhwc).add(post.sum);
   onednn::Primitive prim = onednn::cached(key, [&] {
-    return forward_pd(descs(y.dtype(), p, x.sizes(), w.sizes(), y.sizes(), bias, in_nhwc));
+    return forward_pd(descs(y.dtype(), p, x.sizes(), w.sizes(), y.sizes(), bias, in_nhwc), post);
   });
-  TUTOR_CHECK(prim.prim, "conv2d: oneDNN has no kernel for input {} and weight {}",
+  TUTOR_CHECK(prim.prim, "{}: oneDNN has no kernel for input {} and weight {}", op,
               shape_str(x.sizes()), shape_str(w.sizes()));
+  if (post.sum) y.copy_raw_(a.in[3]);
   onednn::Exec exec(prim, key);
   exec.input(DNNL_ARG_SRC, x, activation_desc(x, in_nhwc), prim.pd.src_desc(0));
   exec.input(DNNL_ARG_WEIGHTS, w, weight_desc(w, p.groups), prim.pd.weights_desc(0));
   if (bias.defined())
     exec.input(DNNL_ARG_BIAS, bias, onednn::plain_desc(bias), prim.pd.weights_desc(1));
-  exec.output(DNNL_ARG_DST, y, activation_desc(y, in_nhwc), prim.pd.dst_desc(0));
+  if (post.sum)
+    exec.inout(DNNL_ARG_DST, y, activation_desc(y, in_nhwc), prim.pd.dst_desc(0));
+  else
+    exec.output(DNNL_ARG_DST, y, activation_desc(y, in_nhwc), prim.pd.dst_desc(0));
   exec.run();
+}
+
+void conv2d_kernel(const KernelArgs& a) { run_forward(a, "conv2d", {}); }
+
+// in: x, w, bias (or undefined), residual (or undefined); out: y = relu(conv2d(x) + residual)
+void conv2d_relu_kernel(const KernelArgs& a) {
+  run_forward(a, "conv2d_relu", {.sum = a.in[3].defined(), .relu = true});
 }
 
 // The adjoint of conv2d in its input, plus bias[c] (conv_transpose2d's bias).
@@ -267,7 +298,8 @@ void register_conv() {
     register_kernel("conv2d", Backend::cpu, dtype, &conv2d_kernel);
     register_kernel("conv2d_backward_input", Backend::cpu, dtype, &conv2d_backward_input_kernel);
     register_kernel("conv2d_backward_weight", Backend::cpu, dtype, &conv2d_backward_weight_kernel);
-    for (const char* name : {"conv2d", "conv2d_backward_input"})
+    register_kernel("conv2d_relu", Backend::cpu, dtype, &conv2d_relu_kernel);
+    for (const char* name : {"conv2d", "conv2d_backward_input", "conv2d_relu"})
       set_channels_last(name, Backend::cpu, dtype);
   }
 }

@@ -241,6 +241,18 @@ void Exec::output(int arg, const Tensor& t, const memory::desc& user, const memo
   args_.emplace(arg, theirs);
 }
 
+void Exec::inout(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want) {
+  memory mine(user, engine(), t.raw_data());
+  if (user == want) {
+    args_.emplace(arg, mine);
+    return;
+  }
+  memory theirs = temporary(want);
+  reorders_in_.emplace_back(reorder(arg, user, want).prim, std::make_pair(mine, theirs));
+  reorders_out_.emplace_back(reorder(-arg, want, user).prim, std::make_pair(theirs, mine));
+  args_.emplace(arg, theirs);
+}
+
 void Exec::run() {
   apply_num_threads();
   dnnl::stream& s = stream();

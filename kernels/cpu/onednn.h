@@ -78,6 +78,9 @@ class Exec {
   Exec& operator=(const Exec&) = delete;
   void input(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want);
   void output(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want);
+  // An output that the primitive also reads (a `sum` post-op adds the product to it): reordered
+  // into the wanted layout before the run as well as back after it.
+  void inout(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want);
   void run();
 
  private:

@@ -6,7 +6,13 @@
 // contiguous: out = gelu(x weight^T + bias), ScalarParams::a != 0 selecting GELU's tanh form. The
 // product is the reference "matmul" kernel (sums in double, rounded to T), then bias and GELU in T
 // as the unfused ops do.
+//
+// "conv2d_relu": x, weight, bias (or undefined), residual (or undefined), Conv2dParams; out y of
+// the convolution's shape: y = relu(conv2d(x) + residual), the convolution being the reference
+// "conv2d" kernel (sums in double, rounded to T, bias included), then the residual added and the
+// ReLU applied in T as the unfused add and relu do.
 #include "engine/core/error.h"
+#include "engine/core/strided.h"
 #include "kernels/params.h"
 #include "kernels/reference/gelu_math.h"
 #include "kernels/reference/loops.h"
@@ -40,8 +46,37 @@ void linear_gelu_kernel(const KernelArgs& args) {
     }
 }
 
+// The reference kernel that `name` names for out's dtype; an Error naming `op` when there is none.
+KernelFn reference_kernel(const char* op, const char* name, DType dtype) {
+  const KernelFn fn = find_kernel(kernel_id(name), Backend::reference, dtype);
+  TUTOR_CHECK(fn != nullptr, "{}: no reference {} kernel for {}", op, name, dtype_name(dtype));
+  return fn;
+}
+
+template <class T>
+void conv2d_relu_kernel(const KernelArgs& args) {
+  const Tensor& out = args.out[0];
+  static const KernelFn conv = reference_kernel("conv2d_relu", "conv2d", out.dtype());
+  // The reference conv writes a contiguous output; out may be laid out otherwise.
+  Tensor y[1] = {out.is_contiguous() ? out : out.contiguous_raw()};
+  conv(KernelArgs{std::span<const Tensor>(args.in.data(), 3), y, args.params});
+  const Tensor& residual = args.in[3];
+  T* yp = y[0].data<T>();
+  if (residual.defined()) {
+    const T* rp = base<T>(residual);
+    const Shape contiguous = contiguous_strides(out.sizes());
+    for_each_offset<2>(out.sizes(), {&contiguous, &residual.strides()}, {0, residual.offset()},
+                       [&](int64_t oy, int64_t orr) { yp[oy] = yp[oy] + rp[orr]; });
+  }
+  for (int64_t i = 0; i < out.numel(); ++i) yp[i] = yp[i] < T(0) ? T(0) : yp[i];  // NaN stays
+  if (!y[0].is_same(out)) out.copy_raw_(y[0]);
+}
+
 }  // namespace
 
-void register_fused() { TUTOR_REGISTER_FLOATING("linear_gelu", linear_gelu_kernel); }
+void register_fused() {
+  TUTOR_REGISTER_FLOATING("linear_gelu", linear_gelu_kernel);
+  TUTOR_REGISTER_FLOATING("conv2d_relu", conv2d_relu_kernel);
+}
 
 }  // namespace tutor::kernels::reference

@@ -17,7 +17,7 @@ void register_indexing();
 void register_losses();
 void register_resampling();  // interpolate, pad
 void register_attention();   // scaled_dot_product_attention and its backward
-void register_fused();       // linear_gelu
+void register_fused();       // linear_gelu, conv2d_relu
 
 
 }  // namespace tutor::kernels::reference

@@ -1,7 +1,7 @@
 // The CPU backend's fused kernels against the reference backend, whose fused kernels run exactly
 // the unfused composition (kernels/reference/fused.cpp): outputs and, where the op records one,
-// input gradients to a normalized MSE <= 1e-7 (DESIGN.md), on odd sizes, batch 1, non-contiguous
-// inputs, with and without bias.
+// input gradients to a normalized MSE <= 1e-7 (DESIGN.md), on odd sizes, batch 1, C = 1 and large
+// C, NCHW and channels-last activations, non-contiguous inputs, with and without bias.
 #include <doctest/doctest.h>
 
 #include "engine/ops/dispatch.h"
@@ -79,6 +79,97 @@ TEST_CASE("cpu fused: linear_gelu runs on oneDNN, and the GELU form is part of t
   }
   CHECK(testing::nmse(tanh_form, expected) <= testing::kBound);
   CHECK(testing::nmse(erf_form, tanh_form) > 1e-9);
+}
+
+// conv2d_relu cases in the given activation layout: without gradients the fused kernel (oneDNN's
+// convolution with sum and ReLU post-ops), with them the composition.
+std::vector<Case> conv2d_relu_cases(MemoryFormat format, bool backward) {
+  auto layout = [format](const Tensor& t) { return t.contiguous(format); };
+  // relu(conv2d(t[0], t[1], t[2]?, s, p, d, g) + t[3]?), residual's layout as given.
+  auto fused = [layout](Size2 s, Size2 p, Size2 d, int64_t g, bool with_bias, bool with_residual) {
+    return [=](const TensorList& t) {
+      return conv2d_relu(layout(t[0]), t[1], with_bias ? t[2] : Tensor(), s, p, d, g,
+                         with_residual ? layout(t[3]) : Tensor());
+    };
+  };
+  const std::string f = format == MemoryFormat::ChannelsLast ? " (channels-last)" : " (NCHW)";
+  const MemoryFormat grad_format = format;
+  return {
+      {"odd sizes, 3x3 pad 1" + f,
+       {randn_f32({3, 5, 11, 9}, 1), randn_f32({7, 5, 3, 3}, 2), randn_f32({7}, 3)},
+       fused(1, 1, 1, 1, true, false),
+       backward,
+       grad_format},
+      {"residual, stride 2, no bias" + f,
+       {randn_f32({2, 6, 13, 10}, 4), randn_f32({5, 6, 3, 3}, 5), randn_f32({5}, 6),
+        randn_f32({2, 5, 7, 5}, 7)},
+       fused(2, 1, 1, 1, false, true),
+       backward,
+       grad_format},
+      {"batch 1, residual, bias (a resnet block's closing conv)" + f,
+       {randn_f32({1, 16, 14, 14}, 8), randn_f32({16, 16, 3, 3}, 9), randn_f32({16}, 10),
+        randn_f32({1, 16, 14, 14}, 11)},
+       fused(1, 1, 1, 1, true, true),
+       backward,
+       grad_format},
+      {"C = 1 in and out, 5x5 dilated" + f,
+       {randn_f32({2, 1, 12, 12}, 12), randn_f32({1, 1, 5, 5}, 13), randn_f32({1}, 14),
+        randn_f32({2, 1, 2, 2}, 15)},
+       fused(2, 0, 2, 1, true, true),
+       backward,
+       grad_format},
+      {"large C (512), 1x1 stride 2 (a downsample)" + f,
+       {randn_f32({1, 256, 7, 7}, 16, 0.1), randn_f32({512, 256, 1, 1}, 17, 0.1),
+        randn_f32({512}, 18), randn_f32({1, 512, 4, 4}, 19)},
+       fused(2, 0, 1, 1, true, true),
+       backward,
+       grad_format},
+      {"groups 3, residual" + f,
+       {randn_f32({2, 6, 8, 8}, 20), randn_f32({9, 2, 3, 3}, 21), randn_f32({9}, 22),
+        randn_f32({2, 9, 8, 8}, 23)},
+       fused(1, 1, 1, 3, true, true),
+       backward,
+       grad_format},
+      {"non-contiguous input, transposed residual, strided bias" + f,
+       {randn_f32({2, 8, 10, 12}, 24), randn_f32({4, 3, 3, 3}, 25), randn_f32({8}, 26),
+        randn_f32({2, 4, 8, 10}, 27)},
+       [](const TensorList& t) {
+         return conv2d_relu(t[0].narrow(1, 2, 3).narrow(3, 1, 8), t[1], t[2].slice(0, 0, 8, 2), 1,
+                            1, 1, 1, t[3].transpose(2, 3));
+       },
+       backward,
+       grad_format},
+  };
+}
+
+TEST_CASE("cpu fused: conv2d_relu forward (no gradients: the fused kernel) against the reference") {
+  check_cases(conv2d_relu_cases(MemoryFormat::Contiguous, false));
+  check_cases(conv2d_relu_cases(MemoryFormat::ChannelsLast, false));
+}
+
+TEST_CASE("cpu fused: conv2d_relu forward and backward (the composition) against the reference") {
+  check_cases(conv2d_relu_cases(MemoryFormat::Contiguous, true));
+  check_cases(conv2d_relu_cases(MemoryFormat::ChannelsLast, true));
+}
+
+TEST_CASE("cpu fused: conv2d_relu runs on oneDNN, keeps channels-last, keys the residual") {
+  CHECK(ops::backend_for(ops::Kernel("conv2d_relu"), kCPU, DType::f32) == kernels::Backend::cpu);
+  NoGradGuard no_grad;
+  Tensor x = randn_f32({2, 8, 9, 9}, 31), w = randn_f32({8, 8, 3, 3}, 32), b = randn_f32({8}, 33);
+  Tensor r = randn_f32({2, 8, 9, 9}, 34, 10);
+  Tensor plain = conv2d_relu(x, w, b, 1, 1);
+  // The same shapes with a residual: a primitive keyed without the sum post-op would ignore it.
+  Tensor with_residual = conv2d_relu(x, w, b, 1, 1, 1, 1, r);
+  Tensor expected;
+  {
+    ops::ReferenceOnlyGuard reference_only;
+    expected = relu(add(conv2d(x, w, b, 1, 1), r));
+  }
+  CHECK(testing::nmse(with_residual, expected) <= testing::kBound);
+  CHECK(testing::nmse(plain, with_residual) > 1e-3);
+  Tensor cl = conv2d_relu(x.contiguous(MemoryFormat::ChannelsLast), w, b, 1, 1, 1, 1, r);
+  CHECK(cl.is_contiguous(MemoryFormat::ChannelsLast));
+  CHECK(testing::nmse(cl, expected) <= testing::kBound);
 }
 
 }  // namespace

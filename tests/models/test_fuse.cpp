@@ -1,7 +1,12 @@
-// models::fuse_for_inference on the ResNets: the folded eval forward equals the unfolded one within
-// the f32 bound of DESIGN.md (normalized MSE <= 1e-7), the unfolded state dict is untouched, and
-// a model in training is refused.
+// models::fuse_for_inference on the ResNets: the folded (and conv2d_relu-fused) eval forward
+// equals the unfolded one within the f32 bound of DESIGN.md (normalized MSE <= 1e-7) and 1e-5
+// relative, channels-last and NCHW, the unfolded state dict is untouched, and a model in training
+// is refused.
 #include <doctest/doctest.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
 
 #include "engine/ops/ops.h"
 #include "models/registry.h"
@@ -28,39 +33,73 @@ void randomize_batch_norms(nn::Module& model, uint64_t seed) {
     }
 }
 
-void check_fused(const std::string& name, const models::ModelOptions& options, const Shape& input,
-                 int64_t expected_pairs) {
-  INFO(name);
-  auto model = models::create_model(name, options);
-  randomize_batch_norms(*model, 1);
-  model->eval();
-  const Tensor x = testing::randn_f32(input, 2);
-  NoGradGuard no_grad;
-  const Tensor expected = model->forward(x);
-  NamedTensors before;
-  for (const auto& [key, t] : model->state_dict()) before.emplace_back(key, t.clone());
-  const NamedTensors shared = model->state_dict();
+using ModelFactory = std::function<std::shared_ptr<models::Model>()>;
 
-  CHECK(models::fuse_for_inference(*model) == expected_pairs);
-  const Tensor folded = model->forward(x);
-  CHECK(testing::nmse(folded, expected) <= testing::kBound);
-  REQUIRE(shared.size() == before.size());
-  for (size_t i = 0; i < before.size(); ++i) {
-    INFO(before[i].first);
-    CHECK(testing::nmse(shared[i].second, before[i].second) == 0);
+// Folds a model from `make` and checks its eval logits (and a pre-activation tap, which the fused
+// blocks leave to the unfused path) against the unfolded model's: normalized MSE within DESIGN.md's
+// f32 bound and every logit within 1e-5 relative (1e-6 absolute near zero). The folded forward
+// runs its BatchNorm-free blocks through conv2d_relu (conv -> ReLU, conv -> add -> ReLU). Once in
+// the model's own layout (channels-last on the CPU), once kept NCHW.
+void check_fused(const ModelFactory& make, const Shape& input, int64_t expected_pairs,
+                 const std::string& preact_tap) {
+  for (bool nchw : {false, true}) {
+    std::shared_ptr<models::Model> model = make();
+    INFO(model->name(), nchw ? " (NCHW)" : " (channels-last)");
+    randomize_batch_norms(*model, 1);
+    model->eval();
+    std::optional<ops::ContiguousOnlyGuard> contiguous;
+    if (nchw) contiguous.emplace();
+    const Tensor x = testing::randn_f32(input, 2);
+    NoGradGuard no_grad;
+    models::Taps expected_taps{preact_tap};
+    const Tensor expected = model->forward(x, &expected_taps);
+    NamedTensors before;
+    for (const auto& [key, t] : model->state_dict()) before.emplace_back(key, t.clone());
+    const NamedTensors shared = model->state_dict();
+
+    CHECK(models::fuse_for_inference(*model) == expected_pairs);
+    const Tensor folded = model->forward(x);
+    CHECK(testing::nmse(folded, expected) <= testing::kBound);
+    testing::check_close(folded, expected, 1e-6, 1e-5);
+    models::Taps taps{preact_tap};
+    testing::check_close(model->forward(x, &taps), expected, 1e-6, 1e-5);
+    CHECK(testing::nmse(taps.at(preact_tap), expected_taps.at(preact_tap)) <= testing::kBound);
+    REQUIRE(shared.size() == before.size());
+    for (size_t i = 0; i < before.size(); ++i) {
+      INFO(before[i].first);
+      CHECK(testing::nmse(shared[i].second, before[i].second) == 0);
+    }
   }
+}
+
+ModelFactory named(const std::string& name, const models::ModelOptions& options) {
+  return [=] { return models::create_model(name, options); };
 }
 
 }  // namespace
 
 TEST_CASE("fuse_for_inference: resnet8 folds every conv -> BN and keeps its eval logits") {
   // stem + 3 stages x 1 block x 2 convs + 2 downsamples
-  check_fused("resnet8", {.num_classes = 10, .in_channels = 1}, {3, 1, 28, 28}, 9);
+  check_fused(named("resnet8", {.num_classes = 10, .in_channels = 1}), {3, 1, 28, 28}, 9,
+              "layer3_preact");
 }
 
 TEST_CASE("fuse_for_inference: resnet18 folds every conv -> BN and keeps its eval logits") {
   // stem + 8 blocks x 2 convs + 3 downsamples
-  check_fused("resnet18", {.num_classes = 10}, {1, 3, 64, 64}, 20);
+  check_fused(named("resnet18", {.num_classes = 10}), {1, 3, 64, 64}, 20, "stem_preact");
+}
+
+TEST_CASE("fuse_for_inference: a bottleneck ResNet keeps its eval logits") {
+  models::ResNetConfig c;
+  c.name = "bottleneck_mini";
+  c.block = models::ResNetConfig::Block::bottleneck;
+  c.stem_width = 8;
+  c.planes = {4, 8};
+  c.blocks = {2, 1};
+  c.num_classes = 7;
+  // stem + 3 blocks x 3 convs + 2 downsamples (widths 8 -> 16, 16 -> 32)
+  check_fused([c] { return std::make_shared<models::ResNet>(c); }, {2, 3, 37, 33}, 12,
+              "layer1_preact");
 }
 
 TEST_CASE("fuse_for_inference: refuses a model in training mode; a folded model stays inference") {

@@ -73,3 +73,87 @@ OP_TEST("linear_gelu", "errors") {
       },
       {"linear_gelu", "f32", "f64"});
 }
+
+OP_TEST("conv2d_relu", "values") {
+  NoGradGuard no_grad;  // the fused kernel
+  // x = [[1, -2], [3, -4]], 1x1 filters +1 and -1, bias 0.5: conv = [[1.5, -1.5], [3.5, -3.5]] and
+  // [[-0.5, 2.5], [-2.5, 4.5]]; a residual of 1 and -3 per channel shifts them before the ReLU.
+  Tensor x = tensor({{{{1, -2}, {3, -4}}}}), w = tensor({1, -1}).view({2, 1, 1, 1});
+  Tensor b = tensor({0.5, 0.5});
+  check_close(conv2d_relu(x, w, b), tensor({{{{1.5, 0}, {3.5, 0}}, {{0, 2.5}, {0, 4.5}}}}), 1e-12);
+  Tensor r = tensor({1, -3}).view({1, 2, 1, 1}).expand({1, 2, 2, 2});
+  check_close(conv2d_relu(x, w, b, 1, 0, 1, 1, r),
+              tensor({{{{2.5, 0}, {4.5, 0}}, {{0, 0}, {0, 1.5}}}}), 1e-12);
+
+  // Against the composition: strides, padding, dilation, groups, no bias, channels-last and
+  // transposed residuals, in f64 and f32.
+  Tensor xr = randf({2, 4, 7, 9}, 5), wr = randf({6, 2, 3, 3}, 6), br = randf({6}, 7);
+  auto composed = [&](const Tensor& xx, const Tensor& bias, Size2 s, Size2 p, Size2 d,
+                      const Tensor& res) {
+    Tensor y = conv2d(xx, wr, bias, s, p, d, 2);
+    return relu(res.defined() ? add(y, res) : y);
+  };
+  for (bool with_bias : {true, false}) {
+    const Tensor bias = with_bias ? br : Tensor();
+    INFO("bias: ", with_bias);
+    check_close(conv2d_relu(xr, wr, bias, 2, 1, 1, 2), composed(xr, bias, 2, 1, 1, Tensor()),
+                1e-12);
+    Tensor res = randf({2, 6, 3, 5}, 8);
+    check_close(conv2d_relu(xr, wr, bias, 1, 0, 2, 2, res), composed(xr, bias, 1, 0, 2, res),
+                1e-12);
+    Tensor res_cl = res.contiguous(MemoryFormat::ChannelsLast);
+    check_close(
+        conv2d_relu(xr.contiguous(MemoryFormat::ChannelsLast), wr, bias, 1, 0, 2, 2, res_cl),
+        composed(xr, bias, 1, 0, 2, res), 1e-12);
+    Tensor res_t = randf({2, 6, 5, 3}, 9).transpose(2, 3);
+    check_close(conv2d_relu(xr, wr, bias, 1, 0, 2, 2, res_t), composed(xr, bias, 1, 0, 2, res_t),
+                1e-12);
+    check_close(
+        conv2d_relu(xr.to(DType::f32), wr.to(DType::f32), with_bias ? br.to(DType::f32) : Tensor(),
+                    1, 0, 2, 2, res.to(DType::f32)),
+        composed(xr, bias, 1, 0, 2, res), 1e-5, 1e-4);
+  }
+  // An empty batch and an empty reduction (no input channels) take the composition.
+  CHECK(conv2d_relu(zeros({0, 4, 5, 5}, DType::f64), wr, br, 1, 0, 1, 2).sizes() ==
+        Shape{0, 6, 3, 3});
+  check_close(conv2d_relu(zeros({1, 0, 2, 2}), zeros({2, 0, 1, 1}), tensor({1, -1})),
+              tensor({{{{1, 1}, {1, 1}}, {{0, 0}, {0, 0}}}}), 1e-12);
+}
+
+OP_TEST("conv2d_relu", "gradient") {
+  // With gradients the op is the composition; its gradient in every input, residual included.
+  check_gradient(
+      [](const TensorList& t) {
+        return TensorList{conv2d_relu(t[0], t[1], t[2], 2, 1, 1, 1, t[3])};
+      },
+      {rand_leaf({2, 3, 5, 4}, 1), rand_leaf({4, 3, 3, 3}, 2), rand_leaf({4}, 3),
+       rand_leaf({2, 4, 3, 2}, 4)});
+  check_gradient(
+      [](const TensorList& t) { return TensorList{conv2d_relu(t[0], t[1], {}, 1, 0, 1, 2)}; },
+      {rand_leaf({1, 4, 4, 4}, 5), rand_leaf({2, 2, 2, 2}, 6)});
+}
+
+OP_TEST("conv2d_relu", "errors") {
+  NoGradGuard no_grad;
+  check_error(
+      [] {
+        conv2d_relu(zeros({1, 3, 5, 5}), zeros({4, 2, 3, 3}));
+      },
+      {"conv2d_relu", "[4, 2, 3, 3]", "[1, 3, 5, 5]"});
+  check_error(
+      [] {
+        conv2d_relu(zeros({1, 3, 5, 5}), zeros({4, 3, 3, 3}), zeros({3}));
+      },
+      {"conv2d_relu", "bias", "[3]"});
+  check_error(
+      [] {
+        conv2d_relu(zeros({1, 3, 5, 5}), zeros({4, 3, 3, 3}), {}, 1, 0, 1, 1, zeros({1, 4, 5, 5}));
+      },
+      {"conv2d_relu", "residual", "[1, 4, 5, 5]", "[1, 4, 3, 3]"});
+  check_error(
+      [] {
+        conv2d_relu(zeros({1, 3, 5, 5}), zeros({4, 3, 3, 3}), {}, 1, 0, 1, 1,
+                    zeros({1, 4, 3, 3}, DType::f64));
+      },
+      {"conv2d_relu", "f32", "f64"});
+}

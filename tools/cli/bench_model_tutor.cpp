@@ -31,7 +31,10 @@ std::vector<double> time_model_workload(const ModelWorkload& w, int warmup, int 
   Tensor labels = randint(0, in.classes, {in.batch}, DType::i64, &gen);
 
   if (w.kind == StepKind::forward) {
+    // Inference as `tutor forward` and `tutor eval` run it: BatchNorms folded into the convs and
+    // conv + ReLU (+ residual) fused (models::fuse_for_inference).
     model->eval();
+    models::fuse_for_inference(*model);
     NoGradGuard no_grad;
     return time_runs([&] { model->forward(x); }, warmup, steps);
   }
