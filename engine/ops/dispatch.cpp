@@ -14,6 +14,12 @@ static thread_local bool contiguous_only = false;
 ContiguousOnlyGuard::ContiguousOnlyGuard() : previous_(contiguous_only) { contiguous_only = true; }
 ContiguousOnlyGuard::~ContiguousOnlyGuard() { contiguous_only = previous_; }
 
+static thread_local bool unfused = false;
+
+UnfusedGuard::UnfusedGuard() : previous_(unfused) { unfused = true; }
+UnfusedGuard::~UnfusedGuard() { unfused = previous_; }
+bool UnfusedGuard::active() { return unfused; }
+
 static kernels::KernelFn resolve(const Kernel& kernel, Device device, DType dtype,
                                  Backend* chosen) {
   kernels::ensure_registered();
@@ -67,8 +73,8 @@ Tensor empty_elementwise(const Shape& shape, TensorOptions options,
   return empty(shape, options, first->suggest_memory_format());
 }
 
-void dispatch(const Kernel& kernel, DType dtype, std::span<const Tensor> in,
-              std::span<Tensor> out, const void* params) {
+void dispatch(const Kernel& kernel, DType dtype, std::span<const Tensor> in, std::span<Tensor> out,
+              const void* params) {
   Device device = kCPU;
   bool found = false;
   for (const Tensor& t : in)
@@ -91,8 +97,8 @@ void dispatch(const Kernel& kernel, DType dtype, std::span<const Tensor> in,
 void dispatch(const Kernel& kernel, DType dtype, std::initializer_list<Tensor> in,
               std::initializer_list<Tensor> out, const void* params) {
   std::vector<Tensor> outs(out);
-  dispatch(kernel, dtype, std::span<const Tensor>(in.begin(), in.size()),
-           std::span<Tensor>(outs), params);
+  dispatch(kernel, dtype, std::span<const Tensor>(in.begin(), in.size()), std::span<Tensor>(outs),
+           params);
 }
 
 void check_same_device(const char* op, std::initializer_list<Tensor> tensors) {

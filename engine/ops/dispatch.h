@@ -21,8 +21,8 @@ struct Kernel {
 // Runs `kernel` for `dtype` on the device of the first defined input (or output).
 void dispatch(const Kernel& kernel, DType dtype, std::initializer_list<Tensor> in,
               std::initializer_list<Tensor> out, const void* params = nullptr);
-void dispatch(const Kernel& kernel, DType dtype, std::span<const Tensor> in,
-              std::span<Tensor> out, const void* params = nullptr);
+void dispatch(const Kernel& kernel, DType dtype, std::span<const Tensor> in, std::span<Tensor> out,
+              const void* params = nullptr);
 
 // Which backend would serve `kernel` for this device and dtype (for `tutor audit`).
 kernels::Backend backend_for(const Kernel& kernel, Device device, DType dtype);
@@ -37,9 +37,9 @@ inline MemoryFormat output_format(const Kernel& kernel, const Tensor& like) {
 }
 
 // The output of an element-wise op of `shape`: with the strides of the inputs that have that
-// shape (ignoring those expanded to it: a zero stride along a dim longer than 1) when they all share one non-overlapping dense layout (PyTorch's rule, so
-// channels-last stays channels-last through relu, add, ...); else channels-last when the first
-// such input is; else contiguous.
+// shape (ignoring those expanded to it: a zero stride along a dim longer than 1) when they all
+// share one non-overlapping dense layout (PyTorch's rule, so channels-last stays channels-last
+// through relu, add, ...); else channels-last when the first such input is; else contiguous.
 Tensor empty_elementwise(const Shape& shape, TensorOptions options,
                          std::initializer_list<Tensor> inputs);
 
@@ -52,6 +52,20 @@ class ContiguousOnlyGuard {
   ~ContiguousOnlyGuard();
   ContiguousOnlyGuard(const ContiguousOnlyGuard&) = delete;
   ContiguousOnlyGuard& operator=(const ContiguousOnlyGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Makes the fused ops (engine/ops/fused.h, batch_norm_relu) run as their unfused composition on
+// this thread while alive: how a fused path is checked and timed against the ops it replaces.
+class UnfusedGuard {
+ public:
+  UnfusedGuard();
+  ~UnfusedGuard();
+  UnfusedGuard(const UnfusedGuard&) = delete;
+  UnfusedGuard& operator=(const UnfusedGuard&) = delete;
+  static bool active();
 
  private:
   bool previous_;

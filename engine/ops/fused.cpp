@@ -28,8 +28,9 @@ Tensor linear_gelu(const Tensor& x, const Tensor& weight, const Tensor& bias,
   // linear checks the shapes, dtypes and devices and names itself; the fused path has the same
   // contract, so both paths run its checks.
   const int64_t in = x.dim() >= 1 ? x.sizes().back() : -1;
-  if (autograd::needs_grad({x, weight, bias}) || in <= 0 || x.numel() == 0 || weight.dim() != 2 ||
-      weight.size(1) != in || weight.size(0) == 0 || !is_floating(x.dtype()))
+  if (ops::UnfusedGuard::active() || autograd::needs_grad({x, weight, bias}) || in <= 0 ||
+      x.numel() == 0 || weight.dim() != 2 || weight.size(1) != in || weight.size(0) == 0 ||
+      !is_floating(x.dtype()))
     return gelu(linear(x, weight, bias), approximate);
   ops::check_same_dtype("linear_gelu", {x, weight, bias});
   ops::check_same_device("linear_gelu", {x, weight, bias});
@@ -68,8 +69,8 @@ Tensor conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias
                 shape_str(residual.sizes()), shape_str(c.output_shape), shape_str(input.sizes()),
                 shape_str(weight.sizes()));
   }
-  if (autograd::needs_grad({input, weight, bias, residual}) || weight.numel() == 0 ||
-      shape_numel(c.output_shape) == 0) {
+  if (ops::UnfusedGuard::active() || autograd::needs_grad({input, weight, bias, residual}) ||
+      weight.numel() == 0 || shape_numel(c.output_shape) == 0) {
     Tensor y = conv2d(input, weight, bias, stride, padding, dilation, groups);
     return relu(residual.defined() ? add(y, residual) : y);
   }

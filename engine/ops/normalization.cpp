@@ -60,8 +60,8 @@ TensorList batch_norm_backward(const Kernel& backward, const NormParams& p, cons
   if (!autograd::needs_grad({g, x, w})) return d;
   autograd::record(
       "batch_norm_backward", {g, x, w}, d,
-      [&backward, p, sx = autograd::save(x), sw = autograd::save(w), mean,
-       rstd](const FunctionNode& n, const TensorList& h) -> TensorList {
+      [&backward, p, sx = autograd::save(x), sw = autograd::save(w), mean, rstd](
+          const FunctionNode& n, const TensorList& h) -> TensorList {
         Tensor x_ = n.unpack(sx), w_ = n.unpack(sw);
         TUTOR_CHECK(!n.needs_input_grad(1) && !n.needs_input_grad(2),
                     "batch_norm: double backward in the input or weight (input shape {}) is not "
@@ -86,8 +86,7 @@ NormOutputs run_norm(const char* op, const Kernel& forward, const Kernel& backwa
                      const Tensor& weight, const Tensor& bias, const NormParams& p,
                      std::vector<Tensor> extra_in = {}, std::vector<Tensor> extra_out = {}) {
   NormOutputs r{empty(x.sizes(), x.options(), ops::output_format(forward, x)),
-                empty({p.num_stats()}, x.options()),
-                empty({p.num_stats()}, x.options())};
+                empty({p.num_stats()}, x.options()), empty({p.num_stats()}, x.options())};
   std::vector<Tensor> in = {x, weight, bias}, out = {r.y, r.mean, r.rstd};
   in.insert(in.end(), extra_in.begin(), extra_in.end());
   out.insert(out.end(), extra_out.begin(), extra_out.end());
@@ -110,8 +109,7 @@ NormOutputs run_norm(const char* op, const Kernel& forward, const Kernel& backwa
                       "implemented",
                       op, op, shape_str(x_.sizes()));
           d = {empty(x_.sizes(), x_.options(), ops::output_format(backward, x_)),
-               empty({p.channels}, x_.options()),
-               empty({p.channels}, x_.options())};
+               empty({p.channels}, x_.options()), empty({p.channels}, x_.options())};
           const TensorList args{g[0], x_, w_, n.unpack(smean), n.unpack(srstd)};
           ops::dispatch(backward, x_.dtype(), std::span<const Tensor>(args), std::span<Tensor>(d),
                         &p);
@@ -125,29 +123,47 @@ NormOutputs run_norm(const char* op, const Kernel& forward, const Kernel& backwa
 
 }  // namespace
 
-// y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias per channel (torch.nn.BatchNorm docs), with
-// batch statistics over N and the spatial dims (biased variance) in training, and
-//   running = (1 - momentum) * running + momentum * batch_stat (unbiased variance for running_var);
-// the running statistics in evaluation. Gradients: kernels/reference/normalization.cpp.
-Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
-                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
-                  double eps) {
+namespace {
+
+// The backward of y = relu(batch_norm(x)): batch_norm's backward of g masked by y > 0 (relu's
+// derivative, PyTorch's threshold_backward at 0). One kernel without grad mode; under create_graph
+// the composition, which is differentiable along g as batch_norm_backward is.
+TensorList batch_norm_relu_backward(const NormParams& p, const Tensor& g, const Tensor& x,
+                                    const Tensor& w, const Tensor& y, const Tensor& mean,
+                                    const Tensor& rstd) {
+  static const Kernel fused("batch_norm_relu_backward"), plain("batch_norm_backward");
+  if (autograd::needs_grad({g, x, w}))
+    return batch_norm_backward(plain, p, mul(g, gt(y.detach(), 0.0).to(g.dtype())), x, w, mean,
+                               rstd);
+  TensorList d{empty(x.sizes(), x.options(), ops::output_format(fused, x)),
+               empty({p.channels}, x.options()), empty({p.channels}, x.options())};
+  const TensorList in{g, x, w, mean, rstd, y};
+  ops::dispatch(fused, x.dtype(), std::span<const Tensor>(in), std::span<Tensor>(d), &p);
+  return d;
+}
+
+// batch_norm, and with `relu` batch_norm_relu: the same checks, statistics and running-statistic
+// update; the fused op runs its own kernels and records batch_norm_relu_backward.
+Tensor batch_norm_op(const char* op, bool relu, const Tensor& input, const Tensor& running_mean,
+                     const Tensor& running_var, const Tensor& weight, const Tensor& bias,
+                     bool training, double momentum, double eps) {
   static const Kernel forward("batch_norm"), backward("batch_norm_backward");
-  check_tensors("batch_norm", {input, running_mean, running_var, weight, bias});
-  TUTOR_CHECK(input.dim() >= 2, "batch_norm: expected input of shape [N, C, *], got shape {}",
+  static const Kernel relu_forward("batch_norm_relu");
+  check_tensors(op, {input, running_mean, running_var, weight, bias});
+  TUTOR_CHECK(input.dim() >= 2, "{}: expected input of shape [N, C, *], got shape {}", op,
               shape_str(input.sizes()));
   const int64_t channels = input.size(1);
-  check_param_shape("batch_norm", "weight", weight, {channels}, input);
-  check_param_shape("batch_norm", "bias", bias, {channels}, input);
-  check_param_shape("batch_norm", "running_mean", running_mean, {channels}, input);
-  check_param_shape("batch_norm", "running_var", running_var, {channels}, input);
+  check_param_shape(op, "weight", weight, {channels}, input);
+  check_param_shape(op, "bias", bias, {channels}, input);
+  check_param_shape(op, "running_mean", running_mean, {channels}, input);
+  check_param_shape(op, "running_var", running_var, {channels}, input);
   TUTOR_CHECK(running_mean.defined() == running_var.defined(),
-              "batch_norm: running_mean and running_var must be given together (input shape {})",
+              "{}: running_mean and running_var must be given together (input shape {})", op,
               shape_str(input.sizes()));
   TUTOR_CHECK(training || running_mean.defined(),
-              "batch_norm: evaluation (training=false) needs running_mean and running_var (input "
+              "{}: evaluation (training=false) needs running_mean and running_var (input "
               "shape {})",
-              shape_str(input.sizes()));
+              op, shape_str(input.sizes()));
   NormParams p{.outer = input.size(0),
                .channels = channels,
                .inner = product(input.sizes(), 2, input.sizes().size()),
@@ -157,23 +173,76 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
                .use_input_stats = training,
                .momentum = momentum};
   TUTOR_CHECK(!training || p.outer * p.inner != 1,
-              "batch_norm: expected more than 1 value per channel when training, got input of "
+              "{}: expected more than 1 value per channel when training, got input of "
               "shape {}",
-              shape_str(input.sizes()));
+              op, shape_str(input.sizes()));
+
+  // The fused kernels serve f32 and f64 (a bf16 BN runs through f32 loops on the CPU) and non-empty
+  // inputs; the rest, and calls under ops::UnfusedGuard, take the composition.
+  if (relu && (input.dtype() == DType::bf16 || input.numel() == 0 || ops::UnfusedGuard::active()))
+    return batch_norm_op("batch_norm", false, input, running_mean, running_var, weight, bias,
+                         training, momentum, eps)
+        .relu();
 
   const bool update = training && running_mean.defined() && input.numel() > 0;
   std::vector<Tensor> new_running;
   if (update)
     new_running = {empty({channels}, input.options()), empty({channels}, input.options())};
-  Tensor y = run_norm("batch_norm", forward, backward, input, weight, bias, p,
-                      {running_mean, running_var}, new_running)
-                 .y;
+  Tensor y;
+  if (!relu) {
+    y = run_norm("batch_norm", forward, backward, input, weight, bias, p,
+                 {running_mean, running_var}, new_running)
+            .y;
+  } else {
+    NormOutputs r{empty(input.sizes(), input.options(), ops::output_format(relu_forward, input)),
+                  empty({channels}, input.options()), empty({channels}, input.options())};
+    std::vector<Tensor> in = {input, weight, bias, running_mean, running_var},
+                        out = {r.y, r.mean, r.rstd};
+    out.insert(out.end(), new_running.begin(), new_running.end());
+    ops::dispatch(relu_forward, input.dtype(), in, out, &p);
+    y = r.y;
+    if (autograd::needs_grad({input, weight, bias})) {
+      const Shape affine_shape = weight.defined() ? weight.sizes() : Shape{channels};
+      autograd::record("batch_norm_relu", {input, weight, bias}, {y},
+                       [p, affine_shape, sx = autograd::save(input), sw = autograd::save(weight),
+                        sy = autograd::save_output(y), mean = r.mean,
+                        rstd = r.rstd](const FunctionNode& n, const TensorList& g) {
+                         const TensorList d = batch_norm_relu_backward(
+                             p, g[0], n.unpack(sx), n.unpack(sw), n.unpack(sy), mean, rstd);
+                         return TensorList{
+                             n.needs_input_grad(0) ? d[0] : Tensor(),
+                             n.needs_input_grad(1) ? d[1].view(affine_shape) : Tensor(),
+                             n.needs_input_grad(2) ? d[2].view(affine_shape) : Tensor()};
+                       });
+    }
+  }
   if (update) {
     NoGradGuard no_grad;
     running_mean.copy_(new_running[0]);
     running_var.copy_(new_running[1]);
   }
   return y;
+}
+
+}  // namespace
+
+// y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias per channel (torch.nn.BatchNorm docs), with
+// batch statistics over N and the spatial dims (biased variance) in training, and
+//   running = (1 - momentum) * running + momentum * batch_stat (unbiased variance for running_var);
+// the running statistics in evaluation. Gradients: kernels/reference/normalization.cpp.
+Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                  double eps) {
+  return batch_norm_op("batch_norm", false, input, running_mean, running_var, weight, bias,
+                       training, momentum, eps);
+}
+
+// relu(batch_norm(...)); its gradient is batch_norm's of the incoming gradient masked by y > 0.
+Tensor batch_norm_relu(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
+                       const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                       double eps) {
+  return batch_norm_op("batch_norm_relu", true, input, running_mean, running_var, weight, bias,
+                       training, momentum, eps);
 }
 
 // y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias, statistics (biased variance) over the last
@@ -238,6 +307,7 @@ Tensor dropout(const Tensor& input, double p, bool training, Generator* gen) {
 void ops::add_normalization_ops(std::vector<OpInfo>& ops) {
   for (const char* name : {"batch_norm", "layer_norm", "group_norm"})
     ops.push_back({name, true, {name, std::string(name) + "_backward"}});
+  ops.push_back({"batch_norm_relu", true, {"batch_norm_relu", "batch_norm_relu_backward"}});
   ops.push_back({"dropout", true, {}});
 }
 

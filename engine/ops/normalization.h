@@ -16,6 +16,14 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
                   const Tensor& weight = {}, const Tensor& bias = {}, bool training = false,
                   double momentum = 0.1, double eps = 1e-5);
 
+// relu(batch_norm(...)) with batch_norm's arguments, checks and running-statistic update, as one
+// kernel forward and one backward (on the CPU: oneDNN's batch normalization with its fused ReLU):
+// the BN -> ReLU of a CNN, in training and evaluation. Differentiable, twice along the incoming
+// gradient as batch_norm is.
+Tensor batch_norm_relu(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
+                       const Tensor& weight = {}, const Tensor& bias = {}, bool training = false,
+                       double momentum = 0.1, double eps = 1e-5);
+
 // Normalizes over the last normalized_shape.size() dims, which must equal normalized_shape;
 // weight and bias (optional) have normalized_shape.
 Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tensor& weight = {},

@@ -10,6 +10,7 @@ void register_kernels();  // every family below
 void register_matmul();
 void register_conv();
 void register_normalization();  // OpenMP loops: batch_norm, layer_norm, group_norm
+void register_norm_relu();      // oneDNN: batch_norm_relu and its backward
 void register_pooling();        // OpenMP loops: max, avg and adaptive pooling
 void register_attention();      // blocked scaled_dot_product_attention (attention.cpp)
 void register_bf16_via_f32();   // bf16 softmax family and norms through their f32 loop kernels

@@ -11,6 +11,12 @@
 // the convolution's shape: y = relu(conv2d(x) + residual), the convolution being the reference
 // "conv2d" kernel (sums in double, rounded to T, bias included), then the residual added and the
 // ReLU applied in T as the unfused add and relu do.
+//
+// "batch_norm_relu": batch_norm's inputs, outputs and NormParams (kernels/reference/
+// normalization.cpp), the reference "batch_norm" kernel then relu on y. "batch_norm_relu_backward":
+// in g, x, weight, mean, rstd, y (the forward's output); out dx, dweight, dbias: the reference
+// "batch_norm_backward" kernel of g masked by y > 0 (relu's backward, PyTorch's
+// threshold_backward).
 #include "engine/core/error.h"
 #include "engine/core/strided.h"
 #include "kernels/params.h"
@@ -54,6 +60,12 @@ KernelFn reference_kernel(const char* op, const char* name, DType dtype) {
 }
 
 template <class T>
+void relu_in_place(const Tensor& t) {
+  T* p = t.data<T>();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = p[i] < T(0) ? T(0) : p[i];  // NaN stays
+}
+
+template <class T>
 void conv2d_relu_kernel(const KernelArgs& args) {
   const Tensor& out = args.out[0];
   static const KernelFn conv = reference_kernel("conv2d_relu", "conv2d", out.dtype());
@@ -68,13 +80,42 @@ void conv2d_relu_kernel(const KernelArgs& args) {
     for_each_offset<2>(out.sizes(), {&contiguous, &residual.strides()}, {0, residual.offset()},
                        [&](int64_t oy, int64_t orr) { yp[oy] = yp[oy] + rp[orr]; });
   }
-  for (int64_t i = 0; i < out.numel(); ++i) yp[i] = yp[i] < T(0) ? T(0) : yp[i];  // NaN stays
+  relu_in_place<T>(y[0]);
   if (!y[0].is_same(out)) out.copy_raw_(y[0]);
+}
+
+template <class T>
+void batch_norm_relu_kernel(const KernelArgs& args) {
+  const Tensor& out = args.out[0];
+  static const KernelFn bn = reference_kernel("batch_norm_relu", "batch_norm", out.dtype());
+  std::vector<Tensor> outs(args.out.begin(), args.out.end());
+  if (!out.is_contiguous()) outs[0] = out.contiguous_raw();
+  bn(KernelArgs{args.in, outs, args.params});
+  relu_in_place<T>(outs[0]);
+  if (!outs[0].is_same(out)) out.copy_raw_(outs[0]);
+}
+
+template <class T>
+void batch_norm_relu_backward_kernel(const KernelArgs& args) {
+  const Tensor &g = args.in[0], &y = args.in[5];
+  static const KernelFn bn_backward =
+      reference_kernel("batch_norm_relu_backward", "batch_norm_backward", g.dtype());
+  Tensor masked = empty(g.sizes(), TensorOptions().dtype(g.dtype()));
+  masked.copy_raw_(g);
+  T* mp = masked.data<T>();
+  const T* yp = base<T>(y);
+  const Shape contiguous = contiguous_strides(g.sizes());
+  for_each_offset<2>(g.sizes(), {&contiguous, &y.strides()}, {0, y.offset()},
+                     [&](int64_t om, int64_t oy) { mp[om] = yp[oy] > T(0) ? mp[om] : T(0); });
+  const Tensor in[5] = {masked, args.in[1], args.in[2], args.in[3], args.in[4]};
+  bn_backward(KernelArgs{in, args.out, args.params});
 }
 
 }  // namespace
 
 void register_fused() {
+  TUTOR_REGISTER_FLOATING("batch_norm_relu", batch_norm_relu_kernel);
+  TUTOR_REGISTER_FLOATING("batch_norm_relu_backward", batch_norm_relu_backward_kernel);
   TUTOR_REGISTER_FLOATING("linear_gelu", linear_gelu_kernel);
   TUTOR_REGISTER_FLOATING("conv2d_relu", conv2d_relu_kernel);
 }

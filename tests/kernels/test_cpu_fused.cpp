@@ -172,5 +172,80 @@ TEST_CASE("cpu fused: conv2d_relu runs on oneDNN, keeps channels-last, keys the 
   CHECK(testing::nmse(cl, expected) <= testing::kBound);
 }
 
+// batch_norm_relu cases (oneDNN's batch normalization with the fused ReLU, and the masked
+// backward), in training or evaluation, in the given activation layout. Running statistics start
+// from fixed values in each run; evaluation uses them.
+std::vector<Case> batch_norm_relu_cases(MemoryFormat format, bool training) {
+  auto run = [format, training](bool affine) {
+    return [=](const TensorList& t) {
+      const int64_t c = t[0].size(1);
+      Tensor mean = mul(ones({c}), 0.1), var = mul(ones({c}), 1.5);
+      return batch_norm_relu(t[0].contiguous(format), mean, var, affine ? t[1] : Tensor(),
+                             affine ? t[2] : Tensor(), training, 0.1, 1e-5);
+    };
+  };
+  const std::string f = std::string(training ? " training" : " eval") +
+                        (format == MemoryFormat::ChannelsLast ? " (channels-last)" : " (NCHW)");
+  return {
+      {"odd sizes" + f,
+       {randn_f32({3, 7, 5, 9}, 1), randn_f32({7}, 2), randn_f32({7}, 3)},
+       run(true),
+       true,
+       format},
+      {"no affine" + f, {randn_f32({4, 6, 3, 3}, 4)}, run(false), true, format},
+      {"batch 1" + f,
+       {randn_f32({1, 16, 14, 14}, 5), randn_f32({16}, 6), randn_f32({16}, 7)},
+       run(true),
+       true,
+       format},
+      {"C = 1" + f,
+       {randn_f32({5, 1, 6, 7}, 8), randn_f32({1}, 9), randn_f32({1}, 10)},
+       run(true),
+       true,
+       format},
+      {"large C (512)" + f,
+       {randn_f32({4, 512, 3, 3}, 11), randn_f32({512}, 12), randn_f32({512}, 13)},
+       run(true),
+       true,
+       format},
+      {"resnet8 stem shape" + f,
+       {randn_f32({128, 16, 28, 28}, 14, 2), randn_f32({16}, 15), randn_f32({16}, 16)},
+       run(true),
+       true,
+       format},
+      {"2-D input" + f,
+       {randn_f32({9, 5}, 17), randn_f32({5}, 18), randn_f32({5}, 19)},
+       [training](const TensorList& t) {
+         return batch_norm_relu(t[0], mul(ones({5}), 0.1), mul(ones({5}), 1.5), t[1], t[2],
+                                training);
+       },
+       true},
+      {"non-contiguous input" + f,
+       {randn_f32({3, 10, 6, 8}, 20), randn_f32({4}, 21), randn_f32({4}, 22)},
+       [training](const TensorList& t) {
+         return batch_norm_relu(t[0].narrow(1, 3, 4).transpose(2, 3), mul(ones({4}), 0.1),
+                                mul(ones({4}), 1.5), t[1], t[2], training);
+       },
+       true},
+  };
+}
+
+TEST_CASE("cpu fused: batch_norm_relu forward and backward against the reference") {
+  for (bool training : {true, false}) {
+    check_cases(batch_norm_relu_cases(MemoryFormat::Contiguous, training));
+    check_cases(batch_norm_relu_cases(MemoryFormat::ChannelsLast, training));
+  }
+}
+
+TEST_CASE("cpu fused: batch_norm_relu runs on oneDNN and keeps channels-last") {
+  CHECK(ops::backend_for(ops::Kernel("batch_norm_relu"), kCPU, DType::f32) ==
+        kernels::Backend::cpu);
+  CHECK(ops::backend_for(ops::Kernel("batch_norm_relu_backward"), kCPU, DType::f32) ==
+        kernels::Backend::cpu);
+  Tensor x = randn_f32({2, 8, 5, 5}, 41).contiguous(MemoryFormat::ChannelsLast);
+  Tensor y = batch_norm_relu(x, Tensor(), Tensor(), Tensor(), Tensor(), true);
+  CHECK(y.is_contiguous(MemoryFormat::ChannelsLast));
+}
+
 }  // namespace
 }  // namespace tutor

@@ -1,5 +1,8 @@
 // The fused ops (engine/ops/fused.h): values by hand and against their unfused composition,
 // gradients by finite differences (f64), and their argument errors.
+#include <algorithm>
+#include <cmath>
+
 #include "support/op_test.h"
 
 using namespace tutor;
@@ -156,4 +159,95 @@ OP_TEST("conv2d_relu", "errors") {
                     zeros({1, 4, 3, 3}, DType::f64));
       },
       {"conv2d_relu", "f32", "f64"});
+}
+
+OP_TEST("batch_norm_relu", "values") {
+  // One channel, x = [1, 2, 3, 6]: mean 3, biased var 3.5, xhat = [-2, -1, 0, 3] / sqrt(3.5 + eps);
+  // weight 2, bias 1: y = relu(2 xhat + 1).
+  Tensor x = tensor({1, 2, 3, 6}).view({4, 1}), w = tensor({2}), b = tensor({1});
+  Tensor rm = zeros({1}), rv = ones({1});
+  const double s = 1 / std::sqrt(3.5 + 1e-5);
+  check_close(batch_norm_relu(x, rm, rv, w, b, true),
+              tensor({0, std::max(0.0, 1 - 2 * s), 1, 1 + 6 * s}).view({4, 1}), 1e-6);
+  // running = 0.9 running + 0.1 batch stat (unbiased variance 14 / 3)
+  check_close(rm, tensor({0.3}), 1e-6);
+  check_close(rv, tensor({0.9 + 0.1 * 14.0 / 3}), 1e-6);
+
+  // Against relu(batch_norm) in f64 and f32, training and evaluation, NCHW and channels-last, with
+  // and without affine parameters.
+  for (bool training : {true, false}) {
+    for (bool affine : {true, false}) {
+      INFO("training ", training, ", affine ", affine);
+      Tensor xr = randf({3, 5, 4, 6}, 11), wr = affine ? randf({5}, 12) : Tensor(),
+             br = affine ? randf({5}, 13) : Tensor();
+      Tensor m1 = randf({5}, 14), v1 = add(randf({5}, 15).abs(), 0.5);
+      Tensor m2 = m1.clone(), v2 = v1.clone();
+      Tensor expected = relu(batch_norm(xr, m1, v1, wr, br, training, 0.2, 1e-3));
+      check_close(batch_norm_relu(xr, m2, v2, wr, br, training, 0.2, 1e-3), expected, 1e-12);
+      check_close(m2, m1, 1e-12);
+      check_close(v2, v1, 1e-12);
+      auto f32 = [](const Tensor& t) { return t.defined() ? t.to(DType::f32) : Tensor(); };
+      Tensor m3 = f32(m2), v3 = f32(v2);
+      Tensor m4 = m2.clone(), v4 = v2.clone();
+      Tensor expected2 = relu(batch_norm(xr, m4, v4, wr, br, training, 0.2, 1e-3));
+      check_close(batch_norm_relu(f32(xr).contiguous(MemoryFormat::ChannelsLast), m3, v3, f32(wr),
+                                  f32(br), training, 0.2, 1e-3),
+                  expected2, 1e-5, 1e-4);
+      check_close(m3, m4, 1e-6, 1e-5);
+      check_close(v3, v4, 1e-6, 1e-5);
+    }
+  }
+  // An empty batch and a bf16 input take the composition.
+  CHECK(batch_norm_relu(zeros({0, 3, 2, 2}), zeros({3}), ones({3})).sizes() == Shape{0, 3, 2, 2});
+}
+
+OP_TEST("batch_norm_relu", "gradient") {
+  for (bool training : {true, false}) {
+    INFO("training ", training);
+    Tensor rm = zeros({3}, DType::f64), rv = ones({3}, DType::f64);
+    check_gradient(
+        [=](const TensorList& t) {
+          return TensorList{batch_norm_relu(t[0], rm, rv, t[1], t[2], training, 0.1, 1e-5)};
+        },
+        {rand_leaf({4, 3, 3, 2}, 1), rand_leaf({3}, 2), rand_leaf({3}, 3)});
+  }
+  // Twice along the incoming gradient v, as batch_norm (distill/bilevel.h needs it): dx, dweight
+  // and dbias built with create_graph, their derivative in v by finite differences.
+  for (bool training : {true, false}) {
+    INFO("training ", training);
+    Tensor x = rand_leaf({3, 2, 4}, 1), w = rand_leaf({2}, 2), b = rand_leaf({2}, 3);
+    Tensor rm = tensor({0.1, -0.2}, DType::f64), rv = tensor({0.5, 1.5}, DType::f64);
+    check_gradient(
+        [&](const TensorList& v) {
+          EnableGradGuard grad_mode;
+          Tensor y = batch_norm_relu(x, rm.clone(), rv.clone(), w, b, training);
+          return autograd::grad({y}, {x, w, b}, {v[0]}, false, /*create_graph=*/true);
+        },
+        {rand_leaf({3, 2, 4}, 4)});
+  }
+}
+
+OP_TEST("batch_norm_relu", "errors") {
+  check_error([] { batch_norm_relu(zeros({4}), Tensor(), Tensor(), {}, {}, true); },
+              {"batch_norm_relu", "[N, C, *]", "[4]"});
+  check_error(
+      [] {
+        batch_norm_relu(zeros({4, 3}), zeros({2}), ones({2}));
+      },
+      {"batch_norm_relu", "running_mean", "[2]", "[4, 3]"});
+  check_error(
+      [] {
+        batch_norm_relu(zeros({4, 3}), Tensor(), Tensor());
+      },
+      {"batch_norm_relu", "evaluation", "running_mean"});
+  check_error(
+      [] {
+        batch_norm_relu(zeros({1, 3}), Tensor(), Tensor(), {}, {}, true);
+      },
+      {"batch_norm_relu", "more than 1 value per channel", "[1, 3]"});
+  check_error(
+      [] {
+        batch_norm_relu(zeros({4, 3}), zeros({3}), ones({3}, DType::f64));
+      },
+      {"batch_norm_relu", "f32", "f64"});
 }
