@@ -1,7 +1,8 @@
 // The CPU loop kernels for var, std, logsumexp and norm (kernels/cpu/loops_reductions_body.h) and
-// for gather, index_select, cat and pad (loops_indexing_body.h) against the reference backend,
-// forward and backward, by tests/support/backend_compare.h: any dims, odd sizes, size 1, empty,
-// transposed and sliced inputs, NaN / inf inputs.
+// for gather, index_select, cat (packed parts by memcpy, strided ones by a strided copy) and pad
+// (loops_indexing_body.h) against the reference backend, forward and backward, by
+// tests/support/backend_compare.h: any dims, odd sizes, size 1, empty, transposed and sliced
+// inputs, NaN / inf inputs.
 #include <doctest/doctest.h>
 
 #include <functional>
@@ -181,6 +182,17 @@ TEST_CASE("cpu loops: cat and constant pad") {
                    {randn_f32({9, 33}, seed++), randn_f32({33, 40}, seed++)},
                    [](const TensorList& t) {
                      return cat({t[0].t(), t[1].narrow(1, 3, 20)}, 1);
+                   }});
+  cases.push_back({"cat of packed and permuted parts along dim 1, split over the threads",
+                   {randn_f32({16, 32, 9, 9}, seed++), randn_f32({16, 9, 9, 5}, seed++),
+                    randn_f32({16, 1, 9, 9}, seed++)},
+                   [](const TensorList& t) {
+                     return cat({t[0], t[1].permute({0, 3, 1, 2}), t[2]}, 1);
+                   }});
+  cases.push_back({"cat of a batch-1 class token and patches along dim 1",
+                   {randn_f32({1, 1, 48}, seed++), randn_f32({1, 49, 48}, seed++)},
+                   [](const TensorList& t) {
+                     return cat({t[0], t[1]}, 1);
                    }});
   cases.push_back({"cat of NaN and inf",
                    {special_values_f32(), randn_f32({5}, seed++)},
