@@ -85,6 +85,21 @@ void cat_kernel(const KernelArgs& a) {
   });
 }
 
+// flip: x read with the flipped dims' strides negated, from its last element along them (as the
+// reference), copied through elementwise(): a flipped last dim is a run of stride -1, gathered
+// per block and so still vectorized.
+void flip_kernel(const KernelArgs& a) {
+  const Tensor& x = a.in[0];
+  Shape strides = x.strides();
+  int64_t start = x.offset();
+  for (int64_t d : a.p<FlipParams>().dims) {
+    if (x.size(d) == 0) return;  // nothing to copy (and no last element to start from)
+    start += (x.size(d) - 1) * strides[size_t(d)];
+    strides[size_t(d)] = -strides[size_t(d)];
+  }
+  copy_into(x.as_strided_raw(x.sizes(), strides, start), a.out[0]);
+}
+
 // ---- scatter, scatter_add, index_add: out = x, then out[p with p[dim] = index[p]] = src[p] (or
 // += alpha src[p]) for every position p of index's shape.
 // The threads split index's columns, its positions with the coordinate along dim dropped: the
@@ -191,11 +206,8 @@ void pad_kernel(const KernelArgs& a) {
 }
 
 const LoopKernel kTable[] = {
-    {"gather", gather_kernel},
-    {"index_select", index_select_kernel},
-    {"scatter", scatter_kernel},
-    {"scatter_add", scatter_add_kernel},
-    {"index_add", index_add_kernel},
-    {"cat", cat_kernel},
-    {"pad", pad_kernel},
+    {"gather", gather_kernel},       {"index_select", index_select_kernel},
+    {"scatter", scatter_kernel},     {"scatter_add", scatter_add_kernel},
+    {"index_add", index_add_kernel}, {"cat", cat_kernel},
+    {"flip", flip_kernel},           {"pad", pad_kernel},
 };

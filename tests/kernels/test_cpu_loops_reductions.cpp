@@ -1,6 +1,6 @@
 // The CPU loop kernels for var, std, logsumexp and norm (kernels/cpu/loops_reductions_body.h) and
-// for gather, index_select, cat (packed parts by memcpy, strided ones by a strided copy) and pad
-// (loops_indexing_body.h) against the reference backend, forward and backward, by
+// for gather, index_select, cat (packed parts by memcpy, strided ones by a strided copy), flip and
+// pad (loops_indexing_body.h) against the reference backend, forward and backward, by
 // tests/support/backend_compare.h: any dims, odd sizes, size 1, empty, transposed and sliced
 // inputs, NaN / inf inputs.
 #include <doctest/doctest.h>
@@ -159,8 +159,8 @@ TEST_CASE("cpu loops: gather and index_select along any dim") {
   check_cases(cases);
 }
 
-TEST_CASE("cpu loops: cat and constant pad") {
-  for (const char* name : {"cat", "pad"}) {
+TEST_CASE("cpu loops: cat, flip and constant pad") {
+  for (const char* name : {"cat", "flip", "pad"}) {
     INFO(name);
     CHECK(ops::backend_for(ops::Kernel(name), kCPU, DType::f32) == kernels::Backend::cpu);
   }
@@ -200,6 +200,20 @@ TEST_CASE("cpu loops: cat and constant pad") {
                      return cat({t[0], t[1]}, 0);
                    },
                    false});
+  for (const std::vector<int64_t>& dims :
+       std::vector<std::vector<int64_t>>{{3}, {2, 3}, {0}, {1}, {0, 1, 2, 3}})
+    cases.push_back({"flip dims " + shape_str(dims) + " of [4, 3, 9, 33]",
+                     {randn_f32({4, 3, 9, 33}, seed++)},
+                     [dims](const TensorList& t) { return flip(t[0], dims); }});
+  cases.push_back({"flip a transposed input, batch 1",
+                   {randn_f32({1, 40, 23}, seed++)},
+                   [](const TensorList& t) { return flip(t[0].transpose(1, 2), {1}); }});
+  cases.push_back({"flip of an empty input", {randn_f32({0, 5}, seed++)}, [](const TensorList& t) {
+                     return flip(t[0], {0, 1});
+                   }});
+  cases.push_back({"flip, large enough for the threads",
+                   {randn_f32({64, 3, 32, 32}, seed++)},
+                   [](const TensorList& t) { return flip(t[0], {3}).transpose(2, 3); }});
   cases.push_back(
       {"pad the last two dims", {randn_f32({2, 3, 7, 9}, seed++)}, [](const TensorList& t) {
          return pad(t[0], {1, 2, 3, 0}, "constant", 0.5);
