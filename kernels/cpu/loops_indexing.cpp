@@ -5,8 +5,9 @@
 // pointer plus index * x.stride(dim); runs are split over the threads. scatter, scatter_add and
 // index_add (the backward of gather, index_select, embedding, sort and topk) split index's columns
 // over the threads, so no two threads write one element (loops_indexing_body.h). Indices arrive
-// checked by the op. cat copies packed inputs by memcpy per row; flip and constant pad (a fill,
-// then the overlap) are strided copies through elementwise() of loops_simd.h.
+// checked by the op. cat copies packed inputs by memcpy per row, flip reads runs backwards, and
+// constant pad (a fill, then the overlap) is a strided copy through elementwise() of
+// loops_simd.h.
 #include <cstring>
 
 #include "kernels/cpu/loops.h"

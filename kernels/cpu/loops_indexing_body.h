@@ -86,8 +86,9 @@ void cat_kernel(const KernelArgs& a) {
 }
 
 // flip: x read with the flipped dims' strides negated, from its last element along them (as the
-// reference), copied through elementwise(): a flipped last dim is a run of stride -1, gathered
-// per block and so still vectorized.
+// reference). A flipped last dim of packed tensors is a run read backwards (x[-i]), which GCC
+// vectorizes with a lane permute; elementwise() would gather it into a buffer first (measured
+// slower than the reference's plain loop).
 void flip_kernel(const KernelArgs& a) {
   const Tensor& x = a.in[0];
   Shape strides = x.strides();
@@ -97,7 +98,20 @@ void flip_kernel(const KernelArgs& a) {
     start += (x.size(d) - 1) * strides[size_t(d)];
     strides[size_t(d)] = -strides[size_t(d)];
   }
-  copy_into(x.as_strided_raw(x.sizes(), strides, start), a.out[0]);
+  const Tensor src = x.as_strided_raw(x.sizes(), strides, start);
+  const StridedLoop<2> loop({&a.out[0], &src});
+  loop.parallel_for([](const std::array<char*, 2>& p, int64_t n, const std::array<int64_t, 2>& s) {
+    float* y = reinterpret_cast<float*>(p[0]);
+    const float* v = reinterpret_cast<const float*>(p[1]);
+    if (s[0] == 1 && s[1] == -1) {
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) y[i] = v[-i];
+    } else if (s[0] == 1 && s[1] == 1) {
+      std::memcpy(y, v, size_t(n) * sizeof(float));
+    } else {
+      for (int64_t i = 0; i < n; ++i) y[i * s[0]] = v[i * s[1]];
+    }
+  });
 }
 
 // ---- scatter, scatter_add, index_add: out = x, then out[p with p[dim] = index[p]] = src[p] (or
