@@ -114,6 +114,29 @@ void flip_kernel(const KernelArgs& a) {
   });
 }
 
+// tril, triu: each matrix of the last two dims copied with (i, j) kept where j - i <= diagonal
+// (lower) or j - i >= diagonal (upper) and zeroed elsewhere, as the reference; rows split over the
+// threads, vectorized along them.
+template <bool Lower>
+void triangle_kernel(const KernelArgs& a) {
+  const Tensor x = a.in[0].contiguous_raw();
+  const int64_t diagonal = a.p<TriangleParams>().diagonal;
+  const int64_t rows = x.size(x.dim() - 2), cols = x.size(x.dim() - 1);
+  if (x.numel() == 0) return;
+  const float* xp = f32_ptr(x);
+  float* yp = f32_ptr(a.out[0]);
+  parallel_range(x.numel() / cols, cols, [&](int64_t begin, int64_t end) {
+    for (int64_t q = begin; q < end; ++q) {
+      const int64_t i = q % rows;
+      const float* xr = xp + q * cols;
+      float* yr = yp + q * cols;
+#pragma omp simd
+      for (int64_t j = 0; j < cols; ++j)
+        yr[j] = (Lower ? j - i <= diagonal : j - i >= diagonal) ? xr[j] : 0.0f;
+    }
+  });
+}
+
 // ---- scatter, scatter_add, index_add: out = x, then out[p with p[dim] = index[p]] = src[p] (or
 // += alpha src[p]) for every position p of index's shape.
 // The threads split index's columns, its positions with the coordinate along dim dropped: the
@@ -220,8 +243,14 @@ void pad_kernel(const KernelArgs& a) {
 }
 
 const LoopKernel kTable[] = {
-    {"gather", gather_kernel},       {"index_select", index_select_kernel},
-    {"scatter", scatter_kernel},     {"scatter_add", scatter_add_kernel},
-    {"index_add", index_add_kernel}, {"cat", cat_kernel},
-    {"flip", flip_kernel},           {"pad", pad_kernel},
+    {"gather", gather_kernel},
+    {"index_select", index_select_kernel},
+    {"scatter", scatter_kernel},
+    {"scatter_add", scatter_add_kernel},
+    {"index_add", index_add_kernel},
+    {"cat", cat_kernel},
+    {"flip", flip_kernel},
+    {"tril", &triangle_kernel<true>},
+    {"triu", &triangle_kernel<false>},
+    {"pad", pad_kernel},
 };
