@@ -323,6 +323,25 @@ TEST_CASE("cli: bench runs a transformer workload (small/vit_train) without a ro
   CHECK(r.out.find("     error") == std::string::npos);
 }
 
+TEST_CASE("cli: bench folds an eval-only model's BatchNorms unless --no-fuse, and says which") {
+  WorkerBinary worker;
+  tutor::testing::ScratchDir scratch;
+  for (bool fuse : {true, false}) {
+    std::filesystem::path json = scratch.dir / "bench.json";
+    std::vector<std::string> args{"bench",   "--only", "small/resnet20_teacher_fwd",
+                                  "--steps", "1",      "--warmup",
+                                  "0",       "--json", json.string()};
+    if (!fuse) args.push_back("--no-fuse");
+    tutor::testing::Run r = tutor::testing::run(args);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find("\nsmall/resnet20_teacher_fwd ") != std::string::npos);
+    CHECK((r.out.find("folded into their convs") != std::string::npos) == fuse);
+    CHECK(read_text(json).find(fuse ? R"("tutor_fuse":true)" : R"("tutor_fuse":false)") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("cli: bench needs the tutor binary for its child processes") {
   ::unsetenv("TUTOR_BENCH_WORKER");
   tutor::testing::Run r = tutor::testing::run({"bench", "--only", "small/resnet8_train"});

@@ -15,6 +15,7 @@
 #include "tools/cli/bench_model_tutor.h"
 #include "tools/cli/bench_pytorch.h"
 #include "tools/cli/command.h"
+#include "tools/cli/model_io.h"
 
 namespace tutor::cli {
 
@@ -34,12 +35,12 @@ std::string worker_executable() {
 }
 
 // One workload in this process: its run times and peak RSS (or its error) as one JSON line.
-void run_worker(const std::string& name, int threads, int warmup, int steps, Io& io) {
+void run_worker(const std::string& name, int threads, int warmup, int steps, bool fuse, Io& io) {
   JsonObject out;
   out.add("name", name);
   try {
     kernels::cpu::set_num_threads(threads);
-    std::vector<double> ms = time_model_workload(find_model_workload(name), warmup, steps);
+    std::vector<double> ms = time_model_workload(find_model_workload(name), warmup, steps, fuse);
     JsonArray ns;  // integers: tutor's JSON reader takes no fractions
     for (double v : ms) ns.push(int64_t(v * 1e6));
     out.add("run_ns", ns).add("vmhwm_kb", peak_rss_kb());
@@ -85,8 +86,9 @@ void run_bench(const Args& args, Io& io) {
   const int steps = int(args.get_int_in("steps", 1, 100'000));
   const int warmup = int(args.get_int_in("warmup", 0, 1000));
   const int threads = int(args.get_int_in("threads", 1, 1024));
+  const bool fuse = !args.get_bool("no-fuse");
   if (args.given("worker")) {
-    run_worker(args.get_string("worker"), threads, warmup, steps, io);
+    run_worker(args.get_string("worker"), threads, warmup, steps, fuse, io);
     return;
   }
   std::vector<ModelWorkload> workloads =
@@ -101,6 +103,7 @@ void run_bench(const Args& args, Io& io) {
   if (vs_pytorch) peer = find_pytorch_peer(args.get_string("pytorch-script"));
 
   ModelReport report;
+  report.fuse = fuse;
   report.session = start_session(threads, warmup, steps, peer);
   const std::vector<std::string> protocol{std::to_string(threads), std::to_string(warmup),
                                           std::to_string(steps)};
@@ -108,9 +111,11 @@ void run_bench(const Args& args, Io& io) {
     io.err << fmt::format("bench: {}: tutor", w.name);
     io.err.flush();
     ModelRow row{w, {}, {}, vs_pytorch};
-    ChildOutput child =
-        run_child("", {worker, "bench", "--worker", w.name, "--threads", protocol[0], "--warmup",
-                       protocol[1], "--steps", protocol[2]});
+    std::vector<std::string> child_args{worker,      "bench",     "--worker", w.name,
+                                        "--threads", protocol[0], "--warmup", protocol[1],
+                                        "--steps",   protocol[2]};
+    if (!fuse) child_args.push_back("--no-fuse");
+    ChildOutput child = run_child("", child_args);
     row.tutor = read_side(child, "the tutor worker", w.name, &report.session.torch_version);
     io.err << " " << describe(row.tutor);
     if (vs_pytorch) {
@@ -146,7 +151,9 @@ Command bench_command() {
       "and the child's peak RSS. --vs-pytorch runs each workload through Debian's PyTorch\n"
       "(/usr/bin/python3, tools/bench/pytorch_workloads.py, in benchmarks.md's strongest\n"
       "configuration) right after tutor, and prints the ratio PyTorch ms / tutor ms (> 1: tutor\n"
-      "is faster). A workload whose model is missing on a side is reported as that side's error.",
+      "is faster). A workload whose model is missing on a side is reported as that side's error.\n"
+      "A model that only runs in eval mode (a forward workload's, a KD step's teacher) has its\n"
+      "BatchNorms folded into its convs, as `tutor forward` does, unless --no-fuse.",
       {
           {"suite", FlagType::string, "all", "small (1x28x28), large (224 px) or all", "SUITE"},
           {"only", FlagType::string, "", "only the workloads whose name contains SUBSTR", "SUBSTR"},
@@ -156,6 +163,7 @@ Command bench_command() {
           {"steps", FlagType::integer, "10", "timed steps per workload (the median is quoted)"},
           {"warmup", FlagType::integer, "3", "untimed steps before them"},
           {"threads", FlagType::integer, "2", "threads for tutor, PyTorch and the peak loop"},
+          no_fuse_flag(),
           {"pytorch-script", FlagType::string, bench_script("pytorch_workloads.py"),
            "the PyTorch side's script", "FILE"},
           {"worker", FlagType::string, "", "run workload NAME in this process (internal)", "NAME",

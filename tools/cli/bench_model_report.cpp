@@ -57,6 +57,9 @@ std::string format_model_table(const ModelReport& report) {
     rows.push_back(std::move(cells));
   }
   std::string out = format_session(report.session) + format_columns(header, rows);
+  out += report.fuse ? "tutor: the BatchNorms of eval-only models (forward workloads, KD teachers) "
+                       "folded into their convs (--no-fuse: kept apart)\n"
+                     : "tutor: --no-fuse, every BatchNorm kept apart\n";
   if (with_pytorch)
     out +=
         "ratio = PyTorch ms / tutor ms (> 1: tutor is faster); RSS: each process's peak "
@@ -80,6 +83,7 @@ JsonObject model_report_json(const ModelReport& report) {
   const double peak = report.session.peak.gflops;
   JsonObject root;
   add_session_json(root, report.session);
+  root.add("tutor_fuse", report.fuse);
   JsonArray rows;
   for (const ModelRow& row : report.rows) {
     const ModelWorkload& w = row.workload;

@@ -26,6 +26,7 @@ struct ModelRow {
 
 struct ModelReport {
   BenchSession session;
+  bool fuse = true;  // eval-only models had their BatchNorms folded (not with --no-fuse)
   std::vector<ModelRow> rows;
 };
 

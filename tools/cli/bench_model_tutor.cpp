@@ -20,7 +20,7 @@ static const optim::SGDOptions kSgd{.lr = 0.05, .momentum = 0.9, .weight_decay =
 static constexpr double kCeWeight = 0.1, kKdWeight = 0.9;
 static constexpr const char* kTemperature = "4";
 
-std::vector<double> time_model_workload(const ModelWorkload& w, int warmup, int steps) {
+std::vector<double> time_model_workload(const ModelWorkload& w, int warmup, int steps, bool fuse) {
   manual_seed(0);
   const models::ModelOptions options{.num_classes = w.input.classes,
                                      .in_channels = w.input.channels};
@@ -32,6 +32,7 @@ std::vector<double> time_model_workload(const ModelWorkload& w, int warmup, int 
 
   if (w.kind == StepKind::forward) {
     model->eval();
+    if (fuse) models::fuse_for_inference(*model);
     NoGradGuard no_grad;
     return time_runs([&] { model->forward(x); }, warmup, steps);
   }
@@ -49,6 +50,7 @@ std::vector<double> time_model_workload(const ModelWorkload& w, int warmup, int 
   }
   std::shared_ptr<models::Model> teacher = models::create_model(w.teacher, options);
   teacher->eval();
+  if (fuse) models::fuse_for_inference(*teacher);
   std::vector<distill::Term> terms{
       {distill::make_objective("ce"), kCeWeight},
       {distill::make_objective("kd", {{"T", kTemperature}}), kKdWeight},

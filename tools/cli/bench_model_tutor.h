@@ -1,7 +1,9 @@
 // One `tutor bench` workload run through tutor in this process (the bench runs each workload in
 // a child process of its own, so the peak RSS is that workload's alone): models built with the
 // reference initialization from a fixed seed, a random normal batch and random labels made once,
-// then `warmup` untimed steps and `steps` timed ones (bench_models.h says what a step is).
+// then `warmup` untimed steps and `steps` timed ones (bench_models.h says what a step is). With
+// `fuse`, a model that only runs in eval mode (a forward workload's, a KD step's teacher) has its
+// BatchNorms folded into its convs first (models::fuse_for_inference), as `tutor forward` does.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +14,7 @@
 namespace tutor::cli {
 
 // Milliseconds of each timed step. A tutor::Error when a model is not in the registry.
-std::vector<double> time_model_workload(const ModelWorkload& w, int warmup, int steps);
+std::vector<double> time_model_workload(const ModelWorkload& w, int warmup, int steps, bool fuse);
 
 // This process's peak resident set size in kB (VmHWM of /proc/self/status); 0 if unreadable.
 int64_t peak_rss_kb();
