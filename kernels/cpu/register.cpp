@@ -9,6 +9,7 @@ void register_kernels() {
   register_pooling();
   register_linalg();
   register_bf16_via_f32();
+  register_optim();
 }
 
 }  // namespace tutor::kernels::cpu
