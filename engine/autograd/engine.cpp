@@ -101,11 +101,20 @@ TensorList FunctionNode::apply(const TensorList& grad_outputs) {
 
 AccumulateGrad::AccumulateGrad(Tensor leaf) : Node("AccumulateGrad"), leaf_(std::move(leaf)) {}
 
+// Whether nothing but the engine's buffer can reach g (its tensor and its storage held once) and
+// g is dense row-major from the storage's start: such a gradient can become a leaf's .grad() as it
+// is, as PyTorch's AccumulateGrad steals it, instead of being copied (a copy of every parameter's
+// gradient per step; 6% of layer_norm's forward and backward on [6272, 64]).
+static bool exclusively_held(const Tensor& g) {
+  return g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1 && g.offset() == 0 &&
+         g.is_contiguous();
+}
+
 TensorList AccumulateGrad::apply(const TensorList& grad_outputs) {
   const Tensor& g = grad_outputs.at(0);
   Tensor& grad = leaf_.mutable_grad();
   if (!grad.defined()) {
-    if (GradMode::is_enabled()) {
+    if (GradMode::is_enabled() || exclusively_held(g)) {
       grad = g;
     } else {  // a fresh tensor, so the leaf never aliases another leaf's or the caller's gradient
       grad = empty(g.sizes(), g.options());

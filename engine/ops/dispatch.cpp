@@ -1,5 +1,9 @@
 #include "engine/ops/dispatch.h"
 
+#include <chrono>
+
+#include "engine/ops/kernel_profile.h"
+
 namespace tutor::ops {
 
 using kernels::Backend;
@@ -91,7 +95,16 @@ void dispatch(const Kernel& kernel, DType dtype, std::span<const Tensor> in, std
   TUTOR_CHECK(fn != nullptr, "{}: no {} kernel for dtype {} on {}", kernel.name,
               kernels::backend_name(chosen), dtype, device);
   for (const Tensor& t : out) t.bump_version();
+  if (!detail::kernel_profiling()) {
+    fn(kernels::KernelArgs{in, out, params});
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
   fn(kernels::KernelArgs{in, out, params});
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count();
+  detail::record_kernel(kernel.id, int(chosen), int64_t(ns));
 }
 
 void dispatch(const Kernel& kernel, DType dtype, std::initializer_list<Tensor> in,

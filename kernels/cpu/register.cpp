@@ -8,7 +8,9 @@ void register_kernels() {
   register_normalization();
   register_norm_relu();
   register_pooling();
+  register_linalg();
   register_bf16_via_f32();
+  register_optim();
 }
 
 }  // namespace tutor::kernels::cpu

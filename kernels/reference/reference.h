@@ -17,7 +17,8 @@ void register_indexing();
 void register_losses();
 void register_resampling();  // interpolate, pad
 void register_attention();   // scaled_dot_product_attention and its backward
-void register_fused();       // linear_gelu, conv2d_relu
+void register_fused();       // linear_gelu, conv2d_relu, batch_norm_relu
+void register_optim();       // optimizer updates (sgd_update)
 
 
 }  // namespace tutor::kernels::reference

@@ -162,6 +162,28 @@ TEST_CASE("autograd: leaves never alias the caller's gradient or each other") {
   CHECK(!a.grad().shares_storage(seed));
 }
 
+// A gradient that only the engine holds becomes the leaf's .grad() without a copy; one that a
+// retained gradient (or any other tensor) shares storage with is copied.
+TEST_CASE("autograd: leaves never alias a retained gradient, also through a view") {
+  Tensor x = tensor({1, 2, 3, 4}, DType::f64).requires_grad_();
+  Tensor h = x.reshape({2, 2});
+  h.retain_grad();
+  sum(h * 3.0).backward();
+  CHECK(h.grad().to_vector<double>() == std::vector<double>{3, 3, 3, 3});
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{3, 3, 3, 3});
+  CHECK(!x.grad().shares_storage(h.grad()));
+
+  Tensor u = tensor({1, 2}, DType::f64).requires_grad_();
+  Tensor v = u * 2.0;
+  v.retain_grad();
+  sum(v * 5.0).backward();
+  CHECK(v.grad().to_vector<double>() == std::vector<double>{5, 5});
+  CHECK(u.grad().to_vector<double>() == std::vector<double>{10, 10});
+  CHECK(!u.grad().shares_storage(v.grad()));
+  sum(u * 2.0).backward();  // accumulates into the gradient taken without a copy
+  CHECK(u.grad().to_vector<double>() == std::vector<double>{12, 12});
+}
+
 TEST_CASE("autograd: deep chains neither overflow the stack in backward nor when freed") {
   Tensor x = scalar(1.0);
   Tensor y = x;

@@ -1,7 +1,6 @@
 // The workloads of `tutor bench`: shared/spec/benchmarks.md's table, each a step of a model (or a
 // teacher and a student) on a random batch, with the FLOPs that step does (bench_flops.h).
-//   forward  eval mode under no-grad: the teacher's forward (_teacher_fwd) and batch-1 inference,
-//            with the model prepared by models::fuse_for_inference as `tutor forward` runs it
+//   forward  eval mode under no-grad: the teacher's forward (_teacher_fwd) and batch-1 inference
 //   train    train mode; CE; zero_grad; backward; SGD(lr 0.05, momentum 0.9, weight decay 5e-4)
 //   kd       teacher in eval mode under no-grad, student in train mode;
 //            0.1 CE + 0.9 T^2 KL(softmax(t/T) || softmax(s/T)) (batchmean), T = 4; then as train
