@@ -213,6 +213,12 @@ std::vector<Case> batch_norm_relu_cases(MemoryFormat format, bool training) {
        run(true),
        true,
        format},
+      {"batch 6, mean far from zero (resnet20 layer3)" + f,
+       {add(randn_f32({6, 64, 7, 7}, 23, 0.05), 3.0).detach(), randn_f32({64}, 24),
+        randn_f32({64}, 25)},
+       run(true),
+       true,
+       format},
       {"2-D input" + f,
        {randn_f32({9, 5}, 17), randn_f32({5}, 18), randn_f32({5}, 19)},
        [training](const TensorList& t) {
