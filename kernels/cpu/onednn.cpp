@@ -126,8 +126,12 @@ PrimitiveCache& cache() {
 }
 
 // Runs `make` outside the cache's lock (primitive creation can take milliseconds); an
-// unimplemented descriptor gives an empty entry.
+// unimplemented descriptor gives an empty entry. oneDNN splits a primitive's work for the OpenMP
+// thread count it sees at creation and runs that many threads whatever the count at execution,
+// so the count is set first (the key holds it): else a primitive made before the first run
+// would use every core under --threads 1.
 Primitive create(const std::string& key, const std::function<Primitive()>& make) {
+  apply_num_threads();
   try {
     return make();
   } catch (const dnnl::error& e) {
