@@ -191,7 +191,11 @@ void conv2d_kernel(const KernelArgs& a) {
               shape_str(x.sizes()), shape_str(w.sizes()));
   onednn::Exec exec(prim, key);
   exec.input(DNNL_ARG_SRC, x, activation_desc(x, in_nhwc), prim.pd.src_desc(0));
-  exec.input(DNNL_ARG_WEIGHTS, w, weight_desc(w, p.groups), prim.pd.weights_desc(0));
+  // A packed copy of a weight is new at every call: only the weight itself is worth keeping.
+  if (w.is_same(a.in[1]))
+    exec.input_kept(DNNL_ARG_WEIGHTS, w, weight_desc(w, p.groups), prim.pd.weights_desc(0));
+  else
+    exec.input(DNNL_ARG_WEIGHTS, w, weight_desc(w, p.groups), prim.pd.weights_desc(0));
   if (bias.defined())
     exec.input(DNNL_ARG_BIAS, bias, onednn::plain_desc(bias), prim.pd.weights_desc(1));
   exec.output(DNNL_ARG_DST, y, activation_desc(y, in_nhwc), prim.pd.dst_desc(0));

@@ -7,6 +7,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #include "engine/core/error.h"
 #include "kernels/cpu/threads.h"
@@ -160,6 +161,10 @@ size_t cache_size() { return cache().size(); }
 
 namespace {
 
+struct FreeBytes {
+  void operator()(char* p) const { std::free(p); }
+};
+
 // The thread's buffers for blocked copies of tensors, kept between calls: fresh memory costs a
 // page fault per 4 KiB (DESIGN.md, Performance). Large ones are 2 MiB aligned and ask for huge
 // pages.
@@ -183,11 +188,8 @@ class Workspace {
 
  private:
   static constexpr size_t kHuge = size_t(2) << 20;
-  struct Free {
-    void operator()(char* p) const { std::free(p); }
-  };
   struct Buffer {
-    std::unique_ptr<char, Free> data;
+    std::unique_ptr<char, FreeBytes> data;
     size_t size = 0;
   };
   std::vector<Buffer> buffers_;
@@ -232,6 +234,84 @@ void Exec::input(int arg, const Tensor& t, const memory::desc& user, const memor
   memory theirs = temporary(want);
   reorders_in_.emplace_back(reorder(arg, user, want).prim, std::make_pair(mine, theirs));
   args_.emplace(arg, theirs);
+}
+
+namespace {
+
+// A kept reordered input: the storage it was made from, at which version, and the copy.
+struct Kept {
+  std::weak_ptr<Storage> from;
+  uint64_t version = 0;
+  std::unique_ptr<char, FreeBytes> data;
+  memory mem;
+};
+
+// Entries are keyed by the primitive's key, the argument and the source storage's address, and
+// checked against the storage itself: a storage freed and another allocated at its address gives
+// an expired `from`, hence a fresh copy. Entries whose storage is gone are swept as the map grows.
+class KeptInputs {
+ public:
+  // The kept copy of `t` for `key`, reordered by `reorder` first when missing or stale.
+  memory get(const std::string& key, const Tensor& t, const memory::desc& want,
+             const std::function<void(const memory&)>& reorder) {
+    std::lock_guard lock(mu_);
+    auto [it, added] = map_.try_emplace(key);
+    Kept& k = it->second;
+    const std::shared_ptr<Storage>& storage = t.storage();
+    if (added || k.from.lock() != storage) {
+      const size_t bytes = (want.get_size() + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
+      k.data.reset(static_cast<char*>(std::aligned_alloc(kCpuAlignment, bytes)));
+      TUTOR_CHECK(k.data != nullptr, "oneDNN adapter: cannot allocate {} bytes for {}", bytes, key);
+      k.mem = memory(want, engine(), k.data.get());
+      k.from = storage;
+      k.version = t.version() + 1;  // not yet reordered
+    }
+    if (k.version != t.version()) {
+      reorder(k.mem);
+      k.version = t.version();
+    }
+    memory out = k.mem;
+    if (added && map_.size() >= sweep_at_) sweep();
+    return out;
+  }
+
+  size_t size() {
+    std::lock_guard lock(mu_);
+    return map_.size();
+  }
+
+ private:
+  void sweep() {
+    std::erase_if(map_, [](const auto& entry) { return entry.second.from.expired(); });
+    sweep_at_ = 2 * map_.size() + 64;
+  }
+
+  std::mutex mu_;
+  std::unordered_map<std::string, Kept> map_;
+  size_t sweep_at_ = 64;
+};
+
+KeptInputs& kept_inputs() {
+  static KeptInputs k;
+  return k;
+}
+
+}  // namespace
+
+size_t kept_size() { return kept_inputs().size(); }
+
+void Exec::input_kept(int arg, const Tensor& t, const memory::desc& user,
+                      const memory::desc& want) {
+  if (user == want) return input(arg, t, user, want);
+  const std::string key = fmt::format("{}#kept{}@{}+{}", key_, arg,
+                                      static_cast<const void*>(t.storage().get()), t.offset());
+  args_.emplace(arg, kept_inputs().get(key, t, want, [&](const memory& to) {
+    apply_num_threads();
+    memory from(user, engine(), t.raw_data());
+    dnnl::stream& s = stream();
+    reorder(arg, user, want).prim.execute(s, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+    s.wait();
+  }));
 }
 
 void Exec::output(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want) {

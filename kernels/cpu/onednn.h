@@ -65,6 +65,7 @@ struct Primitive {
 Primitive cached(const Key& key, const std::function<dnnl::primitive_desc()>& make);
 inline constexpr size_t kCacheCapacity = 512;
 size_t cache_size();  // entries now held (primitives and reorders)
+size_t kept_size();   // reordered inputs now kept (Exec::input_kept)
 
 // One execution of a primitive. Inputs and outputs are tutor tensors with their plain strided
 // descriptors; where the primitive wants another layout (`want`), the tensor is reordered into a
@@ -77,6 +78,12 @@ class Exec {
   Exec(const Exec&) = delete;
   Exec& operator=(const Exec&) = delete;
   void input(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want);
+  // An input that usually stays the same from call to call (a weight): its reordered copy is kept
+  // with the primitive and reused while `t`'s storage lives and its version is unchanged, so a
+  // model run for inference (or a frozen teacher) reorders each weight once. A new version is
+  // reordered into the same buffer. tutor's ops bump the version of what they change in place; a
+  // tensor written through raw pointers must call bump_version() to be seen here.
+  void input_kept(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want);
   void output(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want);
   void run();
 

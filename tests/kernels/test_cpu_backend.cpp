@@ -327,6 +327,36 @@ TEST_CASE("cpu backend: the primitive cache keeps the most recent entries and st
   CHECK(product_matches(1));  // evicted long ago: created again
 }
 
+TEST_CASE("cpu backend: a conv weight's kept reorder follows in-place changes and new weights") {
+  // conv2d keeps each weight's blocked copy between calls (onednn::Exec::input_kept); every
+  // output must still equal the reference kernel's for the weight's current values.
+  Generator gen(11);
+  const Tensor x = randn({2, 8, 6, 6}, DType::f32, &gen);
+  auto matches = [&x](const Tensor& w) {
+    Tensor fast = conv2d(x, w, {}, 1, 1), expected;
+    {
+      ops::ReferenceOnlyGuard reference_only;
+      expected = conv2d(x, w, {}, 1, 1);
+    }
+    return nmse(fast, expected) <= 1e-7;
+  };
+  Tensor w = randn({16, 8, 3, 3}, DType::f32, &gen);
+  CHECK(matches(w));
+  const size_t kept = kernels::cpu::onednn::kept_size();
+  CHECK(kept >= 1);
+  CHECK(matches(w));
+  CHECK(kernels::cpu::onednn::kept_size() == kept);  // the same weight: its copy reused
+  mul_(w, -2.0);
+  CHECK(matches(w));
+  w.copy_(randn({16, 8, 3, 3}, DType::f32, &gen));
+  CHECK(matches(w));
+  // Weights freed and made anew, which the allocator may place where the last one was.
+  bool all = true;
+  for (int i = 0; i < 200; ++i) all = all && matches(randn({16, 8, 3, 3}, DType::f32, &gen));
+  CHECK(all);
+  CHECK(kernels::cpu::onednn::kept_size() < 200);  // copies of freed weights are swept
+}
+
 TEST_CASE("cpu backend: TUTOR_NUM_THREADS takes a positive integer") {
   CHECK(kernels::cpu::parse_num_threads("3") == 3);
   for (const char* bad : {"0", "-2", "two", "4 ", ""})
