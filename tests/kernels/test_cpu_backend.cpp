@@ -180,6 +180,9 @@ std::vector<Case> conv_cases() {
       conv("depthwise stride 2", {{2, 8, 10, 10}, {8, 1, 3, 3}, 2, 1, 1, 8}),
       conv("depthwise multiplier 2, no bias", {{1, 4, 9, 9}, {8, 1, 5, 5}, 1, 2, 1, 4, false}),
       conv("256 channels", {{1, 256, 6, 6}, {256, 256, 3, 3}, 1, 1, 1, 1, false}),
+      // The ResNet-18 stem's class: 3 input channels, 7x7, stride 2 (its backward data runs on
+      // plain NCHW layouts: the blocked kernel would pad 3 channels to 16).
+      conv("3-channel 7x7 stride-2 stem", {{2, 3, 30, 30}, {16, 3, 7, 7}, 2, 3, 1, 1, false}),
       conv("permuted (NHWC) input", {{2, 8, 7, 9}, {4, 8, 3, 3}, 1, 1, 1, 1, true, true}),
       conv("permuted input, groups", {{2, 6, 6, 5}, {6, 3, 3, 3}, 2, 1, 1, 2, false, true}),
       conv("kernel as large as the padded input", {{2, 2, 4, 4}, {3, 2, 6, 6}, 1, 1}),
