@@ -20,6 +20,7 @@ void ensure_registered() {
     reference::register_resampling();
     reference::register_attention();
     reference::register_fused();
+    reference::register_optim();
     cpu::register_kernels();  // oneDNN: matmul, convolution; loops: norms, pooling
     cpu::register_loops();    // vectorized OpenMP loops: element-wise, reductions, softmax, CE
     cpu::register_attention();

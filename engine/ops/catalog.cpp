@@ -18,6 +18,7 @@ const std::vector<OpInfo>& op_catalog() {
     add_resampling_ops(ops);
     add_attention_ops(ops);
     add_fused_ops(ops);
+    add_optimizer_ops(ops);
     return ops;
   }();
   return catalog;

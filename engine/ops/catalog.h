@@ -32,5 +32,6 @@ void add_loss_ops(std::vector<OpInfo>& ops);
 void add_resampling_ops(std::vector<OpInfo>& ops);
 void add_attention_ops(std::vector<OpInfo>& ops);
 void add_fused_ops(std::vector<OpInfo>& ops);
+void add_optimizer_ops(std::vector<OpInfo>& ops);
 
 }  // namespace tutor::ops

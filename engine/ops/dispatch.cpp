@@ -1,5 +1,9 @@
 #include "engine/ops/dispatch.h"
 
+#include <chrono>
+
+#include "engine/ops/kernel_profile.h"
+
 namespace tutor::ops {
 
 using kernels::Backend;
@@ -67,8 +71,8 @@ Tensor empty_elementwise(const Shape& shape, TensorOptions options,
   return empty(shape, options, first->suggest_memory_format());
 }
 
-void dispatch(const Kernel& kernel, DType dtype, std::span<const Tensor> in,
-              std::span<Tensor> out, const void* params) {
+void dispatch(const Kernel& kernel, DType dtype, std::span<const Tensor> in, std::span<Tensor> out,
+              const void* params) {
   Device device = kCPU;
   bool found = false;
   for (const Tensor& t : in)
@@ -85,14 +89,23 @@ void dispatch(const Kernel& kernel, DType dtype, std::span<const Tensor> in,
   TUTOR_CHECK(fn != nullptr, "{}: no {} kernel for dtype {} on {}", kernel.name,
               kernels::backend_name(chosen), dtype, device);
   for (const Tensor& t : out) t.bump_version();
+  if (!detail::kernel_profiling()) {
+    fn(kernels::KernelArgs{in, out, params});
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
   fn(kernels::KernelArgs{in, out, params});
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count();
+  detail::record_kernel(kernel.id, int(chosen), int64_t(ns));
 }
 
 void dispatch(const Kernel& kernel, DType dtype, std::initializer_list<Tensor> in,
               std::initializer_list<Tensor> out, const void* params) {
   std::vector<Tensor> outs(out);
-  dispatch(kernel, dtype, std::span<const Tensor>(in.begin(), in.size()),
-           std::span<Tensor>(outs), params);
+  dispatch(kernel, dtype, std::span<const Tensor>(in.begin(), in.size()), std::span<Tensor>(outs),
+           params);
 }
 
 void check_same_device(const char* op, std::initializer_list<Tensor> tensors) {

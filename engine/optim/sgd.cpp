@@ -2,6 +2,7 @@
 
 #include "engine/autograd/grad_mode.h"
 #include "engine/ops/elementwise.h"
+#include "engine/ops/optim_update.h"
 
 namespace tutor::optim {
 
@@ -28,6 +29,17 @@ void SGD::check_group(const ParamGroup& group, size_t index) const {
                "Nesterov momentum requires a momentum > 0 and zero dampening");
 }
 
+// One sgd_update_ kernel per parameter where the parameter is dense and its buffer (if any) is
+// laid out like it (always, unless a loaded state dict brought another layout); else the same
+// formula through element-wise ops.
+static bool fusable(const Tensor& p, const Tensor* buffer) {
+  const Tensor& g = p.grad();
+  return non_overlapping_and_dense(p.sizes(), p.strides()) && g.sizes() == p.sizes() &&
+         g.dtype() == p.dtype() && g.device() == p.device() &&
+         (!buffer || (buffer->sizes() == p.sizes() && buffer->strides() == p.strides() &&
+                      buffer->dtype() == p.dtype() && buffer->device() == p.device()));
+}
+
 void SGD::step() {
   NoGradGuard no_grad;
   size_t index = 0;
@@ -35,9 +47,18 @@ void SGD::step() {
     const double lr = group.lr(), weight_decay = group.weight_decay();
     const double momentum = group.get("momentum"), dampening = group.get("dampening");
     const bool nesterov = group.get("nesterov") != 0;
+    const SgdUpdate update{lr, momentum, dampening, weight_decay, nesterov};
     for (const Tensor& p : group.params) {
       ParamState& st = state(index++);
       if (!p.grad().defined()) continue;
+      auto found = st.tensors.find("momentum_buffer");
+      const Tensor* buffer = momentum != 0 && found != st.tensors.end() ? &found->second : nullptr;
+      if (fusable(p, buffer)) {
+        Tensor b = buffer ? *buffer : Tensor();  // a handle: the kernel updates the buffer itself
+        sgd_update_(p, p.grad(), b, update);
+        if (momentum != 0 && !buffer) st.tensors.emplace("momentum_buffer", b);
+        continue;
+      }
       Tensor d_p = p.grad();
       if (weight_decay != 0) d_p = d_p + p * weight_decay;
       if (momentum != 0) {

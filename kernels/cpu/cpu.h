@@ -13,5 +13,6 @@ void register_normalization();  // OpenMP loops: batch_norm, layer_norm, group_n
 void register_pooling();        // OpenMP loops: max, avg and adaptive pooling
 void register_attention();      // blocked scaled_dot_product_attention (attention.cpp)
 void register_bf16_via_f32();   // bf16 softmax family and norms through their f32 loop kernels
+void register_optim();          // optimizer updates (sgd_update)
 
 }  // namespace tutor::kernels::cpu

@@ -8,6 +8,7 @@ void register_kernels() {
   register_normalization();
   register_pooling();
   register_bf16_via_f32();
+  register_optim();
 }
 
 }  // namespace tutor::kernels::cpu

@@ -18,6 +18,7 @@ void register_losses();
 void register_resampling();  // interpolate, pad
 void register_attention();   // scaled_dot_product_attention and its backward
 void register_fused();       // linear_gelu
+void register_optim();       // optimizer updates (sgd_update)
 
 
 }  // namespace tutor::kernels::reference

@@ -12,7 +12,9 @@
 
 #include "cli/cli_test.h"
 #include "engine/core/error.h"
+#include "support/op_test.h"
 #include "tools/cli/bench_flops.h"
+#include "tools/cli/bench_model_report.h"
 #include "tools/cli/bench_models.h"
 #include "tools/cli/bench_workloads.h"
 #include "tools/cli/command.h"
@@ -351,6 +353,63 @@ TEST_CASE("cli: bench runs a transformer workload (small/vit_train) without a ro
   CHECK(r.code == 0);
   CHECK(r.out.find("small/vit_train: tutor:") == std::string::npos);
   CHECK(r.out.find("     error") == std::string::npos);
+}
+
+TEST_CASE("cli: bench folds an eval-only model's BatchNorms unless --no-fuse, and says which") {
+  WorkerBinary worker;
+  tutor::testing::ScratchDir scratch;
+  for (bool fuse : {true, false}) {
+    std::filesystem::path json = scratch.dir / "bench.json";
+    std::vector<std::string> args{"bench",   "--only", "small/resnet20_teacher_fwd",
+                                  "--steps", "1",      "--warmup",
+                                  "0",       "--json", json.string()};
+    if (!fuse) args.push_back("--no-fuse");
+    tutor::testing::Run r = tutor::testing::run(args);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find("\nsmall/resnet20_teacher_fwd ") != std::string::npos);
+    CHECK((r.out.find("folded into their convs") != std::string::npos) == fuse);
+    CHECK(read_text(json).find(fuse ? R"("tutor_fuse":true)" : R"("tutor_fuse":false)") !=
+          std::string::npos);
+  }
+}
+
+TEST_CASE("cli: bench --profile prints where the step time goes, by kernel") {
+  WorkerBinary worker;
+  tutor::testing::ScratchDir scratch;
+  std::filesystem::path json = scratch.dir / "bench.json";
+  tutor::testing::Run r =
+      tutor::testing::run({"bench", "--only", "small/resnet8_train", "--steps", "2", "--warmup",
+                           "1", "--profile", "--json", json.string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  INFO(r.out);
+  CHECK(r.out.find("\nprofile of small/resnet8_train: ") != std::string::npos);
+  CHECK(r.out.find("\nconv2d_backward_weight ") != std::string::npos);
+  CHECK(r.out.find("\n(outside kernels) ") != std::string::npos);
+  std::string text = read_text(json);
+  CHECK(text.find(R"("kernels":[{"kernel":")") != std::string::npos);
+  // resnet8 has 9 convs (the stem, two per block, two shortcuts): 18 calls in the 2 timed steps.
+  CHECK(text.find(R"("kernel":"conv2d","backend":"cpu","calls":18,)") != std::string::npos);
+}
+
+TEST_CASE("cli: bench kernel profiles round-trip through JSON and reject malformed entries") {
+  using tutor::ops::KernelTime;
+  std::vector<KernelTime> times{{"matmul", "cpu", 3, 1500}, {"add", "reference", 1, 0}};
+  std::string text = tutor::cli::kernel_times_json(times).str();
+  std::vector<KernelTime> back =
+      tutor::cli::read_kernel_times(tutor::parse_json(text, "t"), "worker", "w");
+  REQUIRE(back.size() == 2);
+  CHECK(back[0].kernel == "matmul");
+  CHECK(back[0].calls == 3);
+  CHECK(back[0].ns == 1500);
+  CHECK(back[1].backend == "reference");
+  for (const char* bad :
+       {R"({"kernel":"x"})", R"([{"kernel":"x","backend":"cpu","calls":0,"ns":1}])",
+        R"([{"kernel":"x","backend":"cpu","calls":1}])"})
+    tutor::testing::check_error(
+        [&] { tutor::cli::read_kernel_times(tutor::parse_json(bad, "t"), "worker", "w"); },
+        {"bench: worker: w: 'kernels'"});
 }
 
 TEST_CASE("cli: bench needs the tutor binary for its child processes") {

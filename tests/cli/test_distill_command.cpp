@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -201,6 +202,34 @@ TEST_CASE("cli: distill with the teacher-logit cache gives the run without it") 
   }
 }
 
+TEST_CASE("cli: distill folds a frozen teacher's BatchNorms, and the run matches --no-fuse") {
+  SyntheticData data(96, 32);
+  fs::path recipe = write_recipe(data, "fuse", ", flip: true");  // augmented: no logit cache
+  fs::path fused = data.dir / "fused", apart = data.dir / "apart";
+  Run a = run({"distill", "--recipe", recipe.string(), "--out", fused.string(), "--only", "kd"});
+  Run b = run({"distill", "--recipe", recipe.string(), "--out", apart.string(), "--only", "kd",
+               "--no-fuse"});
+  INFO(a.err, b.err);
+  REQUIRE(a.code == 0);
+  REQUIRE(b.code == 0);
+  CHECK(a.err.find("teacher: 9 BatchNorms folded into its convs") != std::string::npos);
+  CHECK(b.err.find("folded") == std::string::npos);
+  // The folded conv is the same function up to f32 rounding.
+  std::vector<std::string> x = lines_of(fused / "metrics.jsonl"),
+                           y = lines_of(apart / "metrics.jsonl");
+  REQUIRE(x.size() == 3);  // the teacher's epoch and kd's two
+  REQUIRE(y.size() == 3);
+  for (size_t i = 0; i < x.size(); ++i)
+    for (const char* key : {"train_loss", "test_loss"}) {
+      auto value = [key](const std::string& line) {
+        size_t at = line.find(std::string("\"") + key + "\":");
+        REQUIRE(at != std::string::npos);
+        return std::stod(line.substr(at + std::strlen(key) + 3));
+      };
+      CHECK(value(x[i]) == doctest::Approx(value(y[i])).epsilon(1e-4));
+    }
+}
+
 TEST_CASE("cli: distill with few labels trains the baseline on the labeled images only") {
   SyntheticData data(200, 32);
   fs::path recipe = write_recipe(data, "few", ", labeled: 40, labeled_batch_size: 8");
@@ -254,7 +283,7 @@ TEST_CASE("cli: distill with teacher outputs written to a file and read back giv
     fs::path file = data.dir / "teacher-outputs.safetensors";
     fs::path live = data.dir / "live", wrote = data.dir / "wrote", read_back = data.dir / "read";
     std::vector<std::string> args = {"distill", "--recipe", recipe.string(), "--epochs", "2",
-                                     "--only", "kd"};
+                                     "--only",  "kd"};
     auto with = [&](std::vector<std::string> more) {
       std::vector<std::string> all = args;
       all.insert(all.end(), more.begin(), more.end());
@@ -308,8 +337,9 @@ TEST_CASE("cli: distill with teacher outputs of another run is an error naming t
                        const std::string& teacher_outputs, std::vector<std::string> more = {}) {
     fs::path r = write_recipe(data, name, extra);
     std::ofstream(r, std::ios::app) << "teacher_outputs: " << teacher_outputs << "\n";
-    std::vector<std::string> args = {"distill", "--recipe", r.string(), "--out",
-                                     (data.dir / name).string(), "--epochs", "1", "--only", "kd"};
+    std::vector<std::string> args = {
+        "distill",  "--recipe", r.string(), "--out", (data.dir / name).string(),
+        "--epochs", "1",        "--only",   "kd"};
     args.insert(args.end(), more.begin(), more.end());
     return run(args);
   };
@@ -326,8 +356,9 @@ TEST_CASE("cli: distill with teacher outputs of another run is an error naming t
   CHECK(same.err.find("teacher outputs read from " + file.string()) != std::string::npos);
 
   check_fails(read_with("fewer", ", limit_train: 64", read_file),
-              file.string() + ": metadata field 'rows' is '96', but the number of the run's "
-                              "training images is '64'");
+              file.string() +
+                  ": metadata field 'rows' is '96', but the number of the run's "
+                  "training images is '64'");
   // Another seed initializes and trains another teacher.
   check_fails(read_with("other-teacher", "", read_file, {"--seed", "4"}),
               file.string() + ": metadata field 'teacher.weights_hash' is '");

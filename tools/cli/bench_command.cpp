@@ -15,6 +15,7 @@
 #include "tools/cli/bench_model_tutor.h"
 #include "tools/cli/bench_pytorch.h"
 #include "tools/cli/command.h"
+#include "tools/cli/model_io.h"
 
 namespace tutor::cli {
 
@@ -33,16 +34,18 @@ std::string worker_executable() {
   return self.string();
 }
 
-// One workload in this process: its run times and peak RSS (or its error) as one JSON line.
-void run_worker(const std::string& name, int threads, int warmup, int steps, Io& io) {
+// One workload in this process: its run times, peak RSS and kernel profile (or its error) as one
+// JSON line.
+void run_worker(const std::string& name, int threads, const ModelRunOptions& options, Io& io) {
   JsonObject out;
   out.add("name", name);
   try {
     kernels::cpu::set_num_threads(threads);
-    std::vector<double> ms = time_model_workload(find_model_workload(name), warmup, steps);
+    ModelTiming timing = time_model_workload(find_model_workload(name), options);
     JsonArray ns;  // integers: tutor's JSON reader takes no fractions
-    for (double v : ms) ns.push(int64_t(v * 1e6));
+    for (double v : timing.ms) ns.push(int64_t(v * 1e6));
     out.add("run_ns", ns).add("vmhwm_kb", peak_rss_kb());
+    if (options.profile) out.add("kernels", kernel_times_json(timing.kernels));
   } catch (const Error& e) {
     out.add("error", e.what());
   }
@@ -68,6 +71,7 @@ SideResult read_side(const ChildOutput& child, const std::string& who, const std
                 "bench: {}: expected the result of '{}' with a positive vmhwm_kb", who, name);
     side.ms = read_run_ms(root, who, name);
     side.rss_mb = double(rss->integer) / 1024.0;
+    if (const JsonValue* k = root.find("kernels")) side.kernels = read_kernel_times(*k, who, name);
   } catch (const Error& e) {
     side.ms.clear();
     side.error = child.status == 0 ? e.what()
@@ -85,8 +89,10 @@ void run_bench(const Args& args, Io& io) {
   const int steps = int(args.get_int_in("steps", 1, 100'000));
   const int warmup = int(args.get_int_in("warmup", 0, 1000));
   const int threads = int(args.get_int_in("threads", 1, 1024));
+  const bool fuse = !args.get_bool("no-fuse"), profile = args.get_bool("profile");
   if (args.given("worker")) {
-    run_worker(args.get_string("worker"), threads, warmup, steps, io);
+    run_worker(args.get_string("worker"), threads,
+               {.warmup = warmup, .steps = steps, .fuse = fuse, .profile = profile}, io);
     return;
   }
   std::vector<ModelWorkload> workloads =
@@ -101,6 +107,7 @@ void run_bench(const Args& args, Io& io) {
   if (vs_pytorch) peer = find_pytorch_peer(args.get_string("pytorch-script"));
 
   ModelReport report;
+  report.fuse = fuse;
   report.session = start_session(threads, warmup, steps, peer);
   const std::vector<std::string> protocol{std::to_string(threads), std::to_string(warmup),
                                           std::to_string(steps)};
@@ -108,9 +115,12 @@ void run_bench(const Args& args, Io& io) {
     io.err << fmt::format("bench: {}: tutor", w.name);
     io.err.flush();
     ModelRow row{w, {}, {}, vs_pytorch};
-    ChildOutput child =
-        run_child("", {worker, "bench", "--worker", w.name, "--threads", protocol[0], "--warmup",
-                       protocol[1], "--steps", protocol[2]});
+    std::vector<std::string> child_args{worker,      "bench",     "--worker", w.name,
+                                        "--threads", protocol[0], "--warmup", protocol[1],
+                                        "--steps",   protocol[2]};
+    if (!fuse) child_args.push_back("--no-fuse");
+    if (profile) child_args.push_back("--profile");
+    ChildOutput child = run_child("", child_args);
     row.tutor = read_side(child, "the tutor worker", w.name, &report.session.torch_version);
     io.err << " " << describe(row.tutor);
     if (vs_pytorch) {
@@ -126,7 +136,7 @@ void run_bench(const Args& args, Io& io) {
     report.rows.push_back(std::move(row));
   }
   report.session.load_end = read_load_average();
-  io.out << format_model_table(report);
+  io.out << format_model_table(report) << format_kernel_profiles(report);
   if (args.given("json"))
     write_file_atomic(args.get_string("json"), model_report_json(report).str() + "\n");
 }
@@ -146,7 +156,12 @@ Command bench_command() {
       "and the child's peak RSS. --vs-pytorch runs each workload through Debian's PyTorch\n"
       "(/usr/bin/python3, tools/bench/pytorch_workloads.py, in benchmarks.md's strongest\n"
       "configuration) right after tutor, and prints the ratio PyTorch ms / tutor ms (> 1: tutor\n"
-      "is faster). A workload whose model is missing on a side is reported as that side's error.",
+      "is faster). A workload whose model is missing on a side is reported as that side's error.\n"
+      "A model that only runs in eval mode (a forward workload's, a KD step's teacher) has its\n"
+      "BatchNorms folded into its convs, as `tutor forward` does, unless --no-fuse. --profile\n"
+      "times every kernel call of tutor's timed steps and prints, per workload, the kernels\n"
+      "that took the most time per step and the time outside any kernel (allocation, autograd,\n"
+      "copies).",
       {
           {"suite", FlagType::string, "all", "small (1x28x28), large (224 px) or all", "SUITE"},
           {"only", FlagType::string, "", "only the workloads whose name contains SUBSTR", "SUBSTR"},
@@ -156,6 +171,8 @@ Command bench_command() {
           {"steps", FlagType::integer, "10", "timed steps per workload (the median is quoted)"},
           {"warmup", FlagType::integer, "3", "untimed steps before them"},
           {"threads", FlagType::integer, "2", "threads for tutor, PyTorch and the peak loop"},
+          no_fuse_flag(),
+          {"profile", FlagType::boolean, "", "also print where tutor's step time goes, by kernel"},
           {"pytorch-script", FlagType::string, bench_script("pytorch_workloads.py"),
            "the PyTorch side's script", "FILE"},
           {"worker", FlagType::string, "", "run workload NAME in this process (internal)", "NAME",

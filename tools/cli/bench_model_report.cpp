@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/core/error.h"
+
 namespace tutor::cli {
 
 SideFigures side_figures(const ModelWorkload& w, const SideResult& side, double peak_gflops) {
@@ -57,6 +59,9 @@ std::string format_model_table(const ModelReport& report) {
     rows.push_back(std::move(cells));
   }
   std::string out = format_session(report.session) + format_columns(header, rows);
+  out += report.fuse ? "tutor: the BatchNorms of eval-only models (forward workloads, KD teachers) "
+                       "folded into their convs (--no-fuse: kept apart)\n"
+                     : "tutor: --no-fuse, every BatchNorm kept apart\n";
   if (with_pytorch)
     out +=
         "ratio = PyTorch ms / tutor ms (> 1: tutor is faster); RSS: each process's peak "
@@ -67,6 +72,7 @@ std::string format_model_table(const ModelReport& report) {
 static JsonObject side_json(const ModelWorkload& w, const SideResult& side, double peak) {
   JsonObject o;
   if (!has_figures(side)) return o.add("error", side.error);
+  if (!side.kernels.empty()) o.add("kernels", kernel_times_json(side.kernels));
   SideFigures f = side_figures(w, side, peak);
   return o.add("ms", f.ms)
       .add("runs_ms", json_numbers(side.ms))
@@ -80,6 +86,7 @@ JsonObject model_report_json(const ModelReport& report) {
   const double peak = report.session.peak.gflops;
   JsonObject root;
   add_session_json(root, report.session);
+  root.add("tutor_fuse", report.fuse);
   JsonArray rows;
   for (const ModelRow& row : report.rows) {
     const ModelWorkload& w = row.workload;
@@ -104,6 +111,76 @@ JsonObject model_report_json(const ModelReport& report) {
   }
   root.add("workloads", rows);
   return root;
+}
+
+JsonArray kernel_times_json(const std::vector<ops::KernelTime>& kernels) {
+  JsonArray a;
+  for (const ops::KernelTime& k : kernels)
+    a.push(JsonObject()
+               .add("kernel", k.kernel)
+               .add("backend", k.backend)
+               .add("calls", k.calls)
+               .add("ns", k.ns));
+  return a;
+}
+
+std::vector<ops::KernelTime> read_kernel_times(const JsonValue& array, const std::string& who,
+                                               const std::string& name) {
+  auto bad = [&](const std::string& what) {
+    return Error(fmt::format("bench: {}: {}: 'kernels': {}", who, name, what));
+  };
+  if (array.kind != JsonValue::Kind::array) throw bad("expected an array");
+  std::vector<ops::KernelTime> out;
+  for (const JsonValue& e : array.array) {
+    const JsonValue *kernel = e.find("kernel"), *backend = e.find("backend"),
+                    *calls = e.find("calls"), *ns = e.find("ns");
+    if (!kernel || kernel->kind != JsonValue::Kind::string || !backend ||
+        backend->kind != JsonValue::Kind::string || !calls ||
+        calls->kind != JsonValue::Kind::integer || calls->integer < 1 || !ns ||
+        ns->kind != JsonValue::Kind::integer || ns->integer < 0)
+      throw bad(
+          fmt::format("entry {} is not {{kernel, backend, calls >= 1, ns >= 0}}", out.size()));
+    out.push_back({kernel->string, backend->string, calls->integer, ns->integer});
+  }
+  return out;
+}
+
+std::string format_kernel_profiles(const ModelReport& report, size_t top) {
+  std::string out;
+  for (const ModelRow& row : report.rows) {
+    const SideResult& side = row.tutor;
+    if (!has_figures(side) || side.kernels.empty()) continue;
+    const double steps = double(side.ms.size());
+    double step_ms = 0, kernel_ms = 0;
+    for (double ms : side.ms) step_ms += ms / steps;
+    std::vector<std::vector<std::string>> rows;
+    auto add = [&](const std::string& what, const std::string& backend, const std::string& calls,
+                   double ms) {
+      rows.push_back({what, backend, calls, fmt::format("{:.2f}", ms),
+                      fmt::format("{:.1f}", 100.0 * ms / step_ms)});
+    };
+    double rest_ms = 0;
+    int64_t rest_calls = 0;
+    for (size_t i = 0; i < side.kernels.size(); ++i) {
+      const ops::KernelTime& k = side.kernels[i];
+      const double ms = double(k.ns) / 1e6 / steps;
+      kernel_ms += ms;
+      if (i < top) {
+        add(k.kernel, k.backend, fmt::format("{:.0f}", double(k.calls) / steps), ms);
+      } else {
+        rest_ms += ms;
+        rest_calls += k.calls;
+      }
+    }
+    if (side.kernels.size() > top)
+      add(fmt::format("({} other kernels)", side.kernels.size() - top), "",
+          fmt::format("{:.0f}", double(rest_calls) / steps), rest_ms);
+    add("(outside kernels)", "", "", step_ms - kernel_ms);
+    out += fmt::format("\nprofile of {}: {:.2f} ms per step (mean of {}), {:.1f}% in kernels\n",
+                       row.workload.name, step_ms, side.ms.size(), 100.0 * kernel_ms / step_ms);
+    out += format_columns({"kernel", "backend", "calls/step", "ms/step", "% step"}, rows);
+  }
+  return out;
 }
 
 }  // namespace tutor::cli

@@ -20,7 +20,9 @@ static const optim::SGDOptions kSgd{.lr = 0.05, .momentum = 0.9, .weight_decay =
 static constexpr double kCeWeight = 0.1, kKdWeight = 0.9;
 static constexpr const char* kTemperature = "4";
 
-std::vector<double> time_model_workload(const ModelWorkload& w, int warmup, int steps) {
+ModelTiming time_model_workload(const ModelWorkload& w, const ModelRunOptions& o) {
+  ModelTiming timing;
+  std::vector<ops::KernelTime>* kernels = o.profile ? &timing.kernels : nullptr;
   manual_seed(0);
   const models::ModelOptions options{.num_classes = w.input.classes,
                                      .in_channels = w.input.channels};
@@ -32,23 +34,27 @@ std::vector<double> time_model_workload(const ModelWorkload& w, int warmup, int 
 
   if (w.kind == StepKind::forward) {
     model->eval();
+    if (o.fuse) models::fuse_for_inference(*model);
     NoGradGuard no_grad;
-    return time_runs([&] { model->forward(x); }, warmup, steps);
+    timing.ms = time_runs([&] { model->forward(x); }, o.warmup, o.steps, kernels);
+    return timing;
   }
   model->train();
   if (w.kind == StepKind::train) {
     optim::SGD sgd(model->parameters(), kSgd);
-    return time_runs(
+    timing.ms = time_runs(
         [&] {
           Tensor loss = cross_entropy(model->forward(x), labels);
           sgd.zero_grad();
           loss.backward();
           sgd.step();
         },
-        warmup, steps);
+        o.warmup, o.steps, kernels);
+    return timing;
   }
   std::shared_ptr<models::Model> teacher = models::create_model(w.teacher, options);
   teacher->eval();
+  if (o.fuse) models::fuse_for_inference(*teacher);
   std::vector<distill::Term> terms{
       {distill::make_objective("ce"), kCeWeight},
       {distill::make_objective("kd", {{"T", kTemperature}}), kKdWeight},
@@ -56,14 +62,15 @@ std::vector<double> time_model_workload(const ModelWorkload& w, int warmup, int 
   distill::Distiller distiller(participant(model, false), {participant(teacher, false)}, terms);
   optim::SGD sgd(distiller.trainable_parameters(), kSgd);
   int64_t step = 0;
-  return time_runs(
+  timing.ms = time_runs(
       [&] {
         distill::Distiller::Output out = distiller.step(x, labels, {.step = step++});
         sgd.zero_grad();
         distiller.backward(out, {});
         sgd.step();
       },
-      warmup, steps);
+      o.warmup, o.steps, kernels);
+  return timing;
 }
 
 int64_t peak_rss_kb() {

@@ -7,12 +7,26 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/ops/kernel_profile.h"
 #include "tools/cli/bench_models.h"
 
 namespace tutor::cli {
 
-// Milliseconds of each timed step. A tutor::Error when a model is not in the registry.
-std::vector<double> time_model_workload(const ModelWorkload& w, int warmup, int steps);
+struct ModelRunOptions {
+  int warmup = 3, steps = 10;
+  // A model that only runs in eval mode (a forward workload's, a KD step's teacher) has its
+  // BatchNorms folded into its convs first (models::fuse_for_inference), as `tutor forward` does.
+  bool fuse = true;
+  bool profile = false;  // profile the timed steps by kernel
+};
+
+struct ModelTiming {
+  std::vector<double> ms;                // each timed step
+  std::vector<ops::KernelTime> kernels;  // summed over the timed steps, with `profile`
+};
+
+// A tutor::Error when a model is not in the registry.
+ModelTiming time_model_workload(const ModelWorkload& w, const ModelRunOptions& options);
 
 // This process's peak resident set size in kB (VmHWM of /proc/self/status); 0 if unreadable.
 int64_t peak_rss_kb();

@@ -1,14 +1,18 @@
 #include "tools/cli/bench_tutor.h"
 
 #include <chrono>
+#include <optional>
 
 #include "engine/core/error.h"
 #include "engine/ops/ops.h"
 
 namespace tutor::cli {
 
-std::vector<double> time_runs(const std::function<void()>& step, int warmup, int repeat) {
+std::vector<double> time_runs(const std::function<void()>& step, int warmup, int repeat,
+                              std::vector<ops::KernelTime>* kernels) {
   for (int i = 0; i < warmup; ++i) step();
+  std::optional<ops::KernelProfile> profile;
+  if (kernels) profile.emplace();
   std::vector<double> ms;
   for (int i = 0; i < repeat; ++i) {
     auto start = std::chrono::steady_clock::now();
@@ -16,6 +20,7 @@ std::vector<double> time_runs(const std::function<void()>& step, int warmup, int
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                      .count());
   }
+  if (kernels) *kernels = profile->times();
   return ms;
 }
 

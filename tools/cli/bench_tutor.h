@@ -6,12 +6,15 @@
 #include <functional>
 #include <vector>
 
+#include "engine/ops/kernel_profile.h"
 #include "tools/cli/bench_workloads.h"
 
 namespace tutor::cli {
 
 // Milliseconds of each of `repeat` runs of `step` after `warmup` untimed runs (steady_clock).
-std::vector<double> time_runs(const std::function<void()>& step, int warmup, int repeat);
+// With `kernels`, the timed runs are also profiled by kernel (ops::KernelProfile) into it.
+std::vector<double> time_runs(const std::function<void()>& step, int warmup, int repeat,
+                              std::vector<ops::KernelTime>* kernels = nullptr);
 
 std::vector<double> time_tutor_workload(const Workload& w, int warmup, int repeat);
 

@@ -194,8 +194,12 @@ DualHeadResult evaluate_dual_head(models::Model& student, nn::Module& kd_head,
 
 class DistillRun {
  public:
-  DistillRun(Recipe recipe, fs::path out, bool use_cache, Io& io)
-      : r_(std::move(recipe)), out_(std::move(out)), use_cache_(use_cache), io_(io) {}
+  DistillRun(Recipe recipe, fs::path out, bool use_cache, bool fuse_teachers, Io& io)
+      : r_(std::move(recipe)),
+        out_(std::move(out)),
+        use_cache_(use_cache),
+        fuse_teachers_(fuse_teachers),
+        io_(io) {}
 
   void run(const std::string& only) {
     std::vector<const distill::Experiment*> selected;
@@ -222,6 +226,19 @@ class DistillRun {
     }
     if (r_.cost_matrix && !r_.cost_matrix->features.empty()) compute_cost_matrix();
     if (r_.lelp_projection) fit_lelp_projections(selected);
+    // The teacher outputs' file is keyed by the weights as trained or loaded, before folding.
+    if (!r_.teacher_outputs.file.empty())
+      for (const std::shared_ptr<models::Model>& t : teachers_)
+        teacher_hashes_.push_back(hash_state_dict(*t));
+    // From here on a frozen teacher only runs in eval mode: its BatchNorms fold into its convs
+    // (the same function; every tap a ResNet offers is after a BatchNorm, so unchanged).
+    for (size_t k = 0; k < teachers_.size() && fuse_teachers_; ++k)
+      if (!r_.teachers[k].train_mode) {
+        teachers_[k]->eval();
+        if (int64_t folded = models::fuse_for_inference(*teachers_[k]); folded > 0)
+          io_.err << fmt::format("tutor distill: {}: {} BatchNorms folded into its convs\n",
+                                 distill::teacher_prefix(int64_t(k)), folded);
+      }
     if (!r_.teacher_outputs.file.empty()) prepare_teacher_outputs();
     bool cacheable = use_cache_ && !outputs_ && !r_.data.augments();
     for (const distill::TeacherSpec& t : r_.teachers) cacheable = cacheable && !t.train_mode;
@@ -262,8 +279,8 @@ class DistillRun {
     in_channels_ = train_set_->sample_shape()[0];
     if (int64_t held = r_.data.held_out_count(train_set_->size()); held > 0) {
       const int64_t kept = train_set_->size() - held;
-      TUTOR_CHECK(kept > 0, "{}: data.held_out ({}) must leave training images of the {}",
-                  r_.path, held, train_set_->size());
+      TUTOR_CHECK(kept > 0, "{}: data.held_out ({}) must leave training images of the {}", r_.path,
+                  held, train_set_->size());
       std::vector<int64_t> first(static_cast<size_t>(kept)), last(static_cast<size_t>(held));
       for (int64_t i = 0; i < kept; ++i) first[size_t(i)] = i;
       for (int64_t i = 0; i < held; ++i) last[size_t(i)] = kept + i;
@@ -350,9 +367,9 @@ class DistillRun {
     if (std::any_of(selected.begin(), selected.end(),
                     [](const distill::Experiment* e) { return e->rotations; })) {
       const int64_t images = std::max<int64_t>(rows / 4, 1);
-      rotation_views = probe_views(distill::rotation_batch(batch.narrow(0, 0, images)),
-                                   repeat_interleave(first_batch.labels.narrow(0, 0, images), 4),
-                                   true);
+      rotation_views =
+          probe_views(distill::rotation_batch(batch.narrow(0, 0, images)),
+                      repeat_interleave(first_batch.labels.narrow(0, 0, images), 4), true);
     }
     for (size_t k = 0; k < n; ++k) {
       shapes_.push_back(distill::shapes_of(views[k]));
@@ -401,8 +418,8 @@ class DistillRun {
         try {
           t.objective->compute(seen, {0, r_.epochs, 0});
         } catch (const Error& error) {
-          fail("{}: experiment '{}': {}objective {} fails on the first training batch: {}",
-               r_.path, e->name, who, t.objective->name(), error.what());
+          fail("{}: experiment '{}': {}objective {} fails on the first training batch: {}", r_.path,
+               e->name, who, t.objective->name(), error.what());
         }
       }
   }
@@ -695,7 +712,7 @@ class DistillRun {
     TeacherOutputsKey key{r_.data.name, "train", train_set_->size(), hash_dataset(*train_set_), {}};
     std::map<std::string, Shape> needed;
     for (size_t k = 0; k < teachers_.size(); ++k) {
-      key.teachers.push_back({r_.teachers[k].model, hash_state_dict(*teachers_[k])});
+      key.teachers.push_back({r_.teachers[k].model, teacher_hashes_[k]});
       std::string prefix = distill::teacher_prefix(int64_t(k));
       needed[prefix + ".logits"] = {num_classes_};
       for (const std::string& tap : teacher_taps_[k]) {
@@ -877,9 +894,9 @@ class DistillRun {
     // labeled rows only (Distiller::step). Runs whose objectives all read the labels (the student
     // alone) skip the unlabeled images, which nothing would read.
     const bool unlabeled_read = teacher_read || peer_read;
-    data::DataLoader loader(few_labels() ? unlabeled_set_ : train_set_,
-                            train_options(r_, r_.batch_size, r_.seed, num_classes_, true,
-                                          two_views));
+    data::DataLoader loader(
+        few_labels() ? unlabeled_set_ : train_set_,
+        train_options(r_, r_.batch_size, r_.seed, num_classes_, true, two_views));
     std::unique_ptr<data::DataLoader> labeled_loader;
     if (few_labels())
       labeled_loader = std::make_unique<data::DataLoader>(
@@ -916,9 +933,9 @@ class DistillRun {
         : cached ? ", teacher logits cached"
                  : "",
         r_.data.mixup ? ", partial mixup" : "", e.ce_group.empty() ? "" : ", gradient alignment",
-        outer.empty() ? ""
-                      : fmt::format(", bilevel outer step on {} held-out images",
-                                    held_out_set_->size()));
+        outer.empty()
+            ? ""
+            : fmt::format(", bilevel outer step on {} held-out images", held_out_set_->size()));
     auto test_loader = eval_loader(test_set_, r_.batch_size);
     // DHO's students are also evaluated with both heads blended: the table's rows
     // "<experiment>+blend".
@@ -982,8 +999,8 @@ class DistillRun {
         const int64_t per_epoch = held_out_loader->batches_per_epoch();
         data::Batch hb = held_out_loader->batch(at / per_epoch, at % per_epoch);
         outer_optimizer->zero_grad();
-        const double held_out_ce = distiller.bilevel_backward(o, hb.images, hb.labels,
-                                                              optimizer->param_groups()[0].lr());
+        const double held_out_ce =
+            distiller.bilevel_backward(o, hb.images, hb.labels, optimizer->param_groups()[0].lr());
         outer_optimizer->step();
         o.parts.emplace_back("outer.held_out_ce", held_out_ce);
         for (auto& so : o.students) so.parts.emplace_back("outer.held_out_ce", held_out_ce);
@@ -1002,8 +1019,7 @@ class DistillRun {
       StepResult result{o.loss, unrotated(o.student_logits), scored, o.parts};
       if (!e.ce_group.empty())
         result.backward = [&distiller, o, &e] { distiller.backward(o, e.ce_group); };
-      if (outer_optimizer)
-        result.backward = [] {};  // bilevel_backward set the students' gradients
+      if (outer_optimizer) result.backward = [] {};  // bilevel_backward set the students' gradients
       return result;
     };
     for (; epoch < r_.epochs; ++epoch) {
@@ -1083,6 +1099,8 @@ class DistillRun {
   Recipe r_;
   fs::path out_;
   bool use_cache_;
+  bool fuse_teachers_;
+  std::vector<std::string> teacher_hashes_;  // hash_state_dict of each teacher before folding
   Io& io_;
   std::unique_ptr<JsonlWriter> metrics_;
   std::shared_ptr<data::TensorDataset> train_set_, test_set_, labeled_set_, unlabeled_set_,
@@ -1129,7 +1147,7 @@ void run_distill(const Args& args, Io& io) {
   }
   fs::path out =
       args.given("out") ? fs::path(args.get_string("out")) : fs::path("distill-runs") / recipe.name;
-  DistillRun run(std::move(recipe), out, !args.get_bool("no-cache"), io);
+  DistillRun run(std::move(recipe), out, !args.get_bool("no-cache"), !args.get_bool("no-fuse"), io);
   run.run(args.given("only") ? args.get_string("only") : std::string());
 }
 
@@ -1146,6 +1164,8 @@ Command distill_command() {
       {"only", FlagType::string, "", "run the teachers and this experiment only", "EXPERIMENT"},
       {"data-dir", FlagType::string, "", "directory of the dataset (default: the recipe's)", "DIR"},
       {"no-cache", FlagType::boolean, "", "compute the teacher logits at every step"},
+      {"no-fuse", FlagType::boolean, "",
+       "keep an eval-mode teacher's BatchNorms apart (default: folded into its convs)"},
       {"teacher-outputs", FlagType::string, "",
        "offline KD: read the teachers' outputs on the training images from FILE, or compute and "
        "write them there when it does not exist (default: the recipe's teacher_outputs)",
@@ -1160,7 +1180,9 @@ Command distill_command() {
       "objectives. Evaluates on the test split after every epoch and prints a table of the test\n"
       "accuracies with each experiment's difference to the baseline. When the training images\n"
       "are not augmented and the teachers run in eval mode, the teacher logits are computed once\n"
-      "per image and reused (--no-cache turns that off). With --teacher-outputs FILE (or the\n"
+      "per image and reused (--no-cache turns that off); an eval-mode teacher has its\n"
+      "BatchNorms folded into its convs for the students' runs (--no-fuse turns that off). With "
+      "--teacher-outputs FILE (or the\n"
       "recipe's teacher_outputs), they are computed once on the un-augmented images, written to\n"
       "FILE, and read from it by later runs (checked against the teachers' weights and the\n"
       "data). A recipe with `students:` trains its students together in every experiment\n"
