@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <list>
 #include <memory>
@@ -238,47 +239,76 @@ void Exec::input(int arg, const Tensor& t, const memory::desc& user, const memor
 
 namespace {
 
-// A kept reordered input: the storage it was made from, at which version, and the copy.
+// A kept reordered input: where in its storage it starts, its layout there and the primitive's,
+// the version it was reordered at, and the copy.
 struct Kept {
-  std::weak_ptr<Storage> from;
+  int64_t offset = 0;
+  memory::desc user, want;
   uint64_t version = 0;
-  std::unique_ptr<char, FreeBytes> data;
+  std::shared_ptr<char> data;  // shared with the Execs that run on it
   memory mem;
 };
 
-// Entries are keyed by the primitive's key, the argument and the source storage's address, and
-// checked against the storage itself: a storage freed and another allocated at its address gives
-// an expired `from`, hence a fresh copy. Entries whose storage is gone are swept as the map grows.
+// The copies of one storage's tensors, checked against the storage itself: a storage freed and
+// another allocated at its address gives an expired `from`, hence fresh copies.
+struct KeptOfStorage {
+  std::weak_ptr<Storage> from;
+  std::vector<Kept> copies;
+};
+
+// Keyed by the source storage's address. A tensor gets one copy per (offset, source layout,
+// primitive layout), shared by every primitive that wants that layout (a weight seen with many
+// input shapes is kept once), and at most kMaxCopies per storage, the oldest dropped first. Copies
+// of storages that are gone are swept as the map grows.
 class KeptInputs {
  public:
-  // The kept copy of `t` for `key`, reordered by `reorder` first when missing or stale.
-  memory get(const std::string& key, const Tensor& t, const memory::desc& want,
-             const std::function<void(const memory&)>& reorder) {
+  // The kept copy of `t` in layout `want`, reordered by `reorder` first when missing or stale,
+  // and its buffer, which the caller holds while it uses the copy.
+  std::pair<memory, std::shared_ptr<char>> get(const Tensor& t, const memory::desc& user,
+                                               const memory::desc& want,
+                                               const std::function<void(const memory&)>& reorder) {
     std::lock_guard lock(mu_);
-    auto [it, added] = map_.try_emplace(key);
-    Kept& k = it->second;
     const std::shared_ptr<Storage>& storage = t.storage();
-    if (added || k.from.lock() != storage) {
+    auto [it, added] = map_.try_emplace(storage.get());
+    KeptOfStorage& of = it->second;
+    if (of.from.lock() != storage) {
+      of.from = storage;
+      of.copies.clear();
+    }
+    auto k = std::find_if(of.copies.begin(), of.copies.end(), [&](const Kept& c) {
+      return c.offset == t.offset() && c.user == user && c.want == want;
+    });
+    if (k == of.copies.end()) {
+      if (of.copies.size() == kMaxCopies) of.copies.erase(of.copies.begin());
+      Kept& c = of.copies.emplace_back();
       const size_t bytes = (want.get_size() + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
-      k.data.reset(static_cast<char*>(std::aligned_alloc(kCpuAlignment, bytes)));
-      TUTOR_CHECK(k.data != nullptr, "oneDNN adapter: cannot allocate {} bytes for {}", bytes, key);
-      k.mem = memory(want, engine(), k.data.get());
-      k.from = storage;
-      k.version = t.version() + 1;  // not yet reordered
+      c.data.reset(static_cast<char*>(std::aligned_alloc(kCpuAlignment, bytes)), FreeBytes());
+      TUTOR_CHECK(c.data != nullptr, "oneDNN adapter: cannot allocate {} bytes for a kept input",
+                  bytes);
+      c.offset = t.offset();
+      c.user = user;
+      c.want = want;
+      c.mem = memory(want, engine(), c.data.get());
+      c.version = t.version() + 1;  // not yet reordered
+      k = of.copies.end() - 1;
     }
-    if (k.version != t.version()) {
-      reorder(k.mem);
-      k.version = t.version();
+    if (k->version != t.version()) {
+      reorder(k->mem);
+      k->version = t.version();
     }
-    memory out = k.mem;
+    std::pair<memory, std::shared_ptr<char>> out(k->mem, k->data);
     if (added && map_.size() >= sweep_at_) sweep();
     return out;
   }
 
   size_t size() {
     std::lock_guard lock(mu_);
-    return map_.size();
+    size_t n = 0;
+    for (const auto& [storage, of] : map_) n += of.copies.size();
+    return n;
   }
+
+  static constexpr size_t kMaxCopies = 4;
 
  private:
   void sweep() {
@@ -287,7 +317,7 @@ class KeptInputs {
   }
 
   std::mutex mu_;
-  std::unordered_map<std::string, Kept> map_;
+  std::unordered_map<const Storage*, KeptOfStorage> map_;
   size_t sweep_at_ = 64;
 };
 
@@ -303,15 +333,15 @@ size_t kept_size() { return kept_inputs().size(); }
 void Exec::input_kept(int arg, const Tensor& t, const memory::desc& user,
                       const memory::desc& want) {
   if (user == want) return input(arg, t, user, want);
-  const std::string key = fmt::format("{}#kept{}@{}+{}", key_, arg,
-                                      static_cast<const void*>(t.storage().get()), t.offset());
-  args_.emplace(arg, kept_inputs().get(key, t, want, [&](const memory& to) {
+  auto [copy, buffer] = kept_inputs().get(t, user, want, [&](const memory& to) {
     apply_num_threads();
     memory from(user, engine(), t.raw_data());
     dnnl::stream& s = stream();
     reorder(arg, user, want).prim.execute(s, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
     s.wait();
-  }));
+  });
+  args_.emplace(arg, copy);
+  kept_.push_back(std::move(buffer));
 }
 
 void Exec::output(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want) {

@@ -349,6 +349,17 @@ TEST_CASE("cpu backend: a conv weight's kept reorder follows in-place changes an
   CHECK(kept >= 1);
   CHECK(matches(w));
   CHECK(kernels::cpu::onednn::kept_size() == kept);  // the same weight: its copy reused
+  // With other input shapes, one copy per layout the primitives want, a few at most.
+  for (int64_t n : {1, 3, 5, 7}) {
+    const Tensor xn = randn({n, 8, 6 + n, 5}, DType::f32, &gen);
+    Tensor fast = conv2d(xn, w, {}, 1, 1), expected;
+    {
+      ops::ReferenceOnlyGuard reference_only;
+      expected = conv2d(xn, w, {}, 1, 1);
+    }
+    CHECK(nmse(fast, expected) <= 1e-7);
+  }
+  CHECK(kernels::cpu::onednn::kept_size() <= kept + 3);
   mul_(w, -2.0);
   CHECK(matches(w));
   w.copy_(randn({16, 8, 3, 3}, DType::f32, &gen));
