@@ -101,29 +101,27 @@ TensorList FunctionNode::apply(const TensorList& grad_outputs) {
 
 AccumulateGrad::AccumulateGrad(Tensor leaf) : Node("AccumulateGrad"), leaf_(std::move(leaf)) {}
 
-// True when only the engine's buffer holds `g` and its memory, so the leaf may take it as its
-// gradient without aliasing anything (another leaf's gradient, the caller's grad_output, a saved
-// tensor): PyTorch's AccumulateGrad steals a gradient on the same condition (use_count).
-static bool unshared(const Tensor& g) {
-  return g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1;
+// Whether nothing but the engine's buffer can reach g (its tensor and its storage held once) and
+// g is dense from the storage's start in `format`: such a gradient can become a leaf's .grad() as
+// it is, as PyTorch's AccumulateGrad steals it, instead of being copied (a copy of every
+// parameter's gradient per step; 6% of layer_norm's forward and backward on [6272, 64]).
+static bool exclusively_held(const Tensor& g, MemoryFormat format) {
+  return g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1 && g.offset() == 0 &&
+         g.is_contiguous(format);
 }
 
 TensorList AccumulateGrad::apply(const TensorList& grad_outputs) {
   const Tensor& g = grad_outputs.at(0);
   Tensor& grad = leaf_.mutable_grad();
   if (!grad.defined()) {
-    if (GradMode::is_enabled()) {
+    // The gradient takes the leaf's layout (PyTorch's layout contract: a channels-last leaf gets
+    // a channels-last gradient, not an element-wise transposing copy into NCHW).
+    const MemoryFormat format = leaf_.suggest_memory_format();
+    if (GradMode::is_enabled() || exclusively_held(g, format)) {
       grad = g;
-    } else {
-      // The gradient takes the leaf's layout (PyTorch's layout contract: a channels-last leaf
-      // gets a channels-last gradient); one already in it and unshared is kept, not copied.
-      const MemoryFormat format = leaf_.suggest_memory_format();
-      if (unshared(g) && g.strides() == leaf_.strides() && g.is_contiguous(format)) {
-        grad = g;
-      } else {
-        grad = empty(g.sizes(), g.options(), format);
-        grad.copy_raw_(g);
-      }
+    } else {  // a fresh tensor, so the leaf never aliases another leaf's or the caller's gradient
+      grad = empty(g.sizes(), g.options(), format);
+      grad.copy_raw_(g);
     }
   } else {
     grad = GradMode::is_enabled() ? add(grad, g) : add(grad.detach(), g.detach());

@@ -31,9 +31,9 @@ void check_index_range(const char* op, const Tensor& index, int64_t size, const 
   if (!index.device().is_cpu()) return;
   Tensor packed = index.contiguous_raw();
   const int64_t* p = packed.data<int64_t>();
-  for (int64_t i = 0; i < packed.numel(); ++i)
-    TUTOR_CHECK(p[i] >= 0 && p[i] < size, "{}: index {} is out of range for {} (size {})", op, p[i],
-                what, size);
+  const int64_t* end = p + packed.numel();  // numel() once: it multiplies the sizes each call
+  const int64_t* bad = std::find_if(p, end, [size](int64_t v) { return v < 0 || v >= size; });
+  TUTOR_CHECK(bad == end, "{}: index {} is out of range for {} (size {})", op, *bad, what, size);
 }
 
 void check_index_range(const char* op, const Tensor& index, const Tensor& x, int64_t dim) {

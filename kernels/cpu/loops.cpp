@@ -29,6 +29,7 @@ void register_loops() {
   register_softmax_loops();
   register_loss_loops();
   register_indexing_loops();
+  register_distance_loops();
 }
 
 }  // namespace tutor::kernels::cpu

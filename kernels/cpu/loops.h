@@ -15,5 +15,6 @@ void register_reduction_loops();
 void register_softmax_loops();
 void register_loss_loops();
 void register_indexing_loops();
+void register_distance_loops();
 
 }  // namespace tutor::kernels::cpu

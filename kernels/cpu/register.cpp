@@ -7,6 +7,7 @@ void register_kernels() {
   register_conv();
   register_normalization();
   register_pooling();
+  register_linalg();
   register_bf16_via_f32();
   register_optim();
 }

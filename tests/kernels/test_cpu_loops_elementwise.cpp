@@ -101,10 +101,78 @@ TEST_CASE("cpu loops: unary math with scalar parameters") {
   uint64_t seed = 1000;
   for (const auto& [name, op, domain] : ops_list) add_unary_cases(cases, name, op, domain, seed);
   // where 1 + x rounds: the small arguments of log1p and softplus's far left tail
-  cases.push_back({"log1p of |x| ~ 1e-5", {randn_f32({4097}, seed++, 1e-5)},
+  cases.push_back({"log1p of |x| ~ 1e-5",
+                   {randn_f32({4097}, seed++, 1e-5)},
                    [](const TensorList& t) { return log1p(t[0]); }});
-  cases.push_back({"softplus far below 0", {add(randn_f32({4097}, seed++, 3), -15.0).detach()},
+  cases.push_back({"softplus far below 0",
+                   {add(randn_f32({4097}, seed++, 3), -15.0).detach()},
                    [](const TensorList& t) { return softplus(t[0]); }});
+  check_cases(cases);
+}
+
+// sin, cos, expm1 and pow run glibc's vector math (kernels/cpu/libmvec.h): its range reduction of
+// large arguments, expm1 where exp(x) - 1 would cancel, and pow's special cases as C (and PyTorch)
+// define them. Each case holds values of one scale, so the normalized error is relative to it.
+TEST_CASE("cpu loops: sin, cos, expm1 and pow at extreme arguments") {
+  std::vector<Case> cases;
+  uint64_t seed = 1050;
+  auto scaled = [&](const Shape& s, double scale) { return randn_f32(s, seed++, scale); };
+  const std::pair<const char*, double> sin_scales[] = {
+      {"|x| ~ 1e-20", 1e-20}, {"|x| ~ 1e3", 1e3}, {"|x| ~ 1e5", 1e5}, {"|x| ~ 1e30", 1e30}};
+  for (const auto& [what, scale] : sin_scales) {
+    cases.push_back({std::string("sin ") + what, {scaled({4099}, scale)}, [](const TensorList& t) {
+                       return sin(t[0]);
+                     }});
+    cases.push_back({std::string("cos ") + what, {scaled({4099}, scale)}, [](const TensorList& t) {
+                       return cos(t[0]);
+                     }});
+  }
+  cases.push_back({"sin and cos of multiples of pi/2 near 2^20",
+                   {from_vector<float>({1647099.f, 1647100.f, 3294199.f, 3294200.f, 102943.7f,
+                                        205887.4f, 8388607.f, 16777216.f},
+                                       {8})},
+                   [](const TensorList& t) {
+                     return cat({sin(t[0]), cos(t[0])}, 0);
+                   }});
+  const std::pair<const char*, double> expm1_scales[] = {
+      {"|x| ~ 1e-30", 1e-30}, {"|x| ~ 1e-7", 1e-7}, {"|x| ~ 1e-3", 1e-3}, {"|x| ~ 30", 30}};
+  for (const auto& [what, scale] : expm1_scales)
+    cases.push_back({std::string("expm1 ") + what,
+                     {scaled({4099}, scale)},
+                     [](const TensorList& t) { return expm1(t[0]); }});
+  cases.push_back({"expm1 at subnormals, overflow and its ends",
+                   {from_vector<float>({1e-40f, -1e-40f, 88.f, 88.7f, 89.f, 200.f, -16.f, -17.f,
+                                        -88.f, -104.f, -1e30f, 0.f, -0.f},
+                                       {13})},
+                   [](const TensorList& t) { return expm1(t[0]); },
+                   false});
+  // Bases and exponents crossed: negative bases with integer and fractional exponents, +-0 with
+  // negative ones (+-inf), +-1, +-inf and NaN on either side.
+  const Tensor bases = from_vector<float>({-3.f, -2.f, -1.f, -0.5f, -0.f, 0.f, 0.5f, 1.f, 2.f, 3.f,
+                                           INFINITY, -INFINITY, NAN, -1e-30f, 1e30f},
+                                          {15, 1});
+  const Tensor exponents =
+      from_vector<float>({-3.f, -2.f, -1.5f, -1.f, -0.5f, -0.f, 0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 7.f,
+                          1e10f, INFINITY, -INFINITY, NAN},
+                         {17});
+  cases.push_back({"pow of special bases and exponents",
+                   {bases, exponents},
+                   [](const TensorList& t) { return pow(t[0], t[1]); },
+                   false});
+  for (float e : {-3.f, -1.f, -0.5f, 0.f, 0.5f, 3.f, 1e10f})
+    cases.push_back({"pow of special bases to " + std::to_string(e),
+                     {bases},
+                     [e](const TensorList& t) { return pow(t[0], double(e)); },
+                     false});
+  cases.push_back(
+      {"pow of negative bases to integer exponents",
+       {neg(add(abs(scaled({777}, 3)), 0.1)).detach(), floor(scaled({777}, 4)).detach()},
+       [](const TensorList& t) { return pow(t[0], t[1]); },
+       false});
+  cases.push_back({"pow of huge and tiny results",
+                   {add(abs(scaled({4099}, 1)), 1e-3).detach(), scaled({4099}, 30)},
+                   [](const TensorList& t) { return pow(t[0], t[1]); },
+                   false});
   check_cases(cases);
 }
 

@@ -1,7 +1,7 @@
 // The CPU loop kernels for the element-wise losses and nll_loss (kernels/cpu/loops_losses_body.h)
 // against the reference backend, forward and backward (input and target gradients), by
 // tests/support/backend_compare.h: every reduction, odd sizes, size 1, empty, transposed inputs,
-// broadcast pos_weight, NaN / inf inputs.
+// broadcast pos_weight, NaN / inf inputs; and cdist.
 #include <doctest/doctest.h>
 
 #include <functional>
@@ -234,6 +234,45 @@ TEST_CASE("cpu loops: cosine_similarity and normalize along any dim") {
                      return add(cosine_similarity(t[0], t[1], 1).unsqueeze(1),
                                 normalize(t[0], 2.0, 1));
                    },
+                   false});
+  check_cases(cases);
+}
+
+// cdist (kernels/cpu/loops_distance_body.h): p = 1 and 2, batched and broadcast batch dims,
+// batch 1, one row, odd widths, a transposed operand, rows that coincide (d = 0, where p = 2's
+// gradient is taken as 0, and p = 1's sign is 0), SinKD's softmax-probability rows.
+TEST_CASE("cpu loops: cdist forward and backward") {
+  for (const char* name : {"cdist", "cdist_backward"})
+    CHECK(ops::backend_for(ops::Kernel(name), kCPU, DType::f32) == kernels::Backend::cpu);
+  struct DistCase {
+    Shape x1, x2;
+  };
+  const DistCase shapes[] = {{{64, 100}, {64, 100}},    {{7, 3}, {5, 3}},
+                             {{1, 1}, {1, 1}},          {{1, 33}, {17, 33}},
+                             {{3, 9, 17}, {3, 11, 17}}, {{2, 1, 6, 5}, {4, 7, 5}},
+                             {{0, 4}, {3, 4}},          {{300, 10}, {257, 10}}};
+  std::vector<Case> cases;
+  uint64_t seed = 5100;
+  for (double p : {1.0, 2.0}) {
+    const std::string tag = p == 1 ? "p = 1 " : "p = 2 ";
+    for (const DistCase& d : shapes)
+      cases.push_back({"cdist " + tag + shape_str(d.x1) + " " + shape_str(d.x2),
+                       {randn_f32(d.x1, seed++), randn_f32(d.x2, seed++)},
+                       [p](const TensorList& t) { return cdist(t[0], t[1], p); }});
+    cases.push_back({"cdist " + tag + "of a transposed x1",
+                     {randn_f32({3, 12, 40}, seed++), randn_f32({3, 30, 12}, seed++)},
+                     [p](const TensorList& t) { return cdist(t[0].transpose(1, 2), t[1], p); }});
+    cases.push_back({"cdist " + tag + "of a set with itself (zero distances)",
+                     {randn_f32({20, 7}, seed++)},
+                     [p](const TensorList& t) { return cdist(t[0], t[0], p); }});
+    cases.push_back(
+        {"cdist " + tag + "of softmax rows (SinKD)",
+         {randn_f32({64, 10}, seed++, 3), randn_f32({64, 10}, seed++, 3)},
+         [p](const TensorList& t) { return cdist(softmax(t[0], 1), softmax(t[1], 1), p); }});
+  }
+  cases.push_back({"cdist of NaN and inf",
+                   {special_values_f32().view({6, 3}), randn_f32({4, 3}, seed++)},
+                   [](const TensorList& t) { return cdist(t[0], t[1], 1.0); },
                    false});
   check_cases(cases);
 }

@@ -1,7 +1,8 @@
 // The CPU loop kernels for var, std, logsumexp and norm (kernels/cpu/loops_reductions_body.h) and
-// for gather, index_select, cat and pad (loops_indexing_body.h) against the reference backend,
-// forward and backward, by tests/support/backend_compare.h: any dims, odd sizes, size 1, empty,
-// transposed and sliced inputs, NaN / inf inputs.
+// for gather, index_select, cat (packed parts by memcpy, strided ones by a strided copy), flip and
+// pad (loops_indexing_body.h) against the reference backend, forward and backward, by
+// tests/support/backend_compare.h: any dims, odd sizes, size 1, empty, transposed and sliced
+// inputs, NaN / inf inputs.
 #include <doctest/doctest.h>
 
 #include <functional>
@@ -158,8 +159,8 @@ TEST_CASE("cpu loops: gather and index_select along any dim") {
   check_cases(cases);
 }
 
-TEST_CASE("cpu loops: cat and constant pad") {
-  for (const char* name : {"cat", "pad"}) {
+TEST_CASE("cpu loops: cat, flip and constant pad") {
+  for (const char* name : {"cat", "flip", "pad"}) {
     INFO(name);
     CHECK(ops::backend_for(ops::Kernel(name), kCPU, DType::f32) == kernels::Backend::cpu);
   }
@@ -182,12 +183,37 @@ TEST_CASE("cpu loops: cat and constant pad") {
                    [](const TensorList& t) {
                      return cat({t[0].t(), t[1].narrow(1, 3, 20)}, 1);
                    }});
+  cases.push_back({"cat of packed and permuted parts along dim 1, split over the threads",
+                   {randn_f32({16, 32, 9, 9}, seed++), randn_f32({16, 9, 9, 5}, seed++),
+                    randn_f32({16, 1, 9, 9}, seed++)},
+                   [](const TensorList& t) {
+                     return cat({t[0], t[1].permute({0, 3, 1, 2}), t[2]}, 1);
+                   }});
+  cases.push_back({"cat of a batch-1 class token and patches along dim 1",
+                   {randn_f32({1, 1, 48}, seed++), randn_f32({1, 49, 48}, seed++)},
+                   [](const TensorList& t) {
+                     return cat({t[0], t[1]}, 1);
+                   }});
   cases.push_back({"cat of NaN and inf",
                    {special_values_f32(), randn_f32({5}, seed++)},
                    [](const TensorList& t) {
                      return cat({t[0], t[1]}, 0);
                    },
                    false});
+  for (const std::vector<int64_t>& dims :
+       std::vector<std::vector<int64_t>>{{3}, {2, 3}, {0}, {1}, {0, 1, 2, 3}})
+    cases.push_back({"flip dims " + shape_str(dims) + " of [4, 3, 9, 33]",
+                     {randn_f32({4, 3, 9, 33}, seed++)},
+                     [dims](const TensorList& t) { return flip(t[0], dims); }});
+  cases.push_back({"flip a transposed input, batch 1",
+                   {randn_f32({1, 40, 23}, seed++)},
+                   [](const TensorList& t) { return flip(t[0].transpose(1, 2), {1}); }});
+  cases.push_back({"flip of an empty input", {randn_f32({0, 5}, seed++)}, [](const TensorList& t) {
+                     return flip(t[0], {0, 1});
+                   }});
+  cases.push_back({"flip, large enough for the threads",
+                   {randn_f32({64, 3, 32, 32}, seed++)},
+                   [](const TensorList& t) { return flip(t[0], {3}).transpose(2, 3); }});
   cases.push_back(
       {"pad the last two dims", {randn_f32({2, 3, 7, 9}, seed++)}, [](const TensorList& t) {
          return pad(t[0], {1, 2, 3, 0}, "constant", 0.5);

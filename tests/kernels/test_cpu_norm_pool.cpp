@@ -103,7 +103,7 @@ TEST_CASE("cpu norm pool: layer_norm and group_norm") {
     Shape input, normalized;
   };
   for (const Ln& l : {Ln{{8, 49, 64}, {64}}, Ln{{5, 7, 9}, {7, 9}}, Ln{{3, 1000}, {1000}},
-                      Ln{{1, 1, 33}, {33}}, Ln{{16, 3}, {3}}}) {
+                      Ln{{1, 1, 33}, {33}}, Ln{{16, 3}, {3}}, Ln{{600, 768}, {768}}}) {
     Tensor x = add(randn_f32(l.input, seed++, 2), 3.0).detach();
     Tensor w = randn_f32(l.normalized, seed++), b = randn_f32(l.normalized, seed++);
     const Shape ns = l.normalized;
