@@ -7,7 +7,10 @@
 // and the adapter reorders x, w and y at every call. Given channels-last activations (the output
 // then is channels-last too: the kernels are marked so, and the ops allocate accordingly), the
 // primitives are created for nhwc activations, which oneDNN's jit convolutions run directly, so
-// only the weight is reordered: what keeps a channels-last CNN free of activation reorders.
+// only the weight is reordered: what keeps a channels-last CNN free of activation reorders. The
+// forward's weight copy is kept between calls while the weight is unchanged (Exec::input_kept).
+// One exception to both: a pass whose chosen kernel would pad a tensor 4x or more (see
+// pads_heavily) runs on plain NCHW activations, reordered for that pass alone.
 //
 // oneDNN's geometry differs from PyTorch's in two ways: its dilation counts the gaps (PyTorch's
 // d is oneDNN's d - 1), and it takes the right/bottom padding explicitly, which must satisfy
