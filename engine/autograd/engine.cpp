@@ -102,22 +102,25 @@ TensorList FunctionNode::apply(const TensorList& grad_outputs) {
 AccumulateGrad::AccumulateGrad(Tensor leaf) : Node("AccumulateGrad"), leaf_(std::move(leaf)) {}
 
 // Whether nothing but the engine's buffer can reach g (its tensor and its storage held once) and
-// g is dense row-major from the storage's start: such a gradient can become a leaf's .grad() as it
-// is, as PyTorch's AccumulateGrad steals it, instead of being copied (a copy of every parameter's
-// gradient per step; 6% of layer_norm's forward and backward on [6272, 64]).
-static bool exclusively_held(const Tensor& g) {
+// g is dense from the storage's start in `format`: such a gradient can become a leaf's .grad() as
+// it is, as PyTorch's AccumulateGrad steals it, instead of being copied (a copy of every
+// parameter's gradient per step; 6% of layer_norm's forward and backward on [6272, 64]).
+static bool exclusively_held(const Tensor& g, MemoryFormat format) {
   return g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1 && g.offset() == 0 &&
-         g.is_contiguous();
+         g.is_contiguous(format);
 }
 
 TensorList AccumulateGrad::apply(const TensorList& grad_outputs) {
   const Tensor& g = grad_outputs.at(0);
   Tensor& grad = leaf_.mutable_grad();
   if (!grad.defined()) {
-    if (GradMode::is_enabled() || exclusively_held(g)) {
+    // The gradient takes the leaf's layout (PyTorch's layout contract: a channels-last leaf gets
+    // a channels-last gradient, not an element-wise transposing copy into NCHW).
+    const MemoryFormat format = leaf_.suggest_memory_format();
+    if (GradMode::is_enabled() || exclusively_held(g, format)) {
       grad = g;
     } else {  // a fresh tensor, so the leaf never aliases another leaf's or the caller's gradient
-      grad = empty(g.sizes(), g.options());
+      grad = empty(g.sizes(), g.options(), format);
       grad.copy_raw_(g);
     }
   } else {

@@ -7,7 +7,10 @@
 // and the adapter reorders x, w and y at every call. Given channels-last activations (the output
 // then is channels-last too: the kernels are marked so, and the ops allocate accordingly), the
 // primitives are created for nhwc activations, which oneDNN's jit convolutions run directly, so
-// only the weight is reordered: what keeps a channels-last CNN free of activation reorders.
+// only the weight is reordered: what keeps a channels-last CNN free of activation reorders. The
+// forward's weight copy is kept between calls while the weight is unchanged (Exec::input_kept).
+// One exception to both: a pass whose chosen kernel would pad a tensor 4x or more (see
+// pads_heavily) runs on plain NCHW activations, reordered for that pass alone.
 //
 // "conv2d_relu" (engine/ops/fused.h) is the forward primitive with post-ops: a `sum` that adds
 // the residual (copied into the output first, where the primitive reads it back), then ReLU, so a
@@ -117,6 +120,43 @@ Descs descs(DType dtype, const Conv2dParams& p, const Shape& x, const Shape& w, 
           bias.defined() ? onednn::plain_desc(bias) : memory::desc(), geometry(p, x, w, y)};
 }
 
+// True when the primitive pads a dim of a tensor it reads or writes to 4x its size or more.
+// oneDNN 2.6's blocked kernels pad channels to blocks of 16: the backward data of a 1- or
+// 3-channel stem pads its weight's input channels to 16, doing 16x or 5x the work (DNNL_VERBOSE,
+// 1 thread: 190 ms for the ResNet-18 stem at batch 16, against 65 ms for its forward).
+bool pads_heavily(const dnnl::primitive_desc_base& pd) {
+  for (int arg : {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_DIFF_SRC,
+                  DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_DST}) {
+    const dnnl_memory_desc_t& md = pd.query_md(dnnl::query::exec_arg_md, arg).data;
+    for (int i = 0; i < md.ndims; ++i)
+      if (md.padded_dims[i] >= 4 * md.dims[i]) return true;
+  }
+  return false;
+}
+
+// The primitive descriptor `make` builds from `d`, unless its implementation pads heavily: then
+// the one for plain NCHW activations (oneDNN's gemm convolution, which pads nothing: 60 ms for
+// that stem's backward data), if oneDNN has one without padding. The activations are reordered
+// into and out of NCHW for that pass alone.
+template <class MakePd>
+auto unpadded(Descs d, const MakePd& make) {
+  auto pd = make(d);
+  if (!pads_heavily(pd)) return pd;
+  auto nchw = [](const memory::desc& md) {
+    return memory::desc(md.dims(), md.data_type(), memory::format_tag::nchw);
+  };
+  d.x = nchw(d.x);
+  d.y = nchw(d.y);
+  d.w = memory::desc(d.w.dims(), d.w.data_type(), memory::format_tag::any);
+  try {
+    auto plain = make(d);
+    if (!pads_heavily(plain)) return plain;
+  } catch (const dnnl::error& e) {
+    if (e.status != dnnl_unimplemented) throw;
+  }
+  return pd;
+}
+
 // What the forward primitive does after the convolution and bias: add the output's previous
 // contents (`sum`: the residual), then ReLU. Fused calls are inference-only (engine/ops/fused.h).
 struct PostOps {
@@ -205,14 +245,19 @@ void run_forward(const KernelArgs& a, const char* op, PostOps post) {
   const bool in_nhwc = nhwc(y);
   const onednn::Key key = conv_key(op, a, x, w, bias).add(in_nhwc).add(post.sum);
   onednn::Primitive prim = onednn::cached(key, [&] {
-    return forward_pd(descs(y.dtype(), p, x.sizes(), w.sizes(), y.sizes(), bias, in_nhwc), post);
+    return unpadded(descs(y.dtype(), p, x.sizes(), w.sizes(), y.sizes(), bias, in_nhwc),
+                    [post](const Descs& d) { return forward_pd(d, post); });
   });
   TUTOR_CHECK(prim.prim, "{}: oneDNN has no kernel for input {} and weight {}", op,
               shape_str(x.sizes()), shape_str(w.sizes()));
   if (post.sum) y.copy_raw_(a.in[3]);
   onednn::Exec exec(prim, key);
   exec.input(DNNL_ARG_SRC, x, activation_desc(x, in_nhwc), prim.pd.src_desc(0));
-  exec.input(DNNL_ARG_WEIGHTS, w, weight_desc(w, p.groups), prim.pd.weights_desc(0));
+  // A packed copy of a weight is new at every call: only the weight itself is worth keeping.
+  if (w.is_same(a.in[1]))
+    exec.input_kept(DNNL_ARG_WEIGHTS, w, weight_desc(w, p.groups), prim.pd.weights_desc(0));
+  else
+    exec.input(DNNL_ARG_WEIGHTS, w, weight_desc(w, p.groups), prim.pd.weights_desc(0));
   if (bias.defined())
     exec.input(DNNL_ARG_BIAS, bias, onednn::plain_desc(bias), prim.pd.weights_desc(1));
   if (post.sum)
@@ -245,13 +290,16 @@ void conv2d_backward_input_kernel(const KernelArgs& a) {
   const bool in_nhwc = nhwc(full);
   const onednn::Key key = conv_key("conv2d_backward_input", a, g, w, Tensor()).add(in_nhwc);
   onednn::Primitive prim = onednn::cached(key, [&] {
-    const Descs d = descs(gx.dtype(), p, gx.sizes(), w.sizes(), g.sizes(), Tensor(), in_nhwc);
-    const auto& geo = d.geo;
     using dnnl::convolution_backward_data;
-    return convolution_backward_data::primitive_desc(
-        convolution_backward_data::desc(dnnl::algorithm::convolution_direct, d.x, d.w, d.y,
-                                        geo.strides, geo.dilates, geo.pad_l, geo.pad_r),
-        onednn::engine(), forward_pd(d));
+    return unpadded(
+        descs(gx.dtype(), p, gx.sizes(), w.sizes(), g.sizes(), Tensor(), in_nhwc),
+        [](const Descs& d) {
+          const auto& geo = d.geo;
+          return convolution_backward_data::primitive_desc(
+              convolution_backward_data::desc(dnnl::algorithm::convolution_direct, d.x, d.w, d.y,
+                                              geo.strides, geo.dilates, geo.pad_l, geo.pad_r),
+              onednn::engine(), forward_pd(d));
+        });
   });
   TUTOR_CHECK(prim.prim, "conv2d_backward_input: oneDNN has no kernel for grad {} and weight {}",
               shape_str(g.sizes()), shape_str(w.sizes()));
@@ -274,13 +322,16 @@ void conv2d_backward_weight_kernel(const KernelArgs& a) {
   const bool in_nhwc = nhwc(a.in[0]);
   const onednn::Key key = conv_key("conv2d_backward_weight", a, x, g, Tensor()).add(in_nhwc);
   onednn::Primitive prim = onednn::cached(key, [&] {
-    const Descs d = descs(gw.dtype(), p, x.sizes(), gw.sizes(), g.sizes(), Tensor(), in_nhwc);
-    const auto& geo = d.geo;
     using dnnl::convolution_backward_weights;
-    return convolution_backward_weights::primitive_desc(
-        convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, d.x, d.w, d.y,
-                                           geo.strides, geo.dilates, geo.pad_l, geo.pad_r),
-        onednn::engine(), forward_pd(d));
+    return unpadded(
+        descs(gw.dtype(), p, x.sizes(), gw.sizes(), g.sizes(), Tensor(), in_nhwc),
+        [](const Descs& d) {
+          const auto& geo = d.geo;
+          return convolution_backward_weights::primitive_desc(
+              convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, d.x, d.w, d.y,
+                                                 geo.strides, geo.dilates, geo.pad_l, geo.pad_r),
+              onednn::engine(), forward_pd(d));
+        });
   });
   TUTOR_CHECK(prim.prim, "conv2d_backward_weight: oneDNN has no kernel for input {} and grad {}",
               shape_str(x.sizes()), shape_str(g.sizes()));

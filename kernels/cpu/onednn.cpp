@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #include "engine/core/error.h"
 #include "kernels/cpu/threads.h"
@@ -126,8 +128,12 @@ PrimitiveCache& cache() {
 }
 
 // Runs `make` outside the cache's lock (primitive creation can take milliseconds); an
-// unimplemented descriptor gives an empty entry.
+// unimplemented descriptor gives an empty entry. oneDNN splits a primitive's work for the OpenMP
+// thread count it sees at creation and runs that many threads whatever the count at execution,
+// so the count is set first (the key holds it): else a primitive made before the first run
+// would use every core under --threads 1.
 Primitive create(const std::string& key, const std::function<Primitive()>& make) {
+  apply_num_threads();
   try {
     return make();
   } catch (const dnnl::error& e) {
@@ -156,6 +162,10 @@ size_t cache_size() { return cache().size(); }
 
 namespace {
 
+struct FreeBytes {
+  void operator()(char* p) const { std::free(p); }
+};
+
 // The thread's buffers for blocked copies of tensors, kept between calls: fresh memory costs a
 // page fault per 4 KiB (DESIGN.md, Performance). Large ones are 2 MiB aligned and ask for huge
 // pages.
@@ -179,11 +189,8 @@ class Workspace {
 
  private:
   static constexpr size_t kHuge = size_t(2) << 20;
-  struct Free {
-    void operator()(char* p) const { std::free(p); }
-  };
   struct Buffer {
-    std::unique_ptr<char, Free> data;
+    std::unique_ptr<char, FreeBytes> data;
     size_t size = 0;
   };
   std::vector<Buffer> buffers_;
@@ -228,6 +235,113 @@ void Exec::input(int arg, const Tensor& t, const memory::desc& user, const memor
   memory theirs = temporary(want);
   reorders_in_.emplace_back(reorder(arg, user, want).prim, std::make_pair(mine, theirs));
   args_.emplace(arg, theirs);
+}
+
+namespace {
+
+// A kept reordered input: where in its storage it starts, its layout there and the primitive's,
+// the version it was reordered at, and the copy.
+struct Kept {
+  int64_t offset = 0;
+  memory::desc user, want;
+  uint64_t version = 0;
+  std::shared_ptr<char> data;  // shared with the Execs that run on it
+  memory mem;
+};
+
+// The copies of one storage's tensors, checked against the storage itself: a storage freed and
+// another allocated at its address gives an expired `from`, hence fresh copies.
+struct KeptOfStorage {
+  std::weak_ptr<Storage> from;
+  std::vector<Kept> copies;
+};
+
+// Keyed by the source storage's address. A tensor gets one copy per (offset, source layout,
+// primitive layout), shared by every primitive that wants that layout (a weight seen with many
+// input shapes is kept once), and at most kMaxCopies per storage, the oldest dropped first. Copies
+// of storages that are gone are swept as the map grows.
+class KeptInputs {
+ public:
+  // The kept copy of `t` in layout `want`, reordered by `reorder` first when missing or stale,
+  // and its buffer, which the caller holds while it uses the copy.
+  std::pair<memory, std::shared_ptr<char>> get(const Tensor& t, const memory::desc& user,
+                                               const memory::desc& want,
+                                               const std::function<void(const memory&)>& reorder) {
+    std::lock_guard lock(mu_);
+    const std::shared_ptr<Storage>& storage = t.storage();
+    auto [it, added] = map_.try_emplace(storage.get());
+    KeptOfStorage& of = it->second;
+    if (of.from.lock() != storage) {
+      of.from = storage;
+      of.copies.clear();
+    }
+    auto k = std::find_if(of.copies.begin(), of.copies.end(), [&](const Kept& c) {
+      return c.offset == t.offset() && c.user == user && c.want == want;
+    });
+    if (k == of.copies.end()) {
+      if (of.copies.size() == kMaxCopies) of.copies.erase(of.copies.begin());
+      Kept& c = of.copies.emplace_back();
+      const size_t bytes = (want.get_size() + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
+      c.data.reset(static_cast<char*>(std::aligned_alloc(kCpuAlignment, bytes)), FreeBytes());
+      TUTOR_CHECK(c.data != nullptr, "oneDNN adapter: cannot allocate {} bytes for a kept input",
+                  bytes);
+      c.offset = t.offset();
+      c.user = user;
+      c.want = want;
+      c.mem = memory(want, engine(), c.data.get());
+      c.version = t.version() + 1;  // not yet reordered
+      k = of.copies.end() - 1;
+    }
+    if (k->version != t.version()) {
+      reorder(k->mem);
+      k->version = t.version();
+    }
+    std::pair<memory, std::shared_ptr<char>> out(k->mem, k->data);
+    if (added && map_.size() >= sweep_at_) sweep();
+    return out;
+  }
+
+  size_t size() {
+    std::lock_guard lock(mu_);
+    size_t n = 0;
+    for (const auto& [storage, of] : map_) n += of.copies.size();
+    return n;
+  }
+
+  static constexpr size_t kMaxCopies = 4;
+
+ private:
+  void sweep() {
+    std::erase_if(map_, [](const auto& entry) { return entry.second.from.expired(); });
+    sweep_at_ = 2 * map_.size() + 64;
+  }
+
+  std::mutex mu_;
+  std::unordered_map<const Storage*, KeptOfStorage> map_;
+  size_t sweep_at_ = 64;
+};
+
+KeptInputs& kept_inputs() {
+  static KeptInputs k;
+  return k;
+}
+
+}  // namespace
+
+size_t kept_size() { return kept_inputs().size(); }
+
+void Exec::input_kept(int arg, const Tensor& t, const memory::desc& user,
+                      const memory::desc& want) {
+  if (user == want) return input(arg, t, user, want);
+  auto [copy, buffer] = kept_inputs().get(t, user, want, [&](const memory& to) {
+    apply_num_threads();
+    memory from(user, engine(), t.raw_data());
+    dnnl::stream& s = stream();
+    reorder(arg, user, want).prim.execute(s, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+    s.wait();
+  });
+  args_.emplace(arg, copy);
+  kept_.push_back(std::move(buffer));
 }
 
 void Exec::output(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want) {

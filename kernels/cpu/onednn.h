@@ -7,6 +7,7 @@
 
 #include <dnnl.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -65,6 +66,7 @@ struct Primitive {
 Primitive cached(const Key& key, const std::function<dnnl::primitive_desc()>& make);
 inline constexpr size_t kCacheCapacity = 512;
 size_t cache_size();  // entries now held (primitives and reorders)
+size_t kept_size();   // reordered copies now kept (Exec::input_kept)
 
 // One execution of a primitive. Inputs and outputs are tutor tensors with their plain strided
 // descriptors; where the primitive wants another layout (`want`), the tensor is reordered into a
@@ -77,6 +79,12 @@ class Exec {
   Exec(const Exec&) = delete;
   Exec& operator=(const Exec&) = delete;
   void input(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want);
+  // An input that usually stays the same from call to call (a weight): its reordered copy is kept
+  // and reused while `t`'s storage lives and its version is unchanged, so a model run for
+  // inference (or a frozen teacher) reorders each weight once. A new version is reordered into the
+  // same buffer. tutor's ops bump the version of what they change in place; a tensor written
+  // through raw pointers must call bump_version() to be seen here.
+  void input_kept(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want);
   void output(int arg, const Tensor& t, const memory::desc& user, const memory::desc& want);
   // An output that the primitive also reads (a `sum` post-op adds the product to it): reordered
   // into the wanted layout before the run as well as back after it.
@@ -92,6 +100,7 @@ class Exec {
   size_t first_slot_;  // the thread's workspace slots from here on are this Exec's
   std::unordered_map<int, memory> args_;
   std::vector<std::pair<dnnl::primitive, std::pair<memory, memory>>> reorders_in_, reorders_out_;
+  std::vector<std::shared_ptr<char>> kept_;  // the kept copies' buffers this Exec runs on
 };
 
 }  // namespace tutor::kernels::cpu::onednn

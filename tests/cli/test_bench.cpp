@@ -77,12 +77,28 @@ TEST_CASE("cli: bench workload list round-trips through JSON and filters by name
     CHECK(back[i].op == all[i].op);
     CHECK(back[i].dims == all[i].dims);
     CHECK(back[i].backward == all[i].backward);
+    CHECK(!back[i].channels_last);
   }
   std::vector<Workload> one = filter_workloads(all, "matmul_256");
   REQUIRE(one.size() == 1);
   CHECK(one[0].dims == std::vector<int64_t>{256, 256, 256});
   CHECK(filter_workloads(all, "").size() == all.size());
   CHECK(filter_workloads(all, "conv_r18").size() == 16);
+}
+
+TEST_CASE("cli: bench ops --channels-last turns the conv workloads channels-last") {
+  std::vector<Workload> list = with_channels_last(filter_workloads(all_workloads(), "_1x1_s2"));
+  list.push_back(find("matmul_256"));
+  list = with_channels_last(list);  // twice changes nothing more
+  REQUIRE(list.size() == 5);
+  CHECK(list[0].name == "conv_cifar_16to32_1x1_s2_nhwc_fwd");
+  CHECK(list[1].name == "conv_cifar_16to32_1x1_s2_nhwc_fwdbwd");
+  CHECK(list[0].channels_last);
+  CHECK(list[4].name == "matmul_256");
+  CHECK(!list[4].channels_last);
+  std::vector<Workload> back = parse_workloads_json(workloads_json(list), "list");
+  REQUIRE(back.size() == list.size());
+  for (size_t i = 0; i < list.size(); ++i) CHECK(back[i].channels_last == list[i].channels_last);
 }
 
 TEST_CASE("cli: bench workload JSON rejects malformed entries") {
@@ -103,6 +119,12 @@ TEST_CASE("cli: bench workload JSON rejects malformed entries") {
   CHECK(message(R"([{"name":"a","group":"g","op":"matmul","dims":[1,0,3],"backward":0}])") ==
         "w.json: workload 'a': dims must be positive integers (a conv's padding may be 0)");
   CHECK(message(R"({"name":"a"})") == "w.json: expected a JSON array of workloads, got object");
+  CHECK(message(R"([{"name":"a","group":"g","op":"matmul","dims":[1,2,3],"backward":0,)"
+                R"("channels_last":1}])") ==
+        "w.json: workload 'a': channels_last applies to conv2d only, not matmul");
+  CHECK(message(R"([{"name":"a","group":"g","op":"conv2d","dims":[1,1,3,3,1,3,3,1,1],)"
+                R"("backward":0,"channels_last":2}])") ==
+        "w.json: workload 'a': channels_last must be 0 or 1");
 }
 
 TEST_CASE("cli: bench ops runs one workload and writes its JSON") {
@@ -121,6 +143,14 @@ TEST_CASE("cli: bench ops runs one workload and writes its JSON") {
   std::filesystem::remove(json);
   CHECK(text.find(R"("name":"matmul_256")") != std::string::npos);
   CHECK(text.find(R"("tutor_runs_ms":[)") != std::string::npos);
+}
+
+TEST_CASE("cli: bench ops --channels-last runs a conv workload channels-last") {
+  std::ostringstream out, err;
+  CHECK(run_cli({"bench", "ops", "--only", "conv_cifar_32to64_1x1_s2_fwdbwd", "--channels-last",
+                 "--repeat", "1", "--warmup", "0"},
+                out, err) == 0);
+  CHECK(out.str().find("\nconv_cifar_32to64_1x1_s2_nhwc_fwdbwd ") != std::string::npos);
 }
 
 TEST_CASE("cli: bench ops rejects a filter that matches nothing and a zero repeat") {

@@ -180,6 +180,9 @@ std::vector<Case> conv_cases() {
       conv("depthwise stride 2", {{2, 8, 10, 10}, {8, 1, 3, 3}, 2, 1, 1, 8}),
       conv("depthwise multiplier 2, no bias", {{1, 4, 9, 9}, {8, 1, 5, 5}, 1, 2, 1, 4, false}),
       conv("256 channels", {{1, 256, 6, 6}, {256, 256, 3, 3}, 1, 1, 1, 1, false}),
+      // The ResNet-18 stem's class: 3 input channels, 7x7, stride 2 (its backward data runs on
+      // plain NCHW layouts: the blocked kernel would pad 3 channels to 16).
+      conv("3-channel 7x7 stride-2 stem", {{2, 3, 30, 30}, {16, 3, 7, 7}, 2, 3, 1, 1, false}),
       conv("permuted (NHWC) input", {{2, 8, 7, 9}, {4, 8, 3, 3}, 1, 1, 1, 1, true, true}),
       conv("permuted input, groups", {{2, 6, 6, 5}, {6, 3, 3, 3}, 2, 1, 1, 2, false, true}),
       conv("kernel as large as the padded input", {{2, 2, 4, 4}, {3, 2, 6, 6}, 1, 1}),
@@ -325,6 +328,47 @@ TEST_CASE("cpu backend: the primitive cache keeps the most recent entries and st
   CHECK(all);
   CHECK(kernels::cpu::onednn::cache_size() == kernels::cpu::onednn::kCacheCapacity);
   CHECK(product_matches(1));  // evicted long ago: created again
+}
+
+TEST_CASE("cpu backend: a conv weight's kept reorder follows in-place changes and new weights") {
+  // conv2d keeps each weight's blocked copy between calls (onednn::Exec::input_kept); every
+  // output must still equal the reference kernel's for the weight's current values.
+  Generator gen(11);
+  const Tensor x = randn({2, 8, 6, 6}, DType::f32, &gen);
+  auto matches = [&x](const Tensor& w) {
+    Tensor fast = conv2d(x, w, {}, 1, 1), expected;
+    {
+      ops::ReferenceOnlyGuard reference_only;
+      expected = conv2d(x, w, {}, 1, 1);
+    }
+    return nmse(fast, expected) <= 1e-7;
+  };
+  Tensor w = randn({16, 8, 3, 3}, DType::f32, &gen);
+  CHECK(matches(w));
+  const size_t kept = kernels::cpu::onednn::kept_size();
+  CHECK(kept >= 1);
+  CHECK(matches(w));
+  CHECK(kernels::cpu::onednn::kept_size() == kept);  // the same weight: its copy reused
+  // With other input shapes, one copy per layout the primitives want, a few at most.
+  for (int64_t n : {1, 3, 5, 7}) {
+    const Tensor xn = randn({n, 8, 6 + n, 5}, DType::f32, &gen);
+    Tensor fast = conv2d(xn, w, {}, 1, 1), expected;
+    {
+      ops::ReferenceOnlyGuard reference_only;
+      expected = conv2d(xn, w, {}, 1, 1);
+    }
+    CHECK(nmse(fast, expected) <= 1e-7);
+  }
+  CHECK(kernels::cpu::onednn::kept_size() <= kept + 3);
+  mul_(w, -2.0);
+  CHECK(matches(w));
+  w.copy_(randn({16, 8, 3, 3}, DType::f32, &gen));
+  CHECK(matches(w));
+  // Weights freed and made anew, which the allocator may place where the last one was.
+  bool all = true;
+  for (int i = 0; i < 200; ++i) all = all && matches(randn({16, 8, 3, 3}, DType::f32, &gen));
+  CHECK(all);
+  CHECK(kernels::cpu::onednn::kept_size() < 200);  // copies of freed weights are swept
 }
 
 TEST_CASE("cpu backend: TUTOR_NUM_THREADS takes a positive integer") {

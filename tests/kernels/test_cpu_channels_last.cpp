@@ -225,6 +225,27 @@ TEST_CASE("channels last: gradients of different layouts accumulate into one lea
   CHECK(nmse(fast, x.grad()) <= kBound);
 }
 
+TEST_CASE("channels last: a leaf's gradient takes the leaf's layout") {
+  // PyTorch's layout contract for .grad: a channels-last leaf gets a channels-last gradient, a
+  // contiguous leaf a contiguous one, whatever layout the gradient arrives in.
+  Tensor w = randn_f32({6, 5, 3, 3}, 711, 0.3);
+  Tensor r = randn_f32({2, 6, 5, 4}, 712);
+  Tensor x_cl = cl(randn_f32({2, 5, 5, 4}, 710)).requires_grad_();
+  Tensor x = randn_f32({2, 5, 5, 4}, 710).requires_grad_();
+  sum(mul(conv2d(x_cl, w, {}, 1, 1), r)).backward();
+  sum(mul(conv2d(cl(x), w, {}, 1, 1), r)).backward();
+  CHECK(x_cl.grad().is_contiguous(kCL));
+  CHECK(x.grad().is_contiguous());
+  Tensor expected = x.detach().clone();
+  {
+    ops::ReferenceOnlyGuard reference;
+    expected.requires_grad_();
+    sum(mul(conv2d(expected, w, {}, 1, 1), r)).backward();
+  }
+  CHECK(nmse(x_cl.grad(), expected.grad()) <= kBound);
+  CHECK(nmse(x.grad(), expected.grad()) <= kBound);
+}
+
 TEST_CASE("channels last: resnet8 and resnet20 train channels-last as in NCHW") {
   // Two SGD steps (momentum, so the second starts from trained weights and batch norm weights
   // away from 1 and 0): at each, the channels-last run (what the models do on the cpu) starts

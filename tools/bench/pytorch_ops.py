@@ -5,7 +5,8 @@ Usage: pytorch_ops.py WORKLOADS_JSON_FILE THREADS WARMUP REPEAT
 
 Reads the workload list that tutor wrote (tools/cli/bench_workloads.h documents each op's dims),
 runs each one as tutor does (forward under no_grad, or forward + backward with leaf gradients set
-to None before each run), and prints one JSON object on stdout:
+to None before each run; a conv with "channels_last": 1 takes its input and output gradient in
+torch.channels_last memory), and prints one JSON object on stdout:
   {"torch": VERSION, "threads": T, "results": [{"name": ..., "run_ns": [int, ...]}, ...]}
 Times are integer nanoseconds (time.perf_counter_ns) so tutor's strict JSON reader takes them.
 The caller sets the environment (BLAS library, OPENBLAS_CORETYPE, GLIBC_TUNABLES).
@@ -27,6 +28,8 @@ def prepare(w, gen):
     op = w["op"]
     if op == "conv2d":
         x, weight = normal(d[0], d[1], d[2], d[3]), normal(d[4], d[1], d[5], d[6])
+        if w.get("channels_last"):
+            x = x.detach().contiguous(memory_format=torch.channels_last).requires_grad_(grad)
         return [x, weight], lambda: F.conv2d(x, weight, None, d[7], d[8])
     if op == "matmul":
         a, b = normal(d[0], d[1]), normal(d[1], d[2])
@@ -75,6 +78,8 @@ def time_workload(w, warmup, repeat):
             return time_runs(forward, warmup, repeat)
     out = forward()
     grad_out = None if out.dim() == 0 else torch.randn(out.shape, generator=gen)
+    if w.get("channels_last"):
+        grad_out = grad_out.contiguous(memory_format=torch.channels_last)
 
     def step():
         for leaf in leaves:

@@ -27,6 +27,7 @@ static void run_bench_ops(const Args& args, Io& io) {
   const int warmup = int(args.get_int_in("warmup", 0, 1000));
   const int threads = int(args.get_int_in("threads", 1, 1024));
   std::vector<Workload> workloads = filter_workloads(all_workloads(), args.get_string("only"));
+  if (args.get_bool("channels-last")) workloads = with_channels_last(std::move(workloads));
   if (workloads.empty())
     throw UsageError(
         fmt::format("tutor bench ops: no workload name contains '{}'", args.get_string("only")));
@@ -68,10 +69,14 @@ Command bench_ops_command() {
       "median wall time of --repeat runs after --warmup, GFLOP/s (or GB/s for memory-bound ops)\n"
       "and % of the peak. --vs-pytorch also runs each group of workloads through Debian's\n"
       "PyTorch (/usr/bin/python3, tools/bench/pytorch_ops.py) in the same run, alternating with\n"
-      "tutor group by group, and prints the ratio PyTorch ms / tutor ms (> 1: tutor is faster).",
+      "tutor group by group, and prints the ratio PyTorch ms / tutor ms (> 1: tutor is faster).\n"
+      "Conv inputs are contiguous NCHW; --channels-last gives them (and the output gradients)\n"
+      "in channels-last memory on both sides, as tutor's CNN models run, and adds _nhwc to the\n"
+      "conv workloads' names.",
       {
           {"only", FlagType::string, "", "only the workloads whose name contains SUBSTR", "SUBSTR"},
           {"vs-pytorch", FlagType::boolean, "", "also time each workload through PyTorch"},
+          {"channels-last", FlagType::boolean, "", "conv inputs in channels-last (NHWC) memory"},
           {"json", FlagType::string, "", "also write every figure as JSON to FILE (atomically)",
            "FILE"},
           {"repeat", FlagType::integer, "10", "timed runs per workload (the median is quoted)"},

@@ -38,6 +38,8 @@ Prepared prepare(const Workload& w, Generator& gen) {
   auto normal = [&](const Shape& shape) { return randn(shape, grad, &gen); };
   if (w.op == "conv2d") {
     Tensor x = normal({d[0], d[1], d[2], d[3]}), weight = normal({d[4], d[1], d[5], d[6]});
+    if (w.channels_last)
+      x = x.detach().contiguous(MemoryFormat::ChannelsLast).requires_grad_(w.backward);
     int64_t stride = d[7], pad = d[8];
     return {{x, weight}, [=] { return conv2d(x, weight, Tensor(), stride, pad); }};
   }
@@ -89,6 +91,7 @@ std::vector<double> time_tutor_workload(const Workload& w, int warmup, int repea
   // The output gradient is made once, outside the timed step; a scalar loss needs none.
   Tensor out = p.forward();
   Tensor grad_out = out.dim() == 0 ? Tensor() : randn(out.shape(), {}, &gen);
+  if (w.channels_last) grad_out = grad_out.contiguous(MemoryFormat::ChannelsLast);
   return time_runs(
       [&] {
         for (const Tensor& leaf : p.leaves) leaf.mutable_grad() = Tensor();

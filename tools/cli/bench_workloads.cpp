@@ -116,6 +116,16 @@ std::vector<Workload> all_workloads() {
   return list;
 }
 
+std::vector<Workload> with_channels_last(std::vector<Workload> list) {
+  for (Workload& w : list) {
+    if (w.op != "conv2d" || w.channels_last) continue;
+    const size_t pass = w.name.rfind('_');
+    w.name.insert(pass, "_nhwc");
+    w.channels_last = true;
+  }
+  return list;
+}
+
 std::vector<Workload> filter_workloads(const std::vector<Workload>& all,
                                        const std::string& substring) {
   std::vector<Workload> out;
@@ -134,7 +144,8 @@ std::string workloads_json(const std::vector<Workload>& workloads) {
                   .add("group", w.group)
                   .add("op", w.op)
                   .add("dims", dims)
-                  .add("backward", int64_t(w.backward ? 1 : 0)));
+                  .add("backward", int64_t(w.backward ? 1 : 0))
+                  .add("channels_last", int64_t(w.channels_last ? 1 : 0)));
   }
   return list.str();
 }
@@ -164,6 +175,14 @@ std::vector<Workload> parse_workloads_json(const std::string& text, const std::s
     TUTOR_CHECK(backward == 0 || backward == 1,
                 "{}: workload '{}': backward must be 0 or 1, got {}", source, w.name, backward);
     w.backward = backward == 1;
+    if (const JsonValue* cl = item.find("channels_last")) {
+      TUTOR_CHECK(cl->kind == JsonValue::Kind::integer && (cl->integer == 0 || cl->integer == 1),
+                  "{}: workload '{}': channels_last must be 0 or 1", source, w.name);
+      TUTOR_CHECK(cl->integer == 0 || w.op == "conv2d",
+                  "{}: workload '{}': channels_last applies to conv2d only, not {}", source, w.name,
+                  w.op);
+      w.channels_last = cl->integer == 1;
+    }
     size_t expected = dims_expected(w.op);
     TUTOR_CHECK(expected > 0, "{}: workload '{}': unknown op '{}'", source, w.name, w.op);
     for (const JsonValue& d : field(item, "dims", JsonValue::Kind::array, source, i).array) {
