@@ -77,7 +77,7 @@ BasicBlock::BasicBlock(int64_t in_planes, int64_t planes, int64_t stride)
 }
 
 Tensor BasicBlock::forward_preact(const Tensor& x) {
-  Tensor y = bn1->forward(conv1->forward(x)).relu();
+  Tensor y = bn1->forward_relu(conv1->forward(x));
   y = bn2->forward(conv2->forward(y));
   return y + shortcut(x);
 }
@@ -98,8 +98,8 @@ Bottleneck::Bottleneck(int64_t in_planes, int64_t planes, int64_t stride)
 }
 
 Tensor Bottleneck::forward_preact(const Tensor& x) {
-  Tensor y = bn1->forward(conv1->forward(x)).relu();
-  y = bn2->forward(conv2->forward(y)).relu();
+  Tensor y = bn1->forward_relu(conv1->forward(x));
+  y = bn2->forward_relu(conv2->forward(y));
   y = bn3->forward(conv3->forward(y));
   return y + shortcut(x);
 }
@@ -199,16 +199,19 @@ Tensor ResNet::run(const Tensor& x, Taps* taps) {
   // state dicts stay in PyTorch's plain layout, and the pooled features and logits are plain
   // [N, C] tensors. Taps are ordinary strided tensors either way.
   //
-  // Once fuse_for_inference folded the BatchNorms, the stem's conv + ReLU and each block run
-  // through conv2d_relu (ResidualBlock::forward), except where a pre-activation tap is asked for.
+  // Each BN -> ReLU runs as one batch_norm_relu (training and evaluation); once
+  // fuse_for_inference folded the BatchNorms, the stem's conv + ReLU and each block run through
+  // conv2d_relu (ResidualBlock::forward); except where a pre-activation tap is asked for.
   auto wants = [taps](const std::string& name) { return taps != nullptr && taps->wants(name); };
   Tensor y;
-  if (bn1->folded() && !wants("stem_preact")) {
-    y = conv_relu(*conv1, to_conv_layout(x));
-  } else {
+  if (wants("stem_preact")) {
     y = bn1->forward(conv1->forward(to_conv_layout(x)));
     offer(taps, "stem_preact", y);
     y = y.relu();
+  } else if (bn1->folded()) {
+    y = conv_relu(*conv1, to_conv_layout(x));
+  } else {
+    y = bn1->forward_relu(conv1->forward(to_conv_layout(x)));
   }
   offer(taps, "stem", y);
   if (config_.stem == ResNetConfig::Stem::imagenet) y = max_pool2d(y, 3, Size2(2), 1);

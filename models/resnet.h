@@ -59,7 +59,8 @@ class ResidualBlock : public nn::Module {
   virtual Tensor forward_fused(const Tensor& x) = 0;
 };
 
-// conv3x3(stride) -> BN -> ReLU -> conv3x3 -> BN, + shortcut. Expansion 1.
+// conv3x3(stride) -> BN -> ReLU -> conv3x3 -> BN, + shortcut. Expansion 1. Each BN -> ReLU runs as
+// one batch_norm_relu (nn::BatchNorm::forward_relu), in training and evaluation.
 class BasicBlock : public ResidualBlock {
  public:
   static constexpr int64_t expansion = 1;

@@ -48,7 +48,11 @@ void BatchNorm::reset_parameters() {
   init::zeros_(bias);
 }
 
-Tensor BatchNorm::forward(const Tensor& x) {
+Tensor BatchNorm::forward(const Tensor& x) { return run(x, false); }
+
+Tensor BatchNorm::forward_relu(const Tensor& x) { return run(x, true); }
+
+Tensor BatchNorm::run(const Tensor& x, bool relu) {
   check_rank(x);
   TUTOR_CHECK(x.size(1) == num_features,
               "{}: input of shape {} has {} channels (dim 1), expected {}", str(),
@@ -58,7 +62,7 @@ Tensor BatchNorm::forward(const Tensor& x) {
                 "{}: this layer was folded into the preceding conv for inference "
                 "(nn::fold_batch_norm) and cannot run in training mode",
                 str());
-    return x;
+    return relu ? x.relu() : x;
   }
   double factor = momentum.value_or(0);
   const bool update = is_training() && track_running_stats;
@@ -69,7 +73,10 @@ Tensor BatchNorm::forward(const Tensor& x) {
   }
   // Batch statistics in training, and in evaluation when there are no running ones.
   const bool use_batch_stats = is_training() || !track_running_stats;
-  return batch_norm(x, running_mean, running_var, weight, bias, use_batch_stats, factor, eps);
+  return relu
+             ? batch_norm_relu(x, running_mean, running_var, weight, bias, use_batch_stats, factor,
+                               eps)
+             : batch_norm(x, running_mean, running_var, weight, bias, use_batch_stats, factor, eps);
 }
 
 std::string BatchNorm::extra_repr() const {

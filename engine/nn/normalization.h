@@ -28,6 +28,9 @@ class BatchNorm : public Module {
   // After nn::fold_batch_norm has moved this layer's evaluation into the preceding conv, forward
   // passes its input through (in evaluation only: a folded layer has nothing to train with).
   Tensor forward(const Tensor& x) override;
+  // relu(forward(x)) as one op (batch_norm_relu: one kernel forward and backward), in training
+  // and evaluation; the layer's BN -> ReLU in a CNN.
+  Tensor forward_relu(const Tensor& x);
   bool folded() const { return folded_; }
 
   const int64_t num_features;
@@ -45,6 +48,7 @@ class BatchNorm : public Module {
 
  private:
   friend void fold_batch_norm(Conv2d& conv, BatchNorm& bn);
+  Tensor run(const Tensor& x, bool relu);
   bool folded_ = false;
 };
 

@@ -17,9 +17,9 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
                   double momentum = 0.1, double eps = 1e-5);
 
 // relu(batch_norm(...)) with batch_norm's arguments, checks and running-statistic update, as one
-// kernel forward and one backward (on the CPU: oneDNN's batch normalization with its fused ReLU,
-// whose float accumulation kernels/cpu/norm_relu.cpp discusses; the models keep batch_norm then
-// relu). Differentiable, twice along the incoming gradient as batch_norm is.
+// kernel forward and one backward (on the CPU: batch_norm's OpenMP kernels with the ReLU built
+// into their passes): the BN -> ReLU of a CNN, in training and evaluation. Differentiable, twice along the incoming
+// gradient as batch_norm is.
 Tensor batch_norm_relu(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
                        const Tensor& weight = {}, const Tensor& bias = {}, bool training = false,
                        double momentum = 0.1, double eps = 1e-5);

@@ -9,8 +9,7 @@ void register_kernels();  // every family below
 
 void register_matmul();
 void register_conv();
-void register_normalization();  // OpenMP loops: batch_norm, layer_norm, group_norm
-void register_norm_relu();      // oneDNN: batch_norm_relu and its backward
+void register_normalization();  // OpenMP loops: batch_norm(_relu), layer_norm, group_norm
 void register_pooling();        // OpenMP loops: max, avg and adaptive pooling
 void register_attention();      // blocked scaled_dot_product_attention (attention.cpp)
 void register_linalg();         // Eigen: cholesky, cholesky_inverse (linalg.cpp)

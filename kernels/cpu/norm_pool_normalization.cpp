@@ -1,8 +1,10 @@
 // batch_norm, layer_norm and group_norm (forward and backward), f32, as OpenMP loops with the
 // contract of kernels/reference/normalization.cpp (same inputs, outputs and formulas; see there
-// for the derivation). Plain loops rather than oneDNN's batch_normalization: on NCHW they need no
-// reorders, serve the three norms alike, and produce the reference's outputs (mean and rstd,
-// where oneDNN gives mean and variance) directly.
+// for the derivation); batch_norm_relu and its backward (kernels/reference/fused.cpp) are
+// batch_norm's kernels with the ReLU built into the passes that write y and read g. Plain loops
+// rather than oneDNN's batch_normalization: on NCHW they need no reorders, serve the three norms
+// alike, and produce the reference's outputs (mean and rstd, where oneDNN gives mean and variance)
+// directly.
 //
 // The [outer, channels, inner] block is cut into segments (n, g): the cg = channels / groups
 // channels of group g of sample n, contiguous. A segment belongs to statistic g (batch_norm,
@@ -38,7 +40,8 @@ namespace {
 
 void register_normalization() {
   register_table(isa_baseline::kTable, isa_avx512::kTable);
-  for (const char* name : {"batch_norm", "batch_norm_backward"})
+  for (const char* name :
+       {"batch_norm", "batch_norm_backward", "batch_norm_relu", "batch_norm_relu_backward"})
     set_channels_last(name, Backend::cpu, DType::f32);
 }
 

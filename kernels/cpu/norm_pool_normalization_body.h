@@ -81,6 +81,24 @@ void weighted_sums(const float* w, const float* g, const float* x, double mean, 
   });
 }
 
+// batch_norm_relu shares batch_norm's kernels through kRelu: the forward writes max(0, y) in the
+// pass that writes y, and the backward reads g masked by y > 0 (relu's backward, y the saved
+// output) in the passes that read g, so the fused op costs no pass over memory beyond batch_norm's
+// and keeps its double sums. g is loaded unconditionally so the select vectorizes: with
+// `y > 0 ? g[i] : 0` the compiler may skip the load where y <= 0 and branch per element.
+template <bool kRelu>
+inline float activate(float v) {
+  if constexpr (kRelu) return v > 0.f ? v : 0.f;
+  return v;
+}
+
+template <bool kRelu>
+inline float relu_masked(const float* g, const float* y, int64_t i) {
+  const float gi = g[i];
+  if constexpr (kRelu) return y[i] > 0.f ? gi : 0.f;
+  return gi;
+}
+
 // Mean and biased variance of each statistic (two passes, as the reference).
 void input_statistics(const float* x, const Segments& s, std::vector<double>& mean,
                       std::vector<double>& var) {
@@ -123,7 +141,9 @@ void nhwc_statistics(const float* x, int64_t rows, int64_t C, std::vector<double
 }
 
 // y = (x - mean) * (rstd * w[c]) + b[c]; writes y, mean and rstd to out[0..2]. With `nhwc`, x and
-// y are channels-last batch_norm tensors ([rows, C] blocks, one statistic per channel).
+// y are channels-last batch_norm tensors ([rows, C] blocks, one statistic per channel). kRelu:
+// max(0, y).
+template <bool kRelu>
 void normalize(const float* x, const Segments& s, const KernelArgs& a,
                const std::vector<double>& mean, const std::vector<double>& var, double eps,
                bool nhwc) {
@@ -143,7 +163,7 @@ void normalize(const float* x, const Segments& s, const KernelArgs& a,
         float* yr = y + r * C;
 #pragma omp simd
         for (int64_t c = 0; c < C; ++c)
-          yr[c] = (xr[c] - mean_f[size_t(c)]) * scale[size_t(c)] + b[size_t(c)];
+          yr[c] = activate<kRelu>((xr[c] - mean_f[size_t(c)]) * scale[size_t(c)] + b[size_t(c)]);
       }
     });
   } else {
@@ -155,7 +175,8 @@ void normalize(const float* x, const Segments& s, const KernelArgs& a,
       const float* bs = b.data() + s.first_channel(g);
       if (s.inner == 1) {  // layer_norm: vectorized along the row
 #pragma omp simd
-        for (int64_t c = 0; c < s.cg; ++c) ys[c] = (xs[c] - m) * (r * ws[c]) + bs[c];
+        for (int64_t c = 0; c < s.cg; ++c)
+          ys[c] = activate<kRelu>((xs[c] - m) * (r * ws[c]) + bs[c]);
         return;
       }
       for (int64_t c = 0; c < s.cg; ++c) {
@@ -163,7 +184,7 @@ void normalize(const float* x, const Segments& s, const KernelArgs& a,
         const float* xc = xs + c * s.inner;
         float* yc = ys + c * s.inner;
 #pragma omp simd
-        for (int64_t i = 0; i < s.inner; ++i) yc[i] = (xc[i] - m) * scale + shift;
+        for (int64_t i = 0; i < s.inner; ++i) yc[i] = activate<kRelu>((xc[i] - m) * scale + shift);
       }
     });
   }
@@ -199,14 +220,15 @@ void row_norm_forward(const float* x, const KernelArgs& a, const NormParams& p) 
 }
 
 // in: x, weight, bias, and for batch_norm running_mean, running_var; out: y, mean, rstd, and
-// with 5 outputs the updated running statistics (the reference's formulas).
+// with 5 outputs the updated running statistics (the reference's formulas). kRelu: batch_norm_relu.
+template <bool kRelu>
 void norm_forward(const KernelArgs& a) {
   apply_num_threads();
   const auto& p = a.p<NormParams>();
   const Segments s(p);
   const bool nhwc = nhwc_output(a.out[0]);
   Tensor x = nhwc ? nhwc_input(a.in[0]) : a.in[0].contiguous_raw();
-  if (p.inner == 1 && p.groups == 1 && !p.shared_over_outer && p.use_input_stats && !nhwc)
+  if (!kRelu && p.inner == 1 && p.groups == 1 && !p.shared_over_outer && p.use_input_stats && !nhwc)
     return row_norm_forward(f32_ptr(x), a, p);
   std::vector<double> mean, var;
   if (p.use_input_stats && nhwc) {
@@ -217,7 +239,7 @@ void norm_forward(const KernelArgs& a) {
     mean = a.in[3].to_vector<double>();
     var = a.in[4].to_vector<double>();
   }
-  normalize(f32_ptr(x), s, a, mean, var, p.eps, nhwc);
+  normalize<kRelu>(f32_ptr(x), s, a, mean, var, p.eps, nhwc);
   if (a.out.size() < 5) return;
   const std::vector<double> running_mean = a.in[3].to_vector<double>();
   const std::vector<double> running_var = a.in[4].to_vector<double>();
@@ -232,11 +254,16 @@ void norm_forward(const KernelArgs& a) {
 }
 
 // batch_norm_backward on channels-last tensors, with norm_backward's formulas: per channel
-// sg = sum g, sgx = rstd sum g (x - mean) over the [rows, C] block, then dx row by row.
+// sg = sum g, sgx = rstd sum g (x - mean) over the [rows, C] block, then dx row by row. kRelu: g
+// masked by y = a.in[5] > 0 wherever it is read.
+template <bool kRelu>
 void batch_norm_backward_nhwc(const KernelArgs& a, const NormParams& p) {
   const Tensor gt = nhwc_input(a.in[0]), xt = nhwc_input(a.in[1]);
   const float* g = f32_ptr(gt);
   const float* x = f32_ptr(xt);
+  Tensor yt;
+  if constexpr (kRelu) yt = nhwc_input(a.in[5]);
+  const float* y = kRelu ? f32_ptr(yt) : nullptr;
   const int64_t rows = p.outer * p.inner, C = p.channels;
   const std::vector<float> w = per_channel(a.in[2], C, 1.f);
   const std::vector<float> mean = a.in[3].to_vector<float>(), rstd = a.in[4].to_vector<float>();
@@ -245,10 +272,12 @@ void batch_norm_backward_nhwc(const KernelArgs& a, const NormParams& p) {
         for (int64_t r = r0; r < r1; ++r) {
           const float* gr = g + r * C;
           const float* xr = x + r * C;
+          const float* yr = kRelu ? y + r * C : nullptr;
 #pragma omp simd
           for (int64_t c = 0; c < C; ++c) {
-            acc[c] += double(gr[c]);
-            acc[C + c] += double(gr[c]) * (double(xr[c]) - double(mean[size_t(c)]));
+            const double gc = relu_masked<kRelu>(gr, yr, c);
+            acc[c] += gc;
+            acc[C + c] += gc * (double(xr[c]) - double(mean[size_t(c)]));
           }
         }
       });
@@ -274,10 +303,12 @@ void batch_norm_backward_nhwc(const KernelArgs& a, const NormParams& p) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* gr = g + r * C;
       const float* xr = x + r * C;
+      const float* yr = kRelu ? y + r * C : nullptr;
       float* dxr = dx + r * C;
 #pragma omp simd
       for (int64_t c = 0; c < C; ++c)
-        dxr[c] = ac[size_t(c)] * gr[c] - k[size_t(c)] * (xr[c] - mean[size_t(c)]) - m0[size_t(c)];
+        dxr[c] = ac[size_t(c)] * relu_masked<kRelu>(gr, yr, c) -
+                 k[size_t(c)] * (xr[c] - mean[size_t(c)]) - m0[size_t(c)];
     }
   });
 }
@@ -332,15 +363,21 @@ void row_norm_backward(const KernelArgs& a, const NormParams& p) {
 // in: grad_y, x, weight (may be undefined), mean, rstd; out: dx, dweight, dbias.
 // Per (n, c): sg = sum g, sgx = sum g * xhat; then dbias[c] = sum_n sg, dweight[c] = sum_n sgx,
 // and per statistic mean(gxhat) = sum w[c] sg / M, mean(gxhat xhat) = sum w[c] sgx / M.
+// kRelu (batch_norm_relu_backward, in[5] = y): g masked by y > 0 wherever it is read.
+template <bool kRelu>
 void norm_backward(const KernelArgs& a) {
   apply_num_threads();
   const auto& p = a.p<NormParams>();
-  if (nhwc_output(a.out[0])) return batch_norm_backward_nhwc(a, p);
-  if (p.inner == 1 && p.groups == 1 && !p.shared_over_outer) return row_norm_backward(a, p);
+  if (nhwc_output(a.out[0])) return batch_norm_backward_nhwc<kRelu>(a, p);
+  if (!kRelu && p.inner == 1 && p.groups == 1 && !p.shared_over_outer)
+    return row_norm_backward(a, p);
   const Segments s(p);
   Tensor gt = a.in[0].contiguous_raw(), xt = a.in[1].contiguous_raw();
   const float* g = f32_ptr(gt);
   const float* x = f32_ptr(xt);
+  Tensor yt;
+  if constexpr (kRelu) yt = a.in[5].contiguous_raw();
+  const float* y = kRelu ? f32_ptr(yt) : nullptr;
   const std::vector<float> w = per_channel(a.in[2], s.channels, 1.f);
   const std::vector<float> mean = a.in[3].to_vector<float>(), rstd = a.in[4].to_vector<float>();
   const size_t rows = size_t(s.outer * s.channels);  // (n, c) planes of `inner` elements
@@ -353,11 +390,13 @@ void norm_backward(const KernelArgs& a) {
     for (int64_t c = 0; c < s.cg; ++c) {
       const float* gc = g + s.offset(seg) + c * s.inner;
       const float* xc = x + s.offset(seg) + c * s.inner;
+      const float* yc = kRelu ? y + s.offset(seg) + c * s.inner : nullptr;
       double a0 = 0, a1 = 0;
 #pragma omp simd reduction(+ : a0, a1)
       for (int64_t i = 0; i < s.inner; ++i) {
-        a0 += double(gc[i]);
-        a1 += double(gc[i]) * (double(xc[i]) - m);
+        const double gi = relu_masked<kRelu>(gc, yc, i);
+        a0 += gi;
+        a1 += gi * (double(xc[i]) - m);
       }
       a1 *= r;
       sg[size_t(row0 + c)] = a0, sgx[size_t(row0 + c)] = a1;
@@ -389,24 +428,32 @@ void norm_backward(const KernelArgs& a) {
     const float m0 = p.use_input_stats ? float(double(r) * stat_g[st] * inv_m) : 0.f;
     const float* gs = g + s.offset(seg);
     const float* xs = x + s.offset(seg);
+    const float* ys = kRelu ? y + s.offset(seg) : nullptr;
     float* dxs = dx + s.offset(seg);
     const float* ws = w.data() + s.first_channel(seg);
     if (s.inner == 1) {
 #pragma omp simd
-      for (int64_t c = 0; c < s.cg; ++c) dxs[c] = r * ws[c] * gs[c] - k * (xs[c] - m) - m0;
+      for (int64_t c = 0; c < s.cg; ++c)
+        dxs[c] = r * ws[c] * relu_masked<kRelu>(gs, ys, c) - k * (xs[c] - m) - m0;
       return;
     }
     for (int64_t c = 0; c < s.cg; ++c) {
       const float ac = r * ws[c];
       const int64_t o = c * s.inner;
 #pragma omp simd
-      for (int64_t i = 0; i < s.inner; ++i) dxs[o + i] = ac * gs[o + i] - k * (xs[o + i] - m) - m0;
+      for (int64_t i = 0; i < s.inner; ++i)
+        dxs[o + i] = ac * relu_masked<kRelu>(gs, ys, o + i) - k * (xs[o + i] - m) - m0;
     }
   });
 }
 
 const LoopKernel kTable[] = {
-    {"batch_norm", norm_forward},           {"layer_norm", norm_forward},
-    {"group_norm", norm_forward},           {"batch_norm_backward", norm_backward},
-    {"layer_norm_backward", norm_backward}, {"group_norm_backward", norm_backward},
+    {"batch_norm", norm_forward<false>},
+    {"layer_norm", norm_forward<false>},
+    {"group_norm", norm_forward<false>},
+    {"batch_norm_relu", norm_forward<true>},
+    {"batch_norm_backward", norm_backward<false>},
+    {"layer_norm_backward", norm_backward<false>},
+    {"group_norm_backward", norm_backward<false>},
+    {"batch_norm_relu_backward", norm_backward<true>},
 };

@@ -6,7 +6,6 @@ void register_kernels() {
   register_matmul();
   register_conv();
   register_normalization();
-  register_norm_relu();
   register_pooling();
   register_linalg();
   register_bf16_via_f32();

@@ -172,9 +172,9 @@ TEST_CASE("cpu fused: conv2d_relu runs on oneDNN, keeps channels-last, keys the 
   CHECK(testing::nmse(cl, expected) <= testing::kBound);
 }
 
-// batch_norm_relu cases (oneDNN's batch normalization with the fused ReLU, and the masked
-// backward), in training or evaluation, in the given activation layout. Running statistics start
-// from fixed values in each run; evaluation uses them.
+// batch_norm_relu cases (batch_norm's OpenMP kernels with the ReLU in the forward's pass and the
+// mask in the backward's), in training or evaluation, in the given activation layout. Running
+// statistics start from fixed values in each run; evaluation uses them.
 std::vector<Case> batch_norm_relu_cases(MemoryFormat format, bool training) {
   auto run = [format, training](bool affine) {
     return [=](const TensorList& t) {
@@ -243,7 +243,7 @@ TEST_CASE("cpu fused: batch_norm_relu forward and backward against the reference
   }
 }
 
-TEST_CASE("cpu fused: batch_norm_relu runs on oneDNN and keeps channels-last") {
+TEST_CASE("cpu fused: batch_norm_relu runs on the cpu backend and keeps channels-last") {
   CHECK(ops::backend_for(ops::Kernel("batch_norm_relu"), kCPU, DType::f32) ==
         kernels::Backend::cpu);
   CHECK(ops::backend_for(ops::Kernel("batch_norm_relu_backward"), kCPU, DType::f32) ==
