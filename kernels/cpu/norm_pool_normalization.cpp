@@ -21,7 +21,9 @@
 //
 // The kernels are compiled twice (loops_isa.h), the AVX-512 build chosen where the CPU has it:
 // their sums run in double, which the baseline SSE2 build does two lanes at a time.
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "kernels/cpu/channels_last.h"

@@ -84,19 +84,24 @@ void weighted_sums(const float* w, const float* g, const float* x, double mean, 
 // batch_norm_relu shares batch_norm's kernels through kRelu: the forward writes max(0, y) in the
 // pass that writes y, and the backward reads g masked by y > 0 (relu's backward, y the saved
 // output) in the passes that read g, so the fused op costs no pass over memory beyond batch_norm's
-// and keeps its double sums. g is loaded unconditionally so the select vectorizes: with
-// `y > 0 ? g[i] : 0` the compiler may skip the load where y <= 0 and branch per element.
+// and keeps its double sums.
 template <bool kRelu>
 inline float activate(float v) {
   if constexpr (kRelu) return v > 0.f ? v : 0.f;
   return v;
 }
 
+// g[i] where y[i] > 0, else +0: relu's backward bit for bit, as an AND with the comparison's
+// all-ones or zero mask. Written as `y[i] > 0 ? g[i] : 0` the select inside the double sums of the
+// backward compiled to a compare and branch per element (scalar, half mispredicted: the backward
+// of [128, 16, 28, 28] took 7 ms against 1.5 ms for batch_norm's).
 template <bool kRelu>
 inline float relu_masked(const float* g, const float* y, int64_t i) {
-  const float gi = g[i];
-  if constexpr (kRelu) return y[i] > 0.f ? gi : 0.f;
-  return gi;
+  if constexpr (kRelu) {
+    const uint32_t mask = 0u - uint32_t(y[i] > 0.f);
+    return std::bit_cast<float>(std::bit_cast<uint32_t>(g[i]) & mask);
+  }
+  return g[i];
 }
 
 // Mean and biased variance of each statistic (two passes, as the reference).
