@@ -86,11 +86,14 @@ TEST_CASE("cli: bench workload list round-trips through JSON and filters by name
   CHECK(filter_workloads(all, "conv_r18").size() == 16);
 }
 
-TEST_CASE("cli: bench ops --channels-last turns the conv workloads channels-last") {
+TEST_CASE("cli: bench ops --channels-last turns the conv and batch_norm workloads channels-last") {
   std::vector<Workload> list = with_channels_last(filter_workloads(all_workloads(), "_1x1_s2"));
   list.push_back(find("matmul_256"));
+  list.push_back(find("batch_norm_128x16x28x28_fwdbwd"));
   list = with_channels_last(list);  // twice changes nothing more
-  REQUIRE(list.size() == 5);
+  REQUIRE(list.size() == 6);
+  CHECK(list[5].name == "batch_norm_128x16x28x28_nhwc_fwdbwd");
+  CHECK(list[5].channels_last);
   CHECK(list[0].name == "conv_cifar_16to32_1x1_s2_nhwc_fwd");
   CHECK(list[1].name == "conv_cifar_16to32_1x1_s2_nhwc_fwdbwd");
   CHECK(list[0].channels_last);
@@ -121,7 +124,7 @@ TEST_CASE("cli: bench workload JSON rejects malformed entries") {
   CHECK(message(R"({"name":"a"})") == "w.json: expected a JSON array of workloads, got object");
   CHECK(message(R"([{"name":"a","group":"g","op":"matmul","dims":[1,2,3],"backward":0,)"
                 R"("channels_last":1}])") ==
-        "w.json: workload 'a': channels_last applies to conv2d only, not matmul");
+        "w.json: workload 'a': channels_last applies to conv2d and batch_norm only, not matmul");
   CHECK(message(R"([{"name":"a","group":"g","op":"conv2d","dims":[1,1,3,3,1,3,3,1,1],)"
                 R"("backward":0,"channels_last":2}])") ==
         "w.json: workload 'a': channels_last must be 0 or 1");

@@ -5,8 +5,8 @@ Usage: pytorch_ops.py WORKLOADS_JSON_FILE THREADS WARMUP REPEAT
 
 Reads the workload list that tutor wrote (tools/cli/bench_workloads.h documents each op's dims),
 runs each one as tutor does (forward under no_grad, or forward + backward with leaf gradients set
-to None before each run; a conv with "channels_last": 1 takes its input and output gradient in
-torch.channels_last memory), and prints one JSON object on stdout:
+to None before each run; a conv or batch_norm with "channels_last": 1 takes its input and output
+gradient in torch.channels_last memory), and prints one JSON object on stdout:
   {"torch": VERSION, "threads": T, "results": [{"name": ..., "run_ns": [int, ...]}, ...]}
 Times are integer nanoseconds (time.perf_counter_ns) so tutor's strict JSON reader takes them.
 The caller sets the environment (BLAS library, OPENBLAS_CORETYPE, GLIBC_TUNABLES).
@@ -47,6 +47,8 @@ def prepare(w, gen):
         return [x, weight, bias], lambda: F.layer_norm(x, (d[1],), weight, bias)
     if op == "batch_norm":
         x, weight, bias = normal(*d), normal(d[1]), normal(d[1])
+        if w.get("channels_last"):
+            x = x.detach().contiguous(memory_format=torch.channels_last).requires_grad_(grad)
         mean, var = torch.zeros(d[1]), torch.ones(d[1])
         return [x, weight, bias], lambda: F.batch_norm(x, mean, var, weight, bias, training=True)
     if op == "softmax":

@@ -70,13 +70,14 @@ Command bench_ops_command() {
       "and % of the peak. --vs-pytorch also runs each group of workloads through Debian's\n"
       "PyTorch (/usr/bin/python3, tools/bench/pytorch_ops.py) in the same run, alternating with\n"
       "tutor group by group, and prints the ratio PyTorch ms / tutor ms (> 1: tutor is faster).\n"
-      "Conv inputs are contiguous NCHW; --channels-last gives them (and the output gradients)\n"
-      "in channels-last memory on both sides, as tutor's CNN models run, and adds _nhwc to the\n"
-      "conv workloads' names.",
+      "Conv and batch_norm inputs are contiguous NCHW; --channels-last gives them (and the output\n"
+      "gradients) in channels-last memory on both sides, as tutor's CNN models run, and adds\n"
+      "_nhwc to those workloads' names.",
       {
           {"only", FlagType::string, "", "only the workloads whose name contains SUBSTR", "SUBSTR"},
           {"vs-pytorch", FlagType::boolean, "", "also time each workload through PyTorch"},
-          {"channels-last", FlagType::boolean, "", "conv inputs in channels-last (NHWC) memory"},
+          {"channels-last", FlagType::boolean, "",
+           "conv and batch_norm inputs in channels-last (NHWC) memory"},
           {"json", FlagType::string, "", "also write every figure as JSON to FILE (atomically)",
            "FILE"},
           {"repeat", FlagType::integer, "10", "timed runs per workload (the median is quoted)"},

@@ -63,6 +63,8 @@ Prepared prepare(const Workload& w, Generator& gen) {
   }
   if (w.op == "batch_norm") {
     Tensor x = normal(d), weight = normal({d[1]}), bias = normal({d[1]});
+    if (w.channels_last)
+      x = x.detach().contiguous(MemoryFormat::ChannelsLast).requires_grad_(w.backward);
     Tensor mean = zeros({d[1]}), var = ones({d[1]});
     return {{x, weight, bias},
             [=] { return batch_norm(x, mean, var, weight, bias, /*training=*/true); }};

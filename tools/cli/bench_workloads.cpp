@@ -118,7 +118,7 @@ std::vector<Workload> all_workloads() {
 
 std::vector<Workload> with_channels_last(std::vector<Workload> list) {
   for (Workload& w : list) {
-    if (w.op != "conv2d" || w.channels_last) continue;
+    if ((w.op != "conv2d" && w.op != "batch_norm") || w.channels_last) continue;
     const size_t pass = w.name.rfind('_');
     w.name.insert(pass, "_nhwc");
     w.channels_last = true;
@@ -178,9 +178,9 @@ std::vector<Workload> parse_workloads_json(const std::string& text, const std::s
     if (const JsonValue* cl = item.find("channels_last")) {
       TUTOR_CHECK(cl->kind == JsonValue::Kind::integer && (cl->integer == 0 || cl->integer == 1),
                   "{}: workload '{}': channels_last must be 0 or 1", source, w.name);
-      TUTOR_CHECK(cl->integer == 0 || w.op == "conv2d",
-                  "{}: workload '{}': channels_last applies to conv2d only, not {}", source, w.name,
-                  w.op);
+      TUTOR_CHECK(cl->integer == 0 || w.op == "conv2d" || w.op == "batch_norm",
+                  "{}: workload '{}': channels_last applies to conv2d and batch_norm only, not {}",
+                  source, w.name, w.op);
       w.channels_last = cl->integer == 1;
     }
     size_t expected = dims_expected(w.op);

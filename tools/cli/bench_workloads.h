@@ -26,8 +26,8 @@ struct Workload {
   std::string op;
   std::vector<int64_t> dims;
   bool backward = false;  // time forward + backward (autograd) instead of forward alone
-  // conv2d only: the input and the output gradient in channels-last (NHWC) memory, the layout
-  // tutor's CNN models run in, instead of contiguous NCHW.
+  // conv2d and batch_norm: the input and the output gradient in channels-last (NHWC) memory, the
+  // layout tutor's CNN models run in, instead of contiguous NCHW.
   bool channels_last = false;
 };
 
@@ -49,8 +49,9 @@ int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad);
 // The full list: CIFAR-ResNet convs (batch 128, 28x28), ResNet-18 convs (batch 16, 224x224),
 // square and ViT/Mixer matmuls, attention, layer_norm, batch_norm, softmax, cross_entropy.
 std::vector<Workload> all_workloads();
-// `list` with every conv2d workload turned channels-last: "conv_cifar_16to32_1x1_s2_fwd" becomes
-// "conv_cifar_16to32_1x1_s2_nhwc_fwd"; the other ops are left as they are.
+// `list` with every conv2d and batch_norm workload turned channels-last:
+// "conv_cifar_16to32_1x1_s2_fwd" becomes "conv_cifar_16to32_1x1_s2_nhwc_fwd"; the other ops are
+// left as they are.
 std::vector<Workload> with_channels_last(std::vector<Workload> list);
 // Those whose name contains `substring` (all when it is empty).
 std::vector<Workload> filter_workloads(const std::vector<Workload>& all,
